@@ -1,0 +1,29 @@
+"""What standings are computed from: one member's metric values over one window.
+
+Produced both by the SQL aggregates in ``storage`` and by the plain-Python reference in
+``metrics.evaluate``; the two must agree to the last digit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberValues:
+    member: str  # member key, lower case
+    resolved: Mapping[str | None, int]  # |R(m)| overall (key None) and per requested category
+    values: Mapping[str, float | None]  # by MetricRef.key; null = no data (never 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenEvent:
+    """A ticket seen going from resolved back to open, charged to whoever had resolved it."""
+
+    ticket_id: int
+    at: datetime
+    resolver_key: str
+    in_scope: bool = True
+    category_mask: int = 0
