@@ -1,0 +1,201 @@
+"""ConnectWise ticket JSON → ``metrics.records.TicketRecord`` (METRICS.md §1).
+
+ConnectWise omits null keys, so every lookup tolerates absence. A ticket that cannot be read
+(not an object, no integer ``id``, a timestamp that does not parse, a number that is not one)
+raises ``UnreadableTicket`` naming the ticket and the field; ``map_tickets`` logs it as a
+warning and goes on with the rest of the page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from metrics.records import Board, BoardStatus, Member, TicketRecord
+
+log = logging.getLogger(__name__)
+
+
+class UnreadableTicket(ValueError):
+    def __init__(self, ticket_id: object, field: str, reason: str) -> None:
+        super().__init__(f"ticket {ticket_id}: field {field!r}: {reason}")
+        self.ticket_id = ticket_id
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedTicket:
+    ticket_id: object
+    field: str
+    reason: str
+
+
+def parse_timestamp(value: object) -> datetime:
+    """ISO-8601 to an aware UTC datetime; a value without an offset is UTC."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"not a timestamp: {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _ref(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+class _Reader:
+    def __init__(self, raw: Mapping[str, Any], ticket_id: int) -> None:
+        self.raw = raw
+        self.ticket_id = ticket_id
+        self.info = _ref(raw, "_info")
+
+    def name(self, key: str, attr: str = "name") -> str | None:
+        return _text(_ref(self.raw, key).get(attr))
+
+    def ref_id(self, key: str) -> int | None:
+        value = _ref(self.raw, key).get("id")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def time(self, *candidates: tuple[Mapping[str, Any], str]) -> datetime | None:
+        for source, key in candidates:
+            value = source.get(key)
+            if value is None or value == "":
+                continue
+            try:
+                return parse_timestamp(value)
+            except ValueError as exc:
+                raise UnreadableTicket(self.ticket_id, key, str(exc)) from None
+        return None
+
+    def number(self, key: str) -> float | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UnreadableTicket(self.ticket_id, key, f"not a number: {value!r}")
+        return float(value)
+
+
+def map_ticket(raw: object) -> TicketRecord:
+    """Map one ConnectWise ticket object; raise ``UnreadableTicket`` when it cannot be read."""
+    if not isinstance(raw, Mapping):
+        raise UnreadableTicket("?", "(ticket)", f"not an object but {type(raw).__name__}")
+    ticket_id = raw.get("id")
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+        raise UnreadableTicket(ticket_id, "id", "missing or not an integer")
+    r = _Reader(raw, ticket_id)
+    closed = raw.get("closedFlag") is True
+    top = raw
+    resolved_at = r.time((top, "dateResolved"))
+    resolver = _text(raw.get("resolvedBy"))
+    if closed:
+        resolved_at = resolved_at or r.time((top, "closedDate"))
+        resolver = resolver or _text(raw.get("closedBy"))
+    return TicketRecord(
+        id=ticket_id,
+        board=r.name("board"),
+        board_id=r.ref_id("board"),
+        status=r.name("status"),
+        status_id=r.ref_id("status"),
+        closed=closed,
+        company=r.name("company", "identifier"),
+        company_id=r.ref_id("company"),
+        company_name=r.name("company"),
+        agreement=r.name("agreement"),
+        agreement_id=r.ref_id("agreement"),
+        type=r.name("type"),
+        subtype=r.name("subType"),
+        item=r.name("item"),
+        priority=r.name("priority"),
+        source=r.name("source"),
+        owner=r.name("owner", "identifier"),
+        summary=_text(raw.get("summary")),
+        entered_at=r.time((r.info, "dateEntered"), (top, "dateEntered")),
+        updated_at=r.time((r.info, "lastUpdated"), (top, "lastUpdated")),
+        responded_at=r.time((top, "dateResponded")),
+        responder=_text(raw.get("respondedBy")),
+        resolved_at=resolved_at,
+        resolver=resolver,
+        sla_respond_min=r.number("respondMinutes"),
+        sla_resplan_min=r.number("resPlanMinutes"),
+        sla_resolve_min=r.number("resolveMinutes"),
+        sla_waiting_min=r.number("minutesWaiting"),
+        actual_hours=r.number("actualHours") or 0.0,
+    )
+
+
+def map_tickets(raws: Iterable[object]) -> tuple[list[TicketRecord], list[SkippedTicket]]:
+    """Map a page; unreadable tickets are logged and returned as skipped, never raised."""
+    records: list[TicketRecord] = []
+    skipped: list[SkippedTicket] = []
+    for raw in raws:
+        try:
+            records.append(map_ticket(raw))
+        except UnreadableTicket as exc:
+            log.warning("skipping unreadable ticket: %s", exc)
+            skipped.append(SkippedTicket(exc.ticket_id, exc.field, exc.reason))
+    return records, skipped
+
+
+def map_board_status(raw: Mapping[str, Any], *, board_id: int) -> BoardStatus:
+    return BoardStatus(
+        board_id=board_id,
+        id=int(raw["id"]),
+        name=str(raw.get("name") or ""),
+        closed=raw.get("closedStatus") is True,
+        escalation_status=_text(raw.get("escalationStatus")),
+    )
+
+
+def _required_id(raw: Mapping[str, Any], what: str) -> int:
+    value = raw.get("id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} without an integer id: {value!r}")
+    return value
+
+
+def map_board(raw: Mapping[str, Any]) -> Board:
+    """A service board; ``inactiveFlag`` marks boards no longer in use."""
+    return Board(
+        id=_required_id(raw, "board"),
+        name=_text(raw.get("name")) or "",
+        inactive=raw.get("inactiveFlag") is True,
+    )
+
+
+def map_member(raw: Mapping[str, Any]) -> Member:
+    """A member (technician); ``identifier`` is what tickets' ``respondedBy``/``closedBy`` hold.
+
+    The e-mail is ``primaryEmail`` when set, else ``officeEmail``; the name joins first and
+    last name. A member without an identifier cannot be matched to tickets: ValueError.
+    """
+    member_id = _required_id(raw, "member")
+    identifier = _text(raw.get("identifier"))
+    if identifier is None:
+        raise ValueError(f"member {member_id} has no identifier")
+    name = " ".join(
+        part for part in (_text(raw.get("firstName")), _text(raw.get("lastName"))) if part
+    )
+    return Member(
+        id=member_id,
+        identifier=identifier,
+        name=name or None,
+        email=_text(raw.get("primaryEmail")) or _text(raw.get("officeEmail")),
+        inactive=raw.get("inactiveFlag") is True,
+    )
