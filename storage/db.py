@@ -1,0 +1,96 @@
+"""Engines, migrations and sessions.
+
+SQLite (the default, ``sqlite:///deskboard.db``) runs in WAL mode so readers never wait for
+the sync's writer, with a 5 s busy timeout, foreign keys on and ``synchronous=NORMAL`` (safe
+with WAL, and much faster than FULL). SQLAlchemy, not the ``sqlite3`` driver, emits BEGIN so
+that a transaction covers reads and DDL too: an upsert's compare-then-write and a migration
+are each atomic. PostgreSQL is used when the URL says so (``postgresql+psycopg://...``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+DEFAULT_DATABASE_URL = "sqlite:///deskboard.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_MIGRATION_LOCK = 0x6465736B  # "desk": the PostgreSQL advisory lock held while migrating
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def _is_in_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if _is_in_memory(parsed.database):
+        # One connection shared by every session, or each would see its own empty database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def create_engine_for(url: str = DEFAULT_DATABASE_URL) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, configured as Deskboard needs it."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (Alembic ``upgrade head``); safe to repeat."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once; one migrates, the others wait and find
+            # nothing left to do. (SQLite serialises writers by itself.)
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose work is committed when the block succeeds and rolled back otherwise."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,58 @@
+"""The repository: every function the application uses to read and write the database.
+
+Every function takes the session first and keyword arguments after it, and none commits:
+the caller's ``storage.db.session_scope`` does, so a page of tickets is one transaction.
+The functions live in one module per concept; this module gathers them under one name.
+"""
+
+from __future__ import annotations
+
+from storage.reference import (
+    list_board_statuses,
+    list_boards,
+    list_members,
+    upsert_board_statuses,
+    upsert_boards,
+    upsert_members,
+)
+from storage.sync_state import (
+    SyncStateView,
+    data_as_of,
+    get_sync_state,
+    record_sync_error,
+    record_sync_finished,
+    record_sync_started,
+    set_refreshed,
+    set_watermark,
+)
+from storage.tickets import (
+    UpsertResult,
+    count_tickets,
+    get_tickets,
+    iter_tickets,
+    rederive_all,
+    upsert_tickets,
+)
+
+__all__ = [
+    "SyncStateView",
+    "UpsertResult",
+    "count_tickets",
+    "data_as_of",
+    "get_sync_state",
+    "get_tickets",
+    "iter_tickets",
+    "list_board_statuses",
+    "list_boards",
+    "list_members",
+    "record_sync_error",
+    "record_sync_finished",
+    "record_sync_started",
+    "rederive_all",
+    "set_refreshed",
+    "set_watermark",
+    "upsert_board_statuses",
+    "upsert_boards",
+    "upsert_members",
+    "upsert_tickets",
+]

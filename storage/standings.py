@@ -1,0 +1,235 @@
+"""Metric values as SQL aggregates, built from the definitions in ``metrics.definitions``.
+
+No metric has SQL of its own: each ``MetricRef`` becomes aggregate expressions derived from
+its definition's population, aggregate, field, denominator and scale, evaluated in one
+``GROUP BY`` member per population. The numbers are those of the plain-Python reference
+``metrics.evaluate`` (its docstring is the contract):
+
+- ``COUNT``: ``SUM(CASE WHEN field [AND in category] THEN 1 ELSE 0 END)``, or the number of
+  tickets without a field; 0 for a member outside the population.
+- ``PCT``: ``100.0 * count(field) / count(denominator, or every ticket)``; null when that
+  denominator is 0, so also for a member outside the population.
+- ``MEAN``: ``AVG(field)`` (which skips NULLs) × scale; null over no values.
+- ``PER_WORKING_DAY``: the count / ``working_days``; null when the window has none.
+
+A ``METRIC@CATEGORY`` ref adds ``category_mask & bit != 0`` to each condition. SQL sums and
+averages; the divisions and the scale are applied in Python to what it returns, so the
+values are plain Python numbers on SQLite and PostgreSQL alike, never ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Label, and_, case, func, select, true
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session
+
+from metrics.definitions import Aggregate, MetricRef, Population, TimeBasis
+from metrics.records import member_key
+from metrics.values import MemberValues, ReopenEvent
+from metrics.windows import Window
+from storage.tables import STATUS_CHANGES, TICKETS
+
+_T = TICKETS.c
+_S = STATUS_CHANGES.c
+
+Row = RowMapping
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where a population's tickets come from and whom each one counts for."""
+
+    from_clause: FromClause
+    member: ColumnElement[Any]
+    conditions: tuple[ColumnElement[bool], ...]
+
+
+def _source(population: Population, window: Window) -> _Source:
+    start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
+    in_scope = _T.in_scope == true()
+    if population is Population.RESOLVED:
+        key, at = _T.resolver_key, _T.resolved_at
+        return _Source(TICKETS, key, (in_scope, key.is_not(None), at >= start, at < end))
+    if population is Population.RESPONDED:
+        key, at = _T.responder_key, _T.responded_at
+        return _Source(TICKETS, key, (in_scope, key.is_not(None), at >= start, at < end))
+    if population is Population.OPEN_OWNED:
+        key = _T.owner_key
+        return _Source(TICKETS, key, (in_scope, _T.is_open == true(), key.is_not(None)))
+    if population is Population.REOPENED:
+        # One row per (ticket, member), however often the ticket was reopened in the window.
+        pairs = (
+            select(_S.ticket_id, _S.resolver_key)
+            .where(
+                _S.reopened == true(),
+                _S.resolver_key.is_not(None),
+                _S.at >= start,
+                _S.at < end,
+            )
+            .distinct()
+            .subquery("reopens")
+        )
+        joined = pairs.join(TICKETS, _T.id == pairs.c.ticket_id)
+        return _Source(joined, pairs.c.resolver_key, (in_scope,))
+    raise ValueError(f"unknown population {population!r}")
+
+
+def _count(field: str | None, bit: int | None) -> ColumnElement[Any]:
+    """How many of the group's tickets have ``field`` true and are in the category."""
+    conditions: list[ColumnElement[bool]] = []
+    if field is not None:
+        conditions.append(_T[field] == true())
+    if bit is not None:
+        conditions.append(_T.category_mask.bitwise_and(bit) != 0)
+    if not conditions:
+        return func.count()
+    return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+
+def _mean(field: str, bit: int | None) -> ColumnElement[Any]:
+    if bit is None:
+        return func.avg(_T[field])
+    return func.avg(case((_T.category_mask.bitwise_and(bit) != 0, _T[field]), else_=None))
+
+
+@dataclass(frozen=True, slots=True)
+class _RefSql:
+    """One requested ref: the SQL it adds to its population's query and how to read it."""
+
+    ref: MetricRef
+    label: str
+    basis: TimeBasis
+    bit: int | None
+
+    def columns(self) -> list[Label[Any]]:
+        metric = self.ref.metric
+        field = metric.field_for(self.basis)
+        match metric.aggregate:
+            case Aggregate.COUNT | Aggregate.PER_WORKING_DAY:
+                return [_count(field, self.bit).label(f"{self.label}_n")]
+            case Aggregate.PCT:
+                denominator = metric.denominator_for(self.basis)
+                return [
+                    _count(field, self.bit).label(f"{self.label}_n"),
+                    _count(denominator, self.bit).label(f"{self.label}_d"),
+                ]
+            case Aggregate.MEAN:
+                if field is None:
+                    raise ValueError(f"{metric.key}: a mean needs a field")
+                return [_mean(field, self.bit).label(f"{self.label}_avg")]
+        raise ValueError(f"{metric.key}: unknown aggregate {metric.aggregate!r}")
+
+    def value(self, row: Row | None, *, working_days: int) -> float | None:
+        """The metric's value from the member's row; ``None`` row: not in the population."""
+
+        def read(suffix: str) -> Any:
+            return None if row is None else row[f"{self.label}_{suffix}"]
+
+        metric = self.ref.metric
+        match metric.aggregate:
+            case Aggregate.COUNT:
+                return int(read("n") or 0)
+            case Aggregate.PCT:
+                denominator = int(read("d") or 0)
+                return None if denominator == 0 else 100.0 * int(read("n") or 0) / denominator
+            case Aggregate.MEAN:
+                mean = read("avg")
+                return None if mean is None else float(mean) * metric.scale
+            case Aggregate.PER_WORKING_DAY:
+                return None if working_days == 0 else int(read("n") or 0) / working_days
+        raise ValueError(f"{metric.key}: unknown aggregate {metric.aggregate!r}")
+
+
+def _check_ref(ref: MetricRef, category_bits: Mapping[str, int]) -> None:
+    if ref.category is not None and ref.category not in category_bits:
+        raise ValueError(f"{ref.key}: unknown category {ref.category!r}")
+    metric = ref.metric
+    if metric.population is Population.REOPENED and (
+        metric.aggregate is not Aggregate.COUNT or metric.field is not None
+    ):
+        raise ValueError(f"{metric.key}: only a plain count is defined over reopen events")
+
+
+def _grouped(
+    session: Session, source: _Source, columns: Sequence[Label[Any]], skip: frozenset[str]
+) -> dict[str, Row]:
+    query = (
+        select(source.member.label("member"), *columns)
+        .select_from(source.from_clause)
+        .where(*source.conditions)
+        .group_by(source.member)
+    )
+    if skip:
+        query = query.where(source.member.not_in(skip))
+    return {row["member"]: row for row in session.execute(query).mappings()}
+
+
+def member_values(
+    session: Session,
+    *,
+    window: Window,
+    refs: Sequence[MetricRef],
+    basis: TimeBasis,
+    working_days: int,
+    category_bits: Mapping[str, int],
+    excluded: frozenset[str] = frozenset(),
+) -> dict[str, MemberValues]:
+    """Each member's values of ``refs`` over ``window``, keyed by member key (sorted).
+
+    Members are everyone who resolved or responded to an in-scope ticket in the window,
+    less ``excluded``; a backlog or a reopen alone does not make someone a member.
+    """
+    for ref in refs:
+        _check_ref(ref, category_bits)
+    skip = frozenset(key for key in map(member_key, excluded) if key is not None)
+    categories = sorted({ref.category for ref in refs if ref.category is not None})
+    ref_sql = [
+        _RefSql(ref, f"m{i}", basis, None if ref.category is None else category_bits[ref.category])
+        for i, ref in enumerate(refs)
+    ]
+    sizes = [func.count().label("size")] + [
+        _count(None, category_bits[c]).label(f"size_{i}") for i, c in enumerate(categories)
+    ]
+
+    rows: dict[Population, dict[str, Row]] = {}
+    for population in Population:
+        columns = [c for r in ref_sql if r.ref.metric.population is population for c in r.columns()]
+        if population is Population.RESOLVED:
+            columns += sizes
+        elif not columns and population is not Population.RESPONDED:
+            continue  # RESOLVED and RESPONDED always run: together they name the members
+        rows[population] = _grouped(session, _source(population, window), columns, skip)
+
+    result: dict[str, MemberValues] = {}
+    for member in sorted(set(rows[Population.RESOLVED]) | set(rows[Population.RESPONDED])):
+        own = rows[Population.RESOLVED].get(member)
+        resolved: dict[str | None, int] = {None: 0 if own is None else int(own["size"])}
+        for i, category in enumerate(categories):
+            resolved[category] = 0 if own is None else int(own[f"size_{i}"])
+        values = {
+            r.ref.key: r.value(rows[r.ref.metric.population].get(member), working_days=working_days)
+            for r in ref_sql
+        }
+        result[member] = MemberValues(member, resolved, values)
+    return result
+
+
+def reopen_events(session: Session, *, window: Window) -> list[ReopenEvent]:
+    """Every reopen seen in ``window`` that is charged to someone, oldest first."""
+    start, end = window.utc()
+    query = (
+        select(_S.ticket_id, _S.at, _S.resolver_key, _T.in_scope, _T.category_mask)
+        .select_from(STATUS_CHANGES.join(TICKETS, _T.id == _S.ticket_id))
+        .where(
+            _S.reopened == true(),
+            _S.resolver_key.is_not(None),
+            _S.at >= start,
+            _S.at < end,
+        )
+        .order_by(_S.at, _S.id)
+    )
+    return [ReopenEvent(*row) for row in session.execute(query)]

@@ -1,0 +1,156 @@
+"""The database tables (SQLModel). ``migrations/versions`` creates exactly these.
+
+``tickets`` holds every field of ``metrics.records.TicketRecord`` under the same name, plus
+the per-ticket values of ``metrics.derive.DerivedTicket`` that standings aggregate. The
+derived ``resolved_at``/``responded_at`` are not stored twice: they equal the record's
+columns whenever ``resolver_key``/``responder_key`` is set, and every population filters on
+those keys. Timestamps are ``UTCDateTime``: UTC in the database, aware in Python.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Table
+from sqlmodel import Field, SQLModel
+
+from storage.utc import UTCDateTime
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_resolver_key_resolved_at", "resolver_key", "resolved_at"),
+        Index("ix_tickets_responder_key_responded_at", "responder_key", "responded_at"),
+        Index("ix_tickets_owner_key_is_open", "owner_key", "is_open"),
+        Index("ix_tickets_updated_at", "updated_at"),
+    )
+
+    # The record (metrics.records.TicketRecord), field for field.
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    board: str | None = None
+    board_id: int | None = None
+    status: str | None = None
+    status_id: int | None = None
+    closed: bool = False
+    company: str | None = None
+    company_id: int | None = None
+    company_name: str | None = None
+    agreement: str | None = None
+    agreement_id: int | None = None
+    type: str | None = None
+    subtype: str | None = None
+    item: str | None = None
+    priority: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    summary: str | None = None
+    entered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    responder: str | None = None
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolver: str | None = None
+    sla_respond_min: float | None = None
+    sla_resplan_min: float | None = None
+    sla_resolve_min: float | None = None
+    sla_waiting_min: float | None = None
+    actual_hours: float = 0.0
+
+    # Derived (metrics.derive.DerivedTicket), recomputed when DeriveParams.fingerprint changes.
+    in_scope: bool
+    is_open: bool
+    resolver_key: str | None = None
+    responder_key: str | None = None
+    owner_key: str | None = None
+    categorized: bool
+    has_type: bool
+    has_subtype: bool
+    has_item: bool
+    no_agreement: bool
+    catchall: bool
+    judgeable: bool
+    escalated: bool
+    without_escalation: bool
+    response_min_business: float | None = None
+    response_min_sla: float | None = None
+    response_min_calendar: float | None = None
+    resolution_min_business: float | None = None
+    resolution_min_sla: float | None = None
+    resolution_min_calendar: float | None = None
+    category_mask: int = 0
+    first_contact: bool | None = None
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "members"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    identifier: str
+    key: str = Field(unique=True, index=True)  # member_key(identifier): lower case
+    name: str | None = None
+    email: str | None = None
+    inactive: bool = False
+
+
+class Board(SQLModel, table=True):
+    __tablename__ = "boards"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str
+    inactive: bool = False
+
+
+class BoardStatusRow(SQLModel, table=True):
+    __tablename__ = "board_statuses"
+
+    board_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str
+    closed: bool = False
+    escalation_status: str | None = None
+
+
+class StatusChangeRow(SQLModel, table=True):
+    """One observed status change (METRICS.md §6).
+
+    ``reopened`` marks a change from resolved back to open; ``resolver_key`` then names
+    whoever had resolved the ticket, the member the reopen is charged to.
+    """
+
+    __tablename__ = "status_changes"
+    __table_args__ = (Index("ix_status_changes_reopened_at", "reopened", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(sa_type=UTCDateTime)
+    from_status: str | None = None
+    to_status: str | None = None
+    reopened: bool = False
+    resolver_key: str | None = None
+
+
+class SyncState(SQLModel, table=True):
+    """The single row (id 1) describing where synchronisation stands."""
+
+    __tablename__ = "sync_state"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    watermark: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sync_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sync_finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    boards_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    members_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    derive_fingerprint: str | None = None
+    tickets_seen: int = 0
+
+
+# The Core tables, for bulk statements and aggregates.
+TICKETS: Table = SQLModel.metadata.tables["tickets"]
+STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
+MEMBERS: Table = SQLModel.metadata.tables["members"]
+BOARDS: Table = SQLModel.metadata.tables["boards"]
+BOARD_STATUSES: Table = SQLModel.metadata.tables["board_statuses"]
+SYNC_STATE: Table = SQLModel.metadata.tables["sync_state"]

@@ -1,0 +1,155 @@
+"""Engine settings, migrations, sessions and the UTC column type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import StatementError
+from sqlmodel import SQLModel
+
+from metrics.derive import DeriveParams
+from metrics.records import TicketRecord
+from metrics.waiting import WaitingRule
+from storage import repo
+from storage.db import create_engine_for, migrate, session_scope
+from storage.tables import TICKETS
+from tests.storage.helpers import nov, ticket_rows, upsert
+
+TABLES = {"tickets", "status_changes", "members", "boards", "board_statuses", "sync_state"}
+
+
+def test_migrate_creates_every_table_and_index_on_a_fresh_file(tmp_path: Path):
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrate(engine)
+    inspector = inspect(engine)
+    assert set(inspector.get_table_names()) == TABLES | {"alembic_version"}
+    ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
+    assert ticket_indexes == {
+        "ix_tickets_resolver_key_resolved_at": ["resolver_key", "resolved_at"],
+        "ix_tickets_responder_key_responded_at": ["responder_key", "responded_at"],
+        "ix_tickets_owner_key_is_open": ["owner_key", "is_open"],
+        "ix_tickets_updated_at": ["updated_at"],
+    }
+    change_indexes = {ix["name"] for ix in inspector.get_indexes("status_changes")}
+    assert change_indexes == {"ix_status_changes_ticket_id", "ix_status_changes_reopened_at"}
+    member_indexes = inspector.get_indexes("members")
+    assert [(ix["name"], bool(ix["unique"])) for ix in member_indexes] == [("ix_members_key", True)]
+    engine.dispose()
+
+
+def test_the_migration_builds_exactly_the_tables_module(engine: Engine):
+    # Alembic's autogenerate comparison finds nothing to add, drop or alter.
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
+    upsert(engine, [TicketRecord(id=1, updated_at=nov(2))], params=params)
+    migrate(engine)
+    migrate(engine)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert versions == [("0001",)]
+    assert [row["id"] for row in ticket_rows(engine)] == [1]
+
+
+def test_every_connection_uses_wal_and_the_other_pragmas(engine: Engine):
+    first, second = engine.connect(), engine.connect()  # two pooled connections
+    try:
+        for connection in (first, second):
+            values = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
+            }
+            # synchronous 1 is NORMAL
+            assert values == {
+                "journal_mode": "wal",
+                "busy_timeout": 5000,
+                "foreign_keys": 1,
+                "synchronous": 1,
+            }
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_reader_sees_committed_data_while_a_writer_holds_its_transaction(engine: Engine):
+    # WAL: a reader is not blocked by an open write transaction and sees the last commit.
+    with engine.begin() as setup:
+        setup.execute(text("CREATE TABLE probe (n INTEGER)"))
+        setup.execute(text("INSERT INTO probe VALUES (1)"))
+    with engine.connect() as writer, engine.connect() as reader:
+        writer.execute(text("INSERT INTO probe VALUES (2)"))  # uncommitted
+        assert reader.execute(text("SELECT count(*) FROM probe")).scalar() == 1
+        writer.rollback()
+
+
+def test_in_memory_database_is_shared_by_every_session():
+    engine = create_engine_for("sqlite://")
+    migrate(engine)
+    migrate(engine)
+    with session_scope(engine) as session:
+        repo.set_watermark(session, watermark=nov(3))
+    with session_scope(engine) as session:
+        assert repo.get_sync_state(session).watermark == nov(3)
+    engine.dispose()
+
+
+def test_session_scope_commits_on_success(engine: Engine):
+    with session_scope(engine) as session:
+        repo.record_sync_started(session, at=nov(4))
+    with session_scope(engine) as session:
+        assert repo.get_sync_state(session).last_sync_started_at == nov(4)
+
+
+def _page_that_fails_after_writing(engine: Engine, params: DeriveParams) -> None:
+    with session_scope(engine) as session:
+        repo.upsert_tickets(
+            session,
+            records=[TicketRecord(id=7, status="New", updated_at=nov(2))],
+            params=params,
+            waiting_rule=WaitingRule(),
+        )
+        repo.set_watermark(session, watermark=nov(2))
+        session.flush()  # the rows reach the database inside the transaction
+        raise RuntimeError("boom")
+
+
+def test_session_scope_rolls_back_on_error(engine: Engine, params):
+    with pytest.raises(RuntimeError, match="boom"):
+        _page_that_fails_after_writing(engine, params)
+    with session_scope(engine) as session:
+        assert repo.count_tickets(session) == 0
+        assert repo.get_sync_state(session).watermark is None
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM status_changes")).scalar() == 0
+
+
+def test_timestamps_are_stored_as_utc_and_come_back_aware(engine: Engine, params):
+    chicago = timezone(timedelta(hours=-6))
+    entered = datetime(2026, 11, 2, 10, 0, 0, 123456, tzinfo=chicago)  # 16:00:00.123456 UTC
+    upsert(engine, [TicketRecord(id=1, entered_at=entered)], params=params)
+    with engine.connect() as connection:
+        raw = connection.exec_driver_sql("SELECT entered_at FROM tickets").scalar()
+        loaded = connection.execute(select(TICKETS.c.entered_at)).scalar()
+    assert raw == "2026-11-02 16:00:00.123456"
+    assert loaded == entered
+    assert loaded.tzinfo == UTC
+
+
+def _store_naive_watermark(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        repo.set_watermark(session, watermark=datetime(2026, 11, 2, 12, 0))
+
+
+def test_naive_timestamps_are_refused(engine: Engine):
+    with pytest.raises(StatementError, match="naive"):
+        _store_naive_watermark(engine)
+    with session_scope(engine) as session:
+        assert repo.get_sync_state(session).watermark is None
