@@ -1,0 +1,249 @@
+"""The ``deskboard`` command line: the composition root for operators and cron.
+
+Settings and ``deskboard.toml`` are read here, once, and passed down; nothing reads them at
+import time. Bad configuration exits with status 2 and a message naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.config import ConfigError, DeskboardConfig, load_config
+from bot.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="deskboard",
+    help="Help-desk contests from ConnectWise PSA tickets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="deskboard.toml (default: $DESKBOARD_CONFIG or ./deskboard.toml)"
+    ),
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _config(settings: Settings, path: Path | None) -> DeskboardConfig:
+    try:
+        return load_config(path or settings.config_path, required=path is not None)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def sync(
+    config_path: ConfigOption = None,
+    since: Annotated[
+        str | None, typer.Option(help="Backfill from this date (default: first of this month).")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the watermark; refresh boards and members.")
+    ] = False,
+) -> None:
+    """Fetch tickets changed since the last sync from ConnectWise into the database."""
+    from bot.jobs import SyncConfigError, run_sync
+    from bot.wiring import connectwise_client, open_engine
+    from psa.errors import ConnectWiseError
+
+    settings = _settings()
+    config = _config(settings, config_path)
+    since_date = _date(since, "--since")
+    try:
+        settings.require_connectwise()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    engine = open_engine(settings)
+    with connectwise_client(settings) as client, _progress() as progress:
+        task = progress.add_task("Syncing tickets", total=None)
+        try:
+            report = run_sync(
+                client=client,
+                engine=engine,
+                config=config,
+                now=_now(),
+                since=since_date,
+                full=full,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except (ConnectWiseError, SyncConfigError) as exc:
+            raise _fail(str(exc), code=1) from None
+    console.print(
+        f"Synced: {report.inserted} new, {report.updated} changed, {report.unchanged} unchanged, "
+        f"{len(report.skipped)} skipped, {report.status_changes} status changes, "
+        f"{len(report.reopened)} reopened."
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def metrics(
+    config_path: ConfigOption = None,
+    tickets: Annotated[
+        Path | None,
+        typer.Option(help="A JSON array of ConnectWise tickets; without it, the database."),
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Window start YYYY-MM-DD (default: this month).")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Window end YYYY-MM-DD, exclusive.")] = None,
+    time_basis: Annotated[
+        str | None, typer.Option(help="business | sla | calendar (default: from the config).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Every metric for every technician over a window (METRICS.md §8)."""
+    from bot.reports import TicketFileError, metrics_from_database, metrics_from_file
+    from bot.wiring import member_names, metrics_window, open_engine, parse_time_basis
+
+    settings = _settings()
+    config = _config(settings, config_path)
+    start, end = _date(from_, "--from"), _date(to, "--to")
+    window = metrics_window(config, start=start, end=end, now=_now())
+    basis = parse_time_basis(time_basis, config)
+    if tickets is not None:
+        try:
+            report = metrics_from_file(tickets, config=config, window=window, basis=basis)
+        except TicketFileError as exc:
+            raise _fail(str(exc)) from None
+        names: dict[str, str] = {}
+    else:
+        engine = open_engine(settings)
+        report = metrics_from_database(engine, config=config, window=window, basis=basis)
+        names = member_names(engine)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+        return
+    from bot.console import print_metrics
+
+    print_metrics(console, report, names)
+
+
+@app.command()
+def standings(
+    contest: Annotated[str | None, typer.Argument(help="A contest name; default: all.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Ranked standings of the configured contests, with "data as of"."""
+    from bot.console import standings_panel
+    from bot.reports import contest_standings
+    from bot.wiring import member_names, open_engine
+
+    settings = _settings()
+    config = _config(settings, config_path)
+    contests = config.contest_list()
+    if contest is not None:
+        contests = tuple(c for c in contests if c.name.casefold() == contest.casefold())
+        if not contests:
+            known = ", ".join(c.name for c in config.contest_list()) or "none configured"
+            raise _fail(f"no contest named {contest!r}; contests: {known}")
+    if not contests:
+        raise _fail(f"no contests configured; add [[contests]] to {settings.config_path}")
+    engine = open_engine(settings)
+    names = member_names(engine)
+    for c in contests:
+        result = contest_standings(engine, config=config, contest=c, now=_now())
+        console.print(standings_panel(result, names, config.tz))
+
+
+@app.command()
+def status(config_path: ConfigOption = None) -> None:
+    """When the data was last synced, the watermark and the last error."""
+    from bot.wiring import open_engine
+    from storage import repo
+    from storage.db import session_scope
+
+    settings = _settings()
+    config = _config(settings, config_path)
+    engine = open_engine(settings)
+    with session_scope(engine) as session:
+        state = repo.get_sync_state(session)
+        count = repo.count_tickets(session)
+    tz = config.tz
+
+    def show(moment: datetime | None) -> str:
+        return "never" if moment is None else f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+
+    console.print(f"Tickets stored:   {count}")
+    console.print(f"Last sync:        {show(state.last_sync_finished_at)}")
+    console.print(f"Watermark:        {show(state.watermark)}")
+    if state.last_error:
+        console.print(
+            f"Last error:       {show(state.last_error_at)}: {state.last_error}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Simulator seed: same seed, same MSP.")] = 7,
+    database: Annotated[Path, typer.Option(help="Where the demo database goes.")] = Path("demo.db"),
+) -> None:
+    """Run the whole pipeline against the built-in ConnectWise simulator and show the results."""
+    from bot.demo import run_demo
+
+    run_demo(console, seed=seed, database=database, now=_now())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,345 @@
+"""``deskboard.toml``: boards, calendar, members, categories, scores and contests (METRICS.md §7).
+
+Parsed once in the composition root. Unknown keys and bad values are refused with the file,
+the key and the reason (``ConfigError``), before anything starts. Secrets never live here:
+they come from the environment (``bot.settings``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from metrics.calendar import BusinessCalendar, BusinessHours
+from metrics.categories import Category
+from metrics.contests import Contest, ContestKind
+from metrics.definitions import MetricRef, TimeBasis, parse_metric_ref
+from metrics.derive import DeriveParams
+from metrics.scores import Score
+from metrics.windows import WEEKDAYS, Period
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names file, key and reason."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _weekday(value: str) -> int:
+    day = WEEKDAYS.get(value.strip().lower())
+    if day is None:
+        raise ValueError(f"{value!r} is not a day name (use mon, tue, ... or monday, ...)")
+    return day
+
+
+class ConnectWiseSection(_Section):
+    boards: list[str | int] = Field(default_factory=list)
+    catchall_company: str = "Catchall"
+
+
+class MetricsSection(_Section):
+    time_basis: TimeBasis = TimeBasis.BUSINESS
+
+
+class BusinessHoursSection(_Section):
+    days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+    holidays: str | None = None
+    subdivision: str | None = None
+    extra_holidays: list[date] = Field(default_factory=list)
+    waiting_statuses: list[str] = Field(default_factory=lambda: ["Waiting*"])
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        for day in days:
+            _weekday(day)
+        if not days:
+            raise ValueError("at least one working day is needed")
+        return days
+
+    @model_validator(mode="after")
+    def _opening_hours(self) -> BusinessHoursSection:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:%H:%M}) must be after start ({self.start:%H:%M})")
+        return self
+
+
+class MembersSection(_Section):
+    exclude: list[str] = Field(default_factory=list)
+
+
+class CategorySection(_Section):
+    priority: list[str] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    type: list[str] = Field(default_factory=list)
+    board: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> CategorySection:
+        if not (self.priority or self.source or self.type or self.board):
+            raise ValueError("a category needs at least one of priority, source, type, board")
+        return self
+
+
+class ScoreSection(_Section):
+    name: str
+    weights: dict[str, float]
+
+    @field_validator("weights")
+    @classmethod
+    def _not_empty(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not weights:
+            raise ValueError("a score needs at least one weight")
+        return weights
+
+
+def _cron_fields(text: str) -> str:
+    if len(text.split()) != 5:
+        raise ValueError(f"{text!r} is not a 5-field cron expression (minute hour day month dow)")
+    return text
+
+
+class ContestSection(_Section):
+    name: str
+    metric: str
+    period: Period | None = None
+    start: date | None = None
+    end: date | None = None
+    kind: ContestKind = ContestKind.PLACES
+    places: Annotated[int, Field(ge=1)] = 3
+    goal: float | None = None
+    goals: list[float] = Field(default_factory=list)
+    min_resolved: Annotated[int, Field(ge=0)] | None = None
+    channel: str | None = None
+    post: str | None = None
+
+    @field_validator("post")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else _cron_fields(value)
+
+    @model_validator(mode="after")
+    def _window_and_goals(self) -> ContestSection:
+        fixed = self.start is not None or self.end is not None
+        if self.period is not None and fixed:
+            raise ValueError("give either period or start/end, not both")
+        if self.period is None and not fixed:
+            raise ValueError("give a period (daily ... yearly) or fixed start and end dates")
+        if fixed and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError("a fixed contest needs start and end dates with end after start")
+        if self.kind is ContestKind.ONE_GOAL and self.goal is None:
+            raise ValueError("kind one_goal needs goal")
+        if self.kind is ContestKind.MULTI_GOAL and not self.goals:
+            raise ValueError("kind multi_goal needs goals = [..]")
+        return self
+
+
+class KudosSection(_Section):
+    channel: str | None = None
+    mode: Literal["instant", "digest"] = "instant"
+    digest_at: time = time(16, 30)
+    daily_cap: Annotated[int, Field(ge=1)] = 5
+
+
+class NudgesSection(_Section):
+    enabled: bool = True
+    reasons: list[Literal["uncategorized", "no_agreement", "catchall"]] = Field(
+        default_factory=lambda: ["uncategorized", "no_agreement", "catchall"]
+    )
+
+
+class SlackSection(_Section):
+    admins: list[str] = Field(default_factory=list)
+
+
+class DeskboardConfig(_Section):
+    timezone: str = "UTC"
+    week_start: str = "monday"
+    connectwise: ConnectWiseSection = ConnectWiseSection()
+    metrics: MetricsSection = MetricsSection()
+    business_hours: BusinessHoursSection = BusinessHoursSection()
+    members: MembersSection = MembersSection()
+    categories: dict[str, CategorySection] = Field(default_factory=dict)
+    scores: list[ScoreSection] = Field(default_factory=list)
+    contests: list[ContestSection] = Field(default_factory=list)
+    kudos: KudosSection = KudosSection()
+    nudges: NudgesSection = NudgesSection()
+    slack: SlackSection = SlackSection()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone name") from None
+        return value
+
+    @field_validator("week_start")
+    @classmethod
+    def _known_weekday(cls, value: str) -> str:
+        _weekday(value)
+        return value
+
+    # Domain objects built from the validated file -------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def week_start_day(self) -> int:
+        return _weekday(self.week_start)
+
+    @property
+    def excluded_members(self) -> frozenset[str]:
+        return frozenset(m.strip().casefold() for m in self.members.exclude)
+
+    def calendar(self) -> BusinessCalendar:
+        bh = self.business_hours
+        return BusinessCalendar(
+            BusinessHours(
+                timezone=self.timezone,
+                days=frozenset(_weekday(d) for d in bh.days),
+                start=bh.start,
+                end=bh.end,
+                country=bh.holidays,
+                subdivision=bh.subdivision,
+                extra_holidays=frozenset(bh.extra_holidays),
+            )
+        )
+
+    def category_list(self) -> tuple[Category, ...]:
+        return tuple(
+            Category(
+                name=name,
+                priority=tuple(c.priority),
+                source=tuple(c.source),
+                type=tuple(c.type),
+                board=tuple(c.board),
+            )
+            for name, c in self.categories.items()
+        )
+
+    def derive_params(self, calendar: BusinessCalendar | None = None) -> DeriveParams:
+        return DeriveParams(
+            calendar=calendar or self.calendar(),
+            catchall_company=self.connectwise.catchall_company,
+            boards=tuple(str(b) for b in self.connectwise.boards),
+            categories=self.category_list(),
+        )
+
+    def metric_ref(self, text: str) -> MetricRef:
+        return parse_metric_ref(text, frozenset(self.categories))
+
+    def score_list(self) -> tuple[Score, ...]:
+        return tuple(
+            Score(
+                name=s.name,
+                weights=tuple((self.metric_ref(k), float(w)) for k, w in s.weights.items()),
+            )
+            for s in self.scores
+        )
+
+    def contest_list(self) -> tuple[Contest, ...]:
+        scores = {s.name: s for s in self.score_list()}
+        return tuple(
+            Contest(
+                name=c.name,
+                target=scores[c.metric] if c.metric in scores else self.metric_ref(c.metric),
+                kind=c.kind,
+                places=c.places,
+                goal=c.goal,
+                goals=tuple(c.goals),
+                min_resolved=c.min_resolved,
+                period=c.period,
+                start=c.start,
+                end=c.end,
+                channel=c.channel,
+                post=c.post,
+            )
+            for c in self.contests
+        )
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _check_references(config: DeskboardConfig) -> list[tuple[str, str]]:
+    """Cross-field checks pydantic cannot express: names that must refer to something."""
+    problems: list[tuple[str, str]] = []
+    score_names = [s.name for s in config.scores]
+    for i, score in enumerate(config.scores):
+        for key in score.weights:
+            try:
+                config.metric_ref(key)
+            except ValueError as exc:
+                problems.append((f"scores[{i}].weights.{key}", str(exc)))
+    if len(set(score_names)) != len(score_names):
+        problems.append(("scores", "score names must be unique"))
+    contest_names = [c.name for c in config.contests]
+    if len(set(contest_names)) != len(contest_names):
+        problems.append(("contests", "contest names must be unique"))
+    for i, contest in enumerate(config.contests):
+        if contest.metric in score_names:
+            continue
+        try:
+            config.metric_ref(contest.metric)
+        except ValueError as exc:
+            problems.append((f"contests[{i}].metric", f"{exc} (or a score name)"))
+    try:
+        config.calendar()
+    except ValueError as exc:
+        problems.append(("business_hours", str(exc)))
+    return problems
+
+
+def parse_config(data: dict[str, Any], *, source: str = "deskboard.toml") -> DeskboardConfig:
+    try:
+        config = DeskboardConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            reason = err["msg"]
+            if err["type"] == "extra_forbidden":
+                reason = "unknown key"
+            lines.append(f"{source}: {_location(err['loc'])}: {reason}")
+        raise ConfigError("\n".join(lines)) from None
+    problems = _check_references(config)
+    if problems:
+        raise ConfigError("\n".join(f"{source}: {key}: {why}" for key, why in problems))
+    return config
+
+
+def load_config(path: Path, *, required: bool = False) -> DeskboardConfig:
+    """Read and validate ``path``; a missing file gives the defaults unless ``required``."""
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: no such file")
+        return parse_config({}, source=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, source=str(path))

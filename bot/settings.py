@@ -1,0 +1,57 @@
+"""Secrets and process settings from the environment (pydantic-settings).
+
+Secrets are ``SecretStr``: their repr is ``'**********'``, so a logged settings object or a
+traceback never shows them. ``.get_secret_value()`` is called only where a secret is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """The environment is missing a setting or holds a bad one; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///deskboard.db"), alias="DESKBOARD_DATABASE_URL"
+    )
+    config_path: Path = Field(default=Path("deskboard.toml"), alias="DESKBOARD_CONFIG")
+    cw_api_url: str | None = Field(default=None, alias="CW_API_URL")
+    cw_company: str | None = Field(default=None, alias="CW_COMPANY")
+    cw_public_key: SecretStr | None = Field(default=None, alias="CW_PUBLIC_KEY")
+    cw_private_key: SecretStr | None = Field(default=None, alias="CW_PRIVATE_KEY")
+    cw_client_id: SecretStr | None = Field(default=None, alias="CW_CLIENT_ID")
+
+    def require_connectwise(self) -> None:
+        """Refuse to talk to ConnectWise unless every CW_* variable is set."""
+        names = {
+            "CW_API_URL": self.cw_api_url,
+            "CW_COMPANY": self.cw_company,
+            "CW_PUBLIC_KEY": self.cw_public_key,
+            "CW_PRIVATE_KEY": self.cw_private_key,
+            "CW_CLIENT_ID": self.cw_client_id,
+        }
+        missing = [name for name, value in names.items() if not value]
+        if missing:
+            raise SettingsError(
+                "ConnectWise is not configured: set "
+                + ", ".join(missing)
+                + " in the environment (see README, 'Connecting ConnectWise')"
+            )
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"bad environment setting: {problems}") from None

@@ -1,0 +1,76 @@
+"""Building the long-lived pieces from settings: the database engine and the ConnectWise client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+import typer
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from bot.config import DeskboardConfig
+from bot.settings import Settings
+from metrics.definitions import TimeBasis
+from metrics.windows import Period, Window, period_window, window_for_dates
+from psa.connectwise import ConnectWiseClient, build_http_client
+from storage import repo
+from storage.db import create_engine_for, migrate, session_scope
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The database engine, migrated to the newest schema (migrations apply at start)."""
+    engine = create_engine_for(settings.database_url.get_secret_value())
+    migrate(engine)
+    return engine
+
+
+@contextmanager
+def connectwise_client(settings: Settings) -> Iterator[ConnectWiseClient]:
+    settings.require_connectwise()
+
+    def secret(value: SecretStr | None) -> str:
+        return value.get_secret_value() if value is not None else ""
+
+    http = build_http_client(
+        api_url=settings.cw_api_url or "",
+        company=settings.cw_company or "",
+        public_key=secret(settings.cw_public_key),
+        private_key=secret(settings.cw_private_key),
+        client_id=secret(settings.cw_client_id),
+    )
+    with http:
+        yield ConnectWiseClient(http)
+
+
+def member_names(engine: Engine) -> dict[str, str]:
+    """Display names by member key: "Jane Smith" where ConnectWise has a name."""
+    with session_scope(engine) as session:
+        return {m.key: m.name or m.identifier for m in repo.list_members(session)}
+
+
+def metrics_window(
+    config: DeskboardConfig, *, start: date | None, end: date | None, now: datetime
+) -> Window:
+    """``--from``/``--to`` as a window in the configured zone; each defaults to this month."""
+    month = period_window(Period.MONTHLY, now=now, tz=config.tz, week_start=config.week_start_day)
+    first = start or month.start.astimezone(config.tz).date()
+    last = end or month.end.astimezone(config.tz).date()
+    if last <= first:
+        raise typer.BadParameter(
+            f"--to ({last}) must be after --from ({first}); --to is exclusive", param_hint="--to"
+        )
+    return window_for_dates(first, last, config.tz)
+
+
+def parse_time_basis(value: str | None, config: DeskboardConfig) -> TimeBasis:
+    if value is None:
+        return config.metrics.time_basis
+    try:
+        return TimeBasis(value)
+    except ValueError:
+        choices = " | ".join(b.value for b in TimeBasis)
+        raise typer.BadParameter(
+            f"{value!r} is not one of {choices}", param_hint="--time-basis"
+        ) from None

@@ -1,0 +1,125 @@
+"""deskboard.toml is validated at start: unknown keys and bad values are refused by name."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import ConfigError, load_config, parse_config
+from metrics.contests import ContestKind
+from metrics.scores import Score
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_example_is_valid_and_means_what_it_says():
+    config = load_config(ROOT / "deskboard.example.toml", required=True)
+    assert config.timezone == "America/Chicago"
+    assert config.excluded_members == frozenset({"dispatch"})
+    contests = {c.name: c for c in config.contest_list()}
+    clean = contests["Clean tickets"]
+    assert clean.kind is ContestKind.PLACES
+    assert clean.places == 3
+    assert clean.goal == 90
+    assert contests["Fast first response"].refs[0].key == "avg_response_minutes@emergency"
+    (score,) = config.score_list()
+    assert isinstance(score, Score)
+    assert {(ref.key, w) for ref, w in score.weights} == {
+        ("resolved_without_escalation", 2.0),
+        ("catchall_resolved", -3.0),
+    }
+
+
+def test_the_demo_config_is_valid():
+    text = (ROOT / "bot" / "demo.toml").read_text()
+    config = parse_config(tomllib.loads(text))
+    assert [c.name for c in config.contest_list()] == ["Clean tickets", "Service Star"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"timezon": "UTC"}, "deskboard.toml: timezon: unknown key"),
+        ({"timezone": "Mars/Olympus"}, "timezone: Value error, 'Mars/Olympus' is not an IANA"),
+        ({"metrics": {"time_basis": "wall"}}, "metrics.time_basis: Input should be"),
+        ({"business_hours": {"days": ["mon", "funday"]}}, "business_hours.days: Value error"),
+        (
+            {"business_hours": {"start": "17:00", "end": "08:00"}},
+            "business_hours: Value error, end (08:00) must be after start (17:00)",
+        ),
+        ({"business_hours": {"holidays": "XX"}}, "business_hours:"),
+        ({"kudos": {"mode": "loud"}}, "kudos.mode: Input should be 'instant' or 'digest'"),
+        (
+            {"kudos": {"daily_cap": 0}},
+            "kudos.daily_cap: Input should be greater than or equal to 1",
+        ),
+        (
+            {
+                "contests": [
+                    {"name": "X", "metric": "resolved", "period": "monthly", "kind": "podium"}
+                ]
+            },
+            "contests[0].kind: Input should be",
+        ),
+        (
+            {"contests": [{"name": "X", "metric": "speed", "period": "monthly"}]},
+            "contests[0].metric: unknown metric 'speed'",
+        ),
+        (
+            {"contests": [{"name": "X", "metric": "resolved@vip", "period": "monthly"}]},
+            "contests[0].metric: unknown category 'vip'",
+        ),
+        (
+            {"contests": [{"name": "X", "metric": "resolved"}]},
+            "contests[0]: Value error, give a period",
+        ),
+        (
+            {"contests": [{"name": "X", "metric": "resolved", "period": "monthly", "post": "9am"}]},
+            "contests[0].post: Value error, '9am' is not a 5-field cron expression",
+        ),
+        (
+            {
+                "contests": [
+                    {"name": "X", "metric": "resolved", "period": "weekly", "kind": "one_goal"}
+                ]
+            },
+            "kind one_goal needs goal",
+        ),
+        (
+            {"scores": [{"name": "S", "weights": {"nope": 1}}]},
+            "scores[0].weights.nope: unknown metric",
+        ),
+        ({"categories": {"vip": {}}}, "categories.vip: Value error, a category needs at least one"),
+    ],
+)
+def test_bad_values_are_refused_naming_file_key_and_reason(data, message):
+    with pytest.raises(ConfigError) as info:
+        parse_config(data)
+    assert message in str(info.value)
+    assert str(info.value).startswith("deskboard.toml: ")
+
+
+def test_the_cli_refuses_to_start_with_a_bad_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "deskboard.toml"
+    bad.write_text('timezone = "UTC"\n[connectwise]\nbaords = ["Service Desk"]\n')
+    result = CliRunner().invoke(app, ["standings", "-c", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}: connectwise.baords: unknown key" in result.output
+
+
+def test_a_config_that_is_not_toml_is_refused(tmp_path):
+    bad = tmp_path / "deskboard.toml"
+    bad.write_text("timezone = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_a_missing_config_file_means_defaults_unless_named(tmp_path):
+    assert load_config(tmp_path / "absent.toml").timezone == "UTC"
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml", required=True)
