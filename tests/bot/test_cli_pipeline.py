@@ -1,0 +1,114 @@
+"""The operator's path through the real `deskboard` commands: sync from ConnectWise (the
+simulator, over HTTP, configured by environment variables), then status, standings, metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from psa.simulator import SimulatorServer, generate_msp
+
+START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+END = datetime(2026, 11, 13, 23, 0, tzinfo=UTC)
+CONFIG = """
+timezone = "America/Chicago"
+[connectwise]
+boards = ["Service Desk", "Escalations"]
+[members]
+exclude = ["dispatch"]
+[[contests]]
+name = "Most resolved"
+metric = "resolved"
+start = "2026-11-01"
+end = "2026-12-01"
+kind = "places"
+[[contests]]
+name = "Quick answers"
+metric = "avg_response_minutes"
+start = "2026-11-01"
+end = "2026-12-01"
+kind = "winner_takes_all"
+"""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimulatorServer]:
+    msp = generate_msp(seed=5, start=START, end=END, tickets_per_workday=12)
+    with SimulatorServer(msp, clock=END) as running:
+        yield running
+
+
+@pytest.fixture
+def env(server, tmp_path, monkeypatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deskboard.toml").write_text(CONFIG)
+    return {
+        "CW_API_URL": server.url,
+        "CW_COMPANY": server.company,
+        "CW_PUBLIC_KEY": server.public_key,
+        "CW_PRIVATE_KEY": server.private_key,
+        "CW_CLIENT_ID": server.client_id,
+        "DESKBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'deskboard.db'}",
+    }
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_sync_then_status_standings_and_metrics(env):
+    synced = run(env, "sync", "--since", "2026-11-02")
+    assert "Synced:" in synced
+    new = int(synced.split("Synced: ")[1].split(" new")[0])
+    assert new > 50
+
+    status = run(env, "status")
+    assert f"Tickets stored:   {new}" in status
+    assert "Last sync:        never" not in status
+
+    shown = run(env, "standings")
+    assert "Most resolved" in shown
+    assert "Quick answers" in shown
+    assert "data as of" in shown
+    assert "Dispatch" not in shown  # excluded from every standing
+
+    out = json.loads(run(env, "metrics", "--from", "2026-11-01", "--to", "2026-12-01", "--json"))
+    members = out["members"]
+    assert members
+    assert "dispatch" not in members
+    some = next(iter(members.values()))
+    assert "backlog" in some
+    assert "reopened" in some  # the database knows both
+    assert "first_contact_pct" not in some  # notes are not synced yet
+    assert sum(v["resolved"] for v in members.values()) > 0
+
+    second = run(env, "sync")
+    assert "Synced: 0 new, 0 changed" in second
+
+
+def test_wrong_keys_are_reported_without_the_key(env):
+    env = {**env, "CW_PRIVATE_KEY": "Wr0ng-Priv4te-Key"}
+    result = CliRunner().invoke(app, ["sync"], env=env)
+    assert result.exit_code == 1
+    assert "CW_PRIVATE_KEY" in result.output  # says what to fix
+    assert "Wr0ng-Priv4te-Key" not in result.output
+
+
+def test_missing_connectwise_settings_are_named(env):
+    env = {**env, "CW_CLIENT_ID": "", "CW_PUBLIC_KEY": ""}
+    result = CliRunner().invoke(app, ["sync"], env=env)
+    assert result.exit_code == 2
+    assert "set CW_PUBLIC_KEY, CW_CLIENT_ID in the environment" in result.output
+
+
+def test_unknown_contest_gets_the_list(env):
+    result = CliRunner().invoke(app, ["standings", "Fastest"], env=env)
+    assert result.exit_code == 2
+    assert "no contest named 'Fastest'; contests: Most resolved, Quick answers" in result.output
