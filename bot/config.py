@@ -158,11 +158,13 @@ class KudosSection(_Section):
     daily_cap: Annotated[int, Field(ge=1)] = 5
 
 
+NudgeReasonName = Literal["uncategorized", "no_agreement", "catchall"]
+ALL_NUDGE_REASONS: tuple[NudgeReasonName, ...] = ("uncategorized", "no_agreement", "catchall")
+
+
 class NudgesSection(_Section):
     enabled: bool = True
-    reasons: list[Literal["uncategorized", "no_agreement", "catchall"]] = Field(
-        default_factory=lambda: ["uncategorized", "no_agreement", "catchall"]
-    )
+    reasons: list[NudgeReasonName] = Field(default_factory=lambda: list(ALL_NUDGE_REASONS))
 
 
 class SlackSection(_Section):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -162,7 +162,7 @@ def standings_panel(standings: Standings, names: Mapping[str, str], tz: ZoneInfo
             str(s.resolved),
             mark,
         )
-    parts: list[object] = [f"[dim]{escape(_rule_text(standings))}[/]", table]
+    parts: list[RenderableType] = [f"[dim]{escape(_rule_text(standings))}[/]", table]
     if standings.not_qualified:
         waiting = ", ".join(
             f"{escape(names.get(s.member, s.member))} ({s.resolved})"

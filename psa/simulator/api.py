@@ -341,7 +341,8 @@ class Api:
                 rendered = {p: self.state.render(p, clock) for p in positions}
                 positions = _sorted_by(positions, lambda p: resolve(rendered[p], path), descending)
             ids = self.state.ids
-            chunk, headers = self._page(request, positions, lambda p: ids[p])
+            page, headers = self._page(request, positions, lambda p: ids[p])
+            chunk = list(page)
         tickets = [self.state.render(p, clock) for p in chunk]
         fields = self._fields(request)
         if fields:

@@ -102,7 +102,7 @@ class SimulatorServer:
         self._http = _HttpServer(self._address, _Handler)
         self._http.owner = self
         host, port = self._http.server_address[:2]
-        self.state.base_url = f"http://{host}:{port}{self.base_path}"
+        self.state.base_url = f"http://{host!s}:{port}{self.base_path}"
         self._thread = threading.Thread(
             target=self._http.serve_forever,
             kwargs={"poll_interval": 0.05},  # a quick stop() matters to the test suite
