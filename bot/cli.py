@@ -105,6 +105,7 @@ def sync(
     engine = open_engine(settings)
     with connectwise_client(settings) as client, _progress() as progress:
         task = progress.add_task("Syncing tickets", total=None)
+        notes_task = progress.add_task("Reading notes", total=None, visible=False)
         try:
             report = run_sync(
                 client=client,
@@ -114,14 +115,24 @@ def sync(
                 since=since_date,
                 full=full,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                notes_progress=lambda done, total: progress.update(
+                    notes_task, completed=done, total=total, visible=True
+                ),
             )
         except (ConnectWiseError, SyncConfigError) as exc:
             raise _fail(str(exc), code=1) from None
     console.print(
         f"Synced: {report.inserted} new, {report.updated} changed, {report.unchanged} unchanged, "
         f"{len(report.skipped)} skipped, {report.status_changes} status changes, "
-        f"{len(report.reopened)} reopened."
+        f"{len(report.reopened)} reopened, notes read for {report.notes_read} tickets."
     )
+    if report.notes_error is not None:
+        console.print(
+            f"Notes of {len(report.notes_failed)} tickets could not be read; "
+            f"the next sync tries again. Last error: {report.notes_error}",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _progress() -> Progress:

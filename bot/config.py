@@ -26,7 +26,7 @@ from pydantic import (
 from metrics.calendar import BusinessCalendar, BusinessHours
 from metrics.categories import Category
 from metrics.contests import Contest, ContestKind
-from metrics.definitions import MetricRef, TimeBasis, parse_metric_ref
+from metrics.definitions import MetricRef, Needs, TimeBasis, parse_metric_ref
 from metrics.derive import DeriveParams
 from metrics.scores import Score
 from metrics.windows import WEEKDAYS, Period
@@ -50,6 +50,7 @@ def _weekday(value: str) -> int:
 class ConnectWiseSection(_Section):
     boards: list[str | int] = Field(default_factory=list)
     catchall_company: str = "Catchall"
+    sync_notes: bool = True  # read each resolved ticket's notes (first_contact_pct)
 
 
 class MetricsSection(_Section):
@@ -288,6 +289,13 @@ def _location(loc: Sequence[int | str]) -> str:
     return path or "(top level)"
 
 
+def _needs_problem(config: DeskboardConfig, ref: MetricRef) -> str | None:
+    """Why ``ref`` cannot be computed with this configuration, or None."""
+    if Needs.NOTES in ref.metric.needs and not config.connectwise.sync_notes:
+        return f"{ref.key} is counted from ticket notes; set [connectwise] sync_notes = true"
+    return None
+
+
 def _check_references(config: DeskboardConfig) -> list[tuple[str, str]]:
     """Cross-field checks pydantic cannot express: names that must refer to something."""
     problems: list[tuple[str, str]] = []
@@ -295,9 +303,11 @@ def _check_references(config: DeskboardConfig) -> list[tuple[str, str]]:
     for i, score in enumerate(config.scores):
         for key in score.weights:
             try:
-                config.metric_ref(key)
+                problem = _needs_problem(config, config.metric_ref(key))
             except ValueError as exc:
-                problems.append((f"scores[{i}].weights.{key}", str(exc)))
+                problem = str(exc)
+            if problem:
+                problems.append((f"scores[{i}].weights.{key}", problem))
     if len(set(score_names)) != len(score_names):
         problems.append(("scores", "score names must be unique"))
     contest_names = [c.name for c in config.contests]
@@ -307,9 +317,11 @@ def _check_references(config: DeskboardConfig) -> list[tuple[str, str]]:
         if contest.metric in score_names:
             continue
         try:
-            config.metric_ref(contest.metric)
+            problem = _needs_problem(config, config.metric_ref(contest.metric))
         except ValueError as exc:
-            problems.append((f"contests[{i}].metric", f"{exc} (or a score name)"))
+            problem = f"{exc} (or a score name)"
+        if problem:
+            problems.append((f"contests[{i}].metric", problem))
     try:
         config.calendar()
     except ValueError as exc:

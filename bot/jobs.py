@@ -5,6 +5,11 @@ the watermark cannot move page by page. Each page is upserted in its own transac
 watermark moves to the newest ``lastUpdated`` seen only after the last page has committed.
 A crash or a failed request part-way leaves the old watermark, and the next run fetches the
 same tickets again; the upsert is idempotent, so nothing is skipped and nothing doubled.
+
+Note sync (``[connectwise] sync_notes``): after the tickets, the notes of resolved tickets
+whose ``first_contact`` is still NULL are read, one request per ticket, newest resolution
+first, at most ``NOTES_PER_SYNC`` a run, and stored ``NOTES_BATCH`` per transaction. What is
+left (a long backfill, a failed request) stays NULL and is read by the next sync.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
 from metrics.derive import DeriveParams
+from metrics.notes import is_first_contact
 from metrics.records import Board
 from metrics.waiting import WaitingRule
 from psa.conditions import changed_tickets
 from psa.connectwise import ConnectWiseClient, TicketPage
+from psa.errors import ConnectWiseError, NotFound
 from psa.mapping import SkippedTicket
 from storage import repo
 from storage.db import session_scope
@@ -34,6 +41,17 @@ OVERLAP = timedelta(minutes=5)
 
 REFRESH_EVERY = timedelta(days=1)
 """Boards, statuses and members change rarely; they are refreshed once a day (or --full)."""
+
+NOTES_PER_SYNC = 2000
+"""Tickets whose notes one sync reads at most: one request each, so a backfill is spread out."""
+
+NOTES_BATCH = 100
+"""First-contact decisions stored per transaction: a failure loses at most this much work."""
+
+NOTES_FAILURES_IN_A_ROW = 3
+"""Failed notes requests in a row after which a sync stops reading notes: ConnectWise is down
+(or refusing us), so the rest would fail too. A single failing ticket is skipped instead, so
+that it cannot keep the tickets after it waiting for ever."""
 
 
 class SyncConfigError(Exception):
@@ -55,6 +73,10 @@ class SyncReport:
     refreshed_reference_data: bool = False
     rederived: int = 0
     watermark: datetime | None = None
+    notes_read: int = 0  # tickets whose notes were read and judged
+    notes_gone: list[int] = field(default_factory=list)  # tickets ConnectWise no longer has
+    notes_failed: list[int] = field(default_factory=list)  # left NULL, read again next sync
+    notes_error: str | None = None  # the last notes request's error, if any failed
 
     @property
     def stored(self) -> int:
@@ -63,6 +85,14 @@ class SyncReport:
 
 ProgressFn = Callable[[int, int | None], None]
 """Called with (tickets read so far, total expected or None)."""
+
+
+@dataclass
+class NotesResult:
+    read: int = 0
+    gone: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    error: str | None = None
 
 
 def resolve_board_ids(config: DeskboardConfig, boards: list[Board]) -> list[int]:
@@ -121,8 +151,13 @@ def run_sync(
     full: bool = False,
     params: DeriveParams | None = None,
     progress: ProgressFn | None = None,
+    notes_progress: ProgressFn | None = None,
 ) -> SyncReport:
-    """One sync cycle; errors are recorded in the sync state and raised again."""
+    """One sync cycle; errors are recorded in the sync state and raised again.
+
+    A failure while reading notes does not fail the sync (the tickets are stored and current):
+    it is recorded in the sync state as the last error and in ``SyncReport.notes_error``.
+    """
     params = params or config.derive_params()
     with session_scope(engine) as session:
         state = repo.get_sync_state(session)
@@ -138,6 +173,7 @@ def run_sync(
             since=since,
             full=full,
             progress=progress,
+            notes_progress=notes_progress,
         )
     except Exception as exc:
         with session_scope(engine) as session:
@@ -159,6 +195,7 @@ def _sync(
     since: date | None,
     full: bool,
     progress: ProgressFn | None,
+    notes_progress: ProgressFn | None,
 ) -> SyncReport:
     refreshed = False
     stale_at = now - REFRESH_EVERY
@@ -224,4 +261,77 @@ def _sync(
         len(report.skipped),
         report.status_changes,
     )
+    # Notes come after the watermark has moved, on purpose. Which notes are owed is kept in
+    # the database (first_contact IS NULL), not in the watermark, so a notes failure loses
+    # nothing: the tickets are stored, and their NULLs are picked up by the next sync.
+    # Holding the watermark back for notes would only make that sync read every ticket
+    # page again, and a ticket whose notes keep failing would pin the watermark for ever.
+    if config.connectwise.sync_notes:
+        notes = sync_notes(client=client, engine=engine, now=now, progress=notes_progress)
+        report.notes_read = notes.read
+        report.notes_gone = notes.gone
+        report.notes_failed = notes.failed
+        report.notes_error = notes.error
     return report
+
+
+def sync_notes(
+    *,
+    client: ConnectWiseClient,
+    engine: Engine,
+    now: datetime,
+    limit: int = NOTES_PER_SYNC,
+    progress: ProgressFn | None = None,
+) -> NotesResult:
+    """Read the notes of up to ``limit`` resolved tickets still owed them; store first_contact.
+
+    Requests go one at a time (ConnectWise publishes no rate; one in flight is polite), and
+    decisions are committed ``NOTES_BATCH`` at a time. A ticket ConnectWise answers 404 for
+    has been deleted: its notes can never be read, so it is stored as not first contact.
+    That changes no number, since first_contact_pct counts a ticket without note data as
+    not first contact anyway (its denominator is every resolved ticket, METRICS.md §4), and
+    it stops the ticket from being asked for again at every sync. Any other ConnectWise error
+    leaves the ticket NULL, to be read again next sync, and is recorded as the sync's last
+    error; after ``NOTES_FAILURES_IN_A_ROW`` failures in a row the reading stops for this sync.
+    """
+    with session_scope(engine) as session:
+        owed = repo.tickets_needing_notes(session, limit=limit)
+    result = NotesResult()
+    pending: dict[int, bool] = {}
+    in_a_row = 0
+
+    def store() -> None:
+        if pending:
+            with session_scope(engine) as session:
+                repo.set_first_contact(session, values=pending)
+            pending.clear()
+
+    for done, (ticket_id, resolved_at) in enumerate(owed, start=1):
+        try:
+            notes = client.notes(ticket_id)
+            pending[ticket_id] = is_first_contact(notes, resolved_at=resolved_at)
+            result.read += 1
+            in_a_row = 0
+        except NotFound:
+            log.warning("notes: ticket %d is gone from ConnectWise; not first contact", ticket_id)
+            result.gone.append(ticket_id)
+            pending[ticket_id] = False
+            in_a_row = 0
+        except ConnectWiseError as exc:
+            result.failed.append(ticket_id)
+            result.error = f"{type(exc).__name__}: {exc}"
+            log.warning("notes: ticket %d: read again next sync: %s", ticket_id, result.error)
+            in_a_row += 1
+        if len(pending) >= NOTES_BATCH:
+            store()
+        if progress is not None:
+            progress(done, len(owed))
+        if in_a_row >= NOTES_FAILURES_IN_A_ROW:
+            log.warning("notes: %d failures in a row; the rest wait for the next sync", in_a_row)
+            break
+    store()
+    if result.error is not None:
+        with session_scope(engine) as session:
+            repo.record_sync_error(session, at=now, message=f"reading notes: {result.error}")
+    log.info("notes: %d tickets read, %d gone, %d owed", result.read, len(result.gone), len(owed))
+    return result

@@ -78,11 +78,18 @@ def _member_values(
         )
 
 
+def database_needs(config: DeskboardConfig) -> frozenset[Needs]:
+    """What the database can support: its own history, and notes when the sync reads them."""
+    if config.connectwise.sync_notes:
+        return frozenset({Needs.DATABASE, Needs.NOTES})
+    return frozenset({Needs.DATABASE})
+
+
 def metrics_from_database(
     engine: Engine, *, config: DeskboardConfig, window: Window, basis: TimeBasis
 ) -> MetricsReport:
     calendar = config.calendar()
-    metrics = supported_metrics(frozenset({Needs.DATABASE}))
+    metrics = supported_metrics(database_needs(config))
     members = _member_values(
         engine,
         config=config,
@@ -114,7 +121,8 @@ def read_ticket_file(path: Path) -> list[object]:
 def metrics_from_file(
     path: Path, *, config: DeskboardConfig, window: Window, basis: TimeBasis
 ) -> MetricsReport:
-    """Metrics of the tickets in a file; ``backlog`` and ``reopened`` need the database."""
+    """Metrics of the tickets in a file; ``backlog`` and ``reopened`` need the database, and
+    ``first_contact_pct`` the notes, which a file of tickets does not have."""
     records, skipped = map_tickets(read_ticket_file(path))
     engine = create_engine_for("sqlite://")
     migrate(engine)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from metrics.notes import TicketNote
 from metrics.records import Board, BoardStatus, Member, TicketRecord
 from psa.conditions import changed_tickets, equals
 from psa.errors import ConnectWiseError
@@ -25,6 +26,7 @@ from psa.mapping import (
     map_board,
     map_board_status,
     map_member,
+    map_notes,
     map_ticket,
     map_tickets,
 )
@@ -227,6 +229,14 @@ class ConnectWiseClient:
     def ticket_notes(self, ticket_id: int) -> list[dict[str, Any]]:
         path = f"/service/tickets/{ticket_id}/notes"
         return [note for page in self._requester.iter_pages(path, {}) for note in page]
+
+    def notes(self, ticket_id: int) -> list[TicketNote]:
+        """The ticket's notes, mapped; unreadable ones are logged and left out.
+
+        One request for up to ``page_size`` notes (a ticket rarely has more). A deleted ticket
+        raises ``psa.errors.NotFound``.
+        """
+        return map_notes(self.ticket_notes(ticket_id), ticket_id=ticket_id)
 
     def patch_ticket(
         self,

@@ -1,9 +1,10 @@
-"""ConnectWise ticket JSON → ``metrics.records.TicketRecord`` (METRICS.md §1).
+"""ConnectWise ticket JSON → ``metrics.records.TicketRecord`` (METRICS.md §1), and notes.
 
 ConnectWise omits null keys, so every lookup tolerates absence. A ticket that cannot be read
 (not an object, no integer ``id``, a timestamp that does not parse, a number that is not one)
 raises ``UnreadableTicket`` naming the ticket and the field; ``map_tickets`` logs it as a
-warning and goes on with the rest of the page.
+warning and goes on with the rest of the page. Notes are read the same way: an unreadable
+note (``UnreadableNote``) is logged and left out by ``map_notes``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from metrics.records import Board, BoardStatus, Member, TicketRecord
+from metrics.notes import TicketNote
+from metrics.records import Board, BoardStatus, Member, TicketRecord, member_key
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,64 @@ def map_tickets(raws: Iterable[object]) -> tuple[list[TicketRecord], list[Skippe
             log.warning("skipping unreadable ticket: %s", exc)
             skipped.append(SkippedTicket(exc.ticket_id, exc.field, exc.reason))
     return records, skipped
+
+
+class UnreadableNote(ValueError):
+    def __init__(self, ticket_id: int, note_id: object, field: str, reason: str) -> None:
+        super().__init__(f"ticket {ticket_id}: note {note_id}: field {field!r}: {reason}")
+        self.ticket_id = ticket_id
+        self.note_id = note_id
+        self.field = field
+        self.reason = reason
+
+
+def map_note(raw: object, *, ticket_id: int) -> TicketNote:
+    """Map one note of ``/service/tickets/{id}/notes``; raise ``UnreadableNote`` if unreadable.
+
+    A note with a ``member`` (and no ``contact``) is a technician's; a ``contact`` note is the
+    customer's and a note with neither is the system's. Its time is ``dateCreated``, else
+    ``_info.dateEntered``, else ``_info.lastUpdated``; a note without any cannot be placed
+    before or after the resolution, so it is unreadable.
+    """
+    if not isinstance(raw, Mapping):
+        raise UnreadableNote(ticket_id, "?", "(note)", f"not an object but {type(raw).__name__}")
+    note_id = raw.get("id", "?")
+    info = _ref(raw, "_info")
+    candidates = (
+        ("dateCreated", raw.get("dateCreated")),
+        ("_info.dateEntered", info.get("dateEntered")),
+        ("_info.lastUpdated", info.get("lastUpdated")),
+    )
+    created_at: datetime | None = None
+    for name, value in candidates:
+        if value is None or value == "":
+            continue
+        try:
+            created_at = parse_timestamp(value)
+        except ValueError as exc:
+            raise UnreadableNote(ticket_id, note_id, name, str(exc)) from None
+        break
+    if created_at is None:
+        raise UnreadableNote(ticket_id, note_id, "dateCreated", "missing")
+    member = raw.get("member")
+    by_member = isinstance(member, Mapping)
+    return TicketNote(
+        ticket_id=ticket_id,
+        created_at=created_at,
+        member_key=member_key(_text(_ref(raw, "member").get("identifier"))),
+        by_technician=by_member and raw.get("contact") is None,
+    )
+
+
+def map_notes(raws: Iterable[object], *, ticket_id: int) -> list[TicketNote]:
+    """Map a ticket's notes; unreadable ones are logged as warnings and left out."""
+    notes: list[TicketNote] = []
+    for raw in raws:
+        try:
+            notes.append(map_note(raw, ticket_id=ticket_id))
+        except UnreadableNote as exc:
+            log.warning("skipping unreadable note: %s", exc)
+    return notes
 
 
 def map_board_status(raw: Mapping[str, Any], *, board_id: int) -> BoardStatus:

@@ -7,6 +7,7 @@ The functions live in one module per concept; this module gathers them under one
 
 from __future__ import annotations
 
+from storage.first_contact import set_first_contact, tickets_needing_notes
 from storage.reference import (
     list_board_statuses,
     list_boards,
@@ -49,8 +50,10 @@ __all__ = [
     "record_sync_finished",
     "record_sync_started",
     "rederive_all",
+    "set_first_contact",
     "set_refreshed",
     "set_watermark",
+    "tickets_needing_notes",
     "upsert_board_statuses",
     "upsert_boards",
     "upsert_members",

@@ -79,6 +79,8 @@ class Ticket(SQLModel, table=True):
     resolution_min_sla: float | None = None
     resolution_min_calendar: float | None = None
     category_mask: int = 0
+    # Not derived: written by the note sync (storage.first_contact); NULL until the notes of
+    # the current resolution are read, and reset to NULL when the resolution changes.
     first_contact: bool | None = None
 
 

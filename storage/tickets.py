@@ -23,11 +23,15 @@ from storage.sync_state import sync_row
 from storage.tables import STATUS_CHANGES, TICKETS
 
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TicketRecord))
+# Written by the note sync (storage.first_contact), never by an upsert or a re-derivation.
+NOTE_FIELDS: tuple[str, ...] = ("first_contact",)
 # The derived resolved_at/responded_at equal the record's whenever they matter (see tables).
 DERIVED_FIELDS: tuple[str, ...] = tuple(
     f.name
     for f in fields(DerivedTicket)
-    if f.name not in RECORD_FIELDS and f.name not in ("resolved_at", "responded_at")
+    if f.name not in RECORD_FIELDS
+    and f.name not in ("resolved_at", "responded_at")
+    and f.name not in NOTE_FIELDS
 )
 _RECORD_COLUMNS = tuple(TICKETS.c[name] for name in RECORD_FIELDS)
 
@@ -49,6 +53,11 @@ def _record_from_row(row: RowMapping) -> TicketRecord:
 
 def _is_resolved(ticket: TicketRecord) -> bool:
     return ticket.closed or (ticket.resolved_at is not None and ticket.resolver_key is not None)
+
+
+def _resolution(ticket: TicketRecord) -> datetime | None:
+    """The resolution the ticket's notes are judged against, or None when not resolved."""
+    return ticket.resolved_at if _is_resolved(ticket) else None
 
 
 def _is_news(record: TicketRecord, stored: TicketRecord | None) -> bool:
@@ -132,6 +141,10 @@ def upsert_tickets(
     ``updated_at``), is left alone and counted as unchanged. Status changes are
     recorded against the stored version (METRICS.md §6); a change from resolved to not
     resolved is a reopen, charged to the stored resolver.
+
+    ``first_contact`` is not written here but by the note sync. A ticket whose resolution
+    changed (newly resolved, reopened, or resolved again at another time) gets it back to
+    NULL, so that its notes are read again for the new resolution; any other change keeps it.
     """
     latest = _latest_per_id(records)
     ids = sorted(latest)
@@ -144,6 +157,7 @@ def upsert_tickets(
     changes: list[dict[str, Any]] = []
     reopened: list[int] = []
     newly_resolved: list[int] = []
+    notes_outdated: list[int] = []
     for ticket_id in changed:
         record = latest[ticket_id]
         before = stored.get(ticket_id)
@@ -154,6 +168,8 @@ def upsert_tickets(
             reopened.append(ticket_id)
         if now_resolved and not was_resolved:
             newly_resolved.append(ticket_id)
+        if before is not None and _resolution(before) != _resolution(record):
+            notes_outdated.append(ticket_id)
 
         history = histories.get(ticket_id, [])
         at = _change_time(record)
@@ -176,6 +192,9 @@ def upsert_tickets(
         rows.append(_ticket_row(record, derive(record, params=params, waiting=waiting)))
 
     upsert_rows(session, TICKETS, rows)
+    for chunk in chunks(notes_outdated):  # new rows start NULL: the column's default
+        reset = update(TICKETS).where(TICKETS.c.id.in_(chunk))
+        session.execute(reset.values({name: None for name in NOTE_FIELDS}))
     if changes:
         session.execute(insert(STATUS_CHANGES), changes)
     stamps = [r.updated_at for r in latest.values() if r.updated_at is not None]

@@ -94,6 +94,22 @@ def test_the_demo_config_is_valid():
             "scores[0].weights.nope: unknown metric",
         ),
         ({"categories": {"vip": {}}}, "categories.vip: Value error, a category needs at least one"),
+        ({"connectwise": {"sync_notes": "sometimes"}}, "connectwise.sync_notes: Input should be"),
+        (
+            {
+                "connectwise": {"sync_notes": False},
+                "contests": [{"name": "X", "metric": "first_contact_pct", "period": "monthly"}],
+            },
+            "contests[0].metric: first_contact_pct is counted from ticket notes; "
+            "set [connectwise] sync_notes = true",
+        ),
+        (
+            {
+                "connectwise": {"sync_notes": False},
+                "scores": [{"name": "S", "weights": {"first_contact_pct": 1}}],
+            },
+            "scores[0].weights.first_contact_pct: first_contact_pct is counted from ticket notes",
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_file_key_and_reason(data, message):
@@ -123,3 +139,13 @@ def test_a_missing_config_file_means_defaults_unless_named(tmp_path):
     assert load_config(tmp_path / "absent.toml").timezone == "UTC"
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "absent.toml", required=True)
+
+
+def test_notes_are_synced_unless_turned_off():
+    assert parse_config({}).connectwise.sync_notes is True
+    assert load_config(ROOT / "deskboard.example.toml").connectwise.sync_notes is True
+    off = parse_config({"connectwise": {"sync_notes": False}})
+    assert off.connectwise.sync_notes is False
+    # with notes on, a contest on first contact is fine
+    contest = {"name": "X", "metric": "first_contact_pct", "period": "monthly"}
+    assert parse_config({"contests": [contest]}).contest_list()[0].name == "X"
