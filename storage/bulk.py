@@ -18,7 +18,7 @@ def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]
         yield items[start : start + size]
 
 
-def _dialect_insert(session: Session, table: Table) -> Any:
+def dialect_insert(session: Session, table: Table) -> Any:
     """``INSERT`` of the session's dialect, which offers ``on_conflict_do_update``."""
     name = session.get_bind().dialect.name
     if name == "sqlite":
@@ -33,7 +33,7 @@ def upsert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return
     keys = [c.name for c in table.primary_key.columns]
-    stmt = _dialect_insert(session, table)
+    stmt = dialect_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,
         set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},

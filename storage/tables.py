@@ -5,13 +5,17 @@ the per-ticket values of ``metrics.derive.DerivedTicket`` that standings aggrega
 derived ``resolved_at``/``responded_at`` are not stored twice: they equal the record's
 columns whenever ``resolver_key``/``responder_key`` is set, and every population filters on
 those keys. Timestamps are ``UTCDateTime``: UTC in the database, aware in Python.
+
+The chat tables (``outbox``, ``chat_users``, ``member_prefs``, ``nudges``, ``kudos``) remember
+what the bot decided and sent, so that a restart or a retried job never sends anything twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, Table
+from sqlalchemy import JSON, Index, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.utc import UTCDateTime
@@ -149,6 +153,100 @@ class SyncState(SQLModel, table=True):
     tickets_seen: int = 0
 
 
+class OutboxMessage(SQLModel, table=True):
+    """One message to deliver (``storage.outbox``), unique per event by ``key``.
+
+    ``kind`` "post" goes to the channel ``target`` (an id or "#name"); "dm" to the member
+    whose key is ``target``. ``message`` is ``bot.chat.message_to_json`` output. Delivered
+    when ``sent_at`` is set; given up when ``dead``; otherwise tried at ``next_attempt_at``.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_sent_at_dead_next_attempt_at", "sent_at", "dead", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    kind: str
+    target: str
+    message: dict[str, Any] = Field(sa_type=JSON)
+    attachment: bytes | None = Field(default=None, sa_type=LargeBinary)
+    attachment_name: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ref: str | None = None  # what the platform returned, e.g. Slack "channel:ts"
+    last_error: str | None = None
+    dead: bool = False
+
+
+class ChatUser(SQLModel, table=True):
+    """A technician's user id on a chat platform, or None: looked up at ``checked_at``, no match.
+
+    ``source`` says how it was found: "email" (a lookup by the member's email) or "link" (an
+    admin's ``/deskboard link``), which a later email lookup never overwrites.
+    """
+
+    __tablename__ = "chat_users"
+    __table_args__ = (Index("ix_chat_users_platform_user_id", "platform", "user_id"),)
+
+    platform: str = Field(primary_key=True)
+    member_key: str = Field(primary_key=True)
+    user_id: str | None = None
+    source: str
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MemberPref(SQLModel, table=True):
+    """A technician's own settings; for now whether they opted out of being named and DMed."""
+
+    __tablename__ = "member_prefs"
+
+    member_key: str = Field(primary_key=True)
+    opted_out: bool = False
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Nudge(SQLModel, table=True):
+    """A ticket the resolver was (or will be) asked to fix, once per ``reason``.
+
+    ``status`` goes pending → sent (in the DM digest ``outbox_key``) → fixed or dismissed,
+    ``fixed_by`` naming who closed it.
+    """
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "reason", name="uq_nudges_ticket_id_reason"),
+        Index("ix_nudges_member_key_status", "member_key", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int
+    reason: str
+    member_key: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = "pending"
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outbox_key: str | None = None
+    fixed_by: str | None = None
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Kudos(SQLModel, table=True):
+    """A ticket whose resolution earned kudos; ``outbox_key`` is set once it is queued."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (Index("ix_kudos_member_key_created_at", "member_key", "created_at"),)
+
+    ticket_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    member_key: str
+    resolved_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    outbox_key: str | None = None
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -156,3 +254,8 @@ MEMBERS: Table = SQLModel.metadata.tables["members"]
 BOARDS: Table = SQLModel.metadata.tables["boards"]
 BOARD_STATUSES: Table = SQLModel.metadata.tables["board_statuses"]
 SYNC_STATE: Table = SQLModel.metadata.tables["sync_state"]
+OUTBOX: Table = SQLModel.metadata.tables["outbox"]
+CHAT_USERS: Table = SQLModel.metadata.tables["chat_users"]
+MEMBER_PREFS: Table = SQLModel.metadata.tables["member_prefs"]
+NUDGES: Table = SQLModel.metadata.tables["nudges"]
+KUDOS: Table = SQLModel.metadata.tables["kudos"]

@@ -1,0 +1,160 @@
+"""The outbox: every outgoing chat message, stored before it is sent.
+
+Each message has a key naming the event it is about (a contest period's post, a ticket's
+kudos, a member's nudge digest), unique in the table: enqueueing it again, after a restart
+or from a retried job, writes nothing. The delivery loop takes what is ``due``, sends it,
+and marks it sent, or failed with a time to retry (or none: then it is dead, given up).
+
+Nothing here commits: the caller's ``storage.db.session_scope`` does, so a message is
+enqueued in the same transaction as the decision it carries out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast, get_args
+
+from sqlalchemy import false, func, select, update
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session
+
+from storage.bulk import dialect_insert
+from storage.tables import OUTBOX
+
+OutboxKind = Literal["post", "dm"]
+OUTBOX_KINDS: tuple[str, ...] = get_args(OutboxKind)
+
+_O = OUTBOX.c
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    key: str
+    kind: OutboxKind
+    target: str  # a channel id or "#name" for a post; a member key for a dm
+    message: dict[str, Any]  # bot.chat.message_to_json(...) output
+    attachment: bytes | None
+    attachment_name: str | None
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    ref: str | None  # what the platform returned (Slack "channel:ts")
+    last_error: str | None
+    dead: bool
+
+
+def _item(row: RowMapping) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        key=row["key"],
+        kind=cast(OutboxKind, row["kind"]),
+        target=row["target"],
+        message=row["message"],
+        attachment=row["attachment"],
+        attachment_name=row["attachment_name"],
+        created_at=row["created_at"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        sent_at=row["sent_at"],
+        ref=row["ref"],
+        last_error=row["last_error"],
+        dead=row["dead"],
+    )
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    target: str,
+    message: dict[str, Any],
+    now: datetime,
+    attachment: bytes | None = None,
+    attachment_name: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Store a message to send at ``not_before`` (by default ``now``); True if it was stored.
+
+    False, with nothing written, when ``key`` is already in the outbox, whatever its state:
+    also when another transaction stores the same key at the same moment (``INSERT ... ON
+    CONFLICT DO NOTHING``), so two runs of one job never queue a message twice.
+    """
+    if kind not in OUTBOX_KINDS:
+        raise ValueError(f"outbox kind must be one of {OUTBOX_KINDS}, got {kind!r}")
+    row = {
+        "key": key,
+        "kind": kind,
+        "target": target,
+        "message": message,
+        "attachment": attachment,
+        "attachment_name": attachment_name,
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now if not_before is None else not_before,
+        "sent_at": None,
+        "ref": None,
+        "last_error": None,
+        "dead": False,
+    }
+    # RETURNING, not rowcount: drivers need not report a row count for an INSERT.
+    statement = (
+        dialect_insert(session, OUTBOX)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_O.id)
+    )
+    return session.execute(statement, row).first() is not None
+
+
+def due(session: Session, *, now: datetime, limit: int = 50) -> list[OutboxItem]:
+    """Up to ``limit`` messages to send now: not sent, not dead, due; the oldest first."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    query = (
+        select(OUTBOX)
+        .where(_O.sent_at.is_(None), _O.dead == false(), _O.next_attempt_at <= now)
+        .order_by(_O.created_at, _O.id)
+        .limit(limit)
+    )
+    return [_item(row) for row in session.execute(query).mappings()]
+
+
+def mark_sent(session: Session, *, item_id: int, at: datetime, ref: str | None) -> None:
+    """The message was delivered at ``at``; ``ref`` is the platform's id for it.
+
+    The attempt is counted; ``last_error`` is kept, to show what earlier attempts met.
+    """
+    statement = (
+        update(OUTBOX).where(_O.id == item_id).values(sent_at=at, ref=ref, attempts=_O.attempts + 1)
+    )
+    session.execute(statement)
+
+
+def mark_failed(
+    session: Session, *, item_id: int, at: datetime, error: str, retry_at: datetime | None
+) -> None:
+    """An attempt at ``at`` failed with ``error``: try again at ``retry_at``, or never.
+
+    ``retry_at`` None marks the message dead (a permanent failure, or too many attempts: the
+    caller decides). A ``retry_at`` before ``at`` is taken as ``at``.
+    """
+    values: dict[str, Any] = {"attempts": _O.attempts + 1, "last_error": error}
+    if retry_at is None:
+        values["dead"] = True
+    else:
+        values["next_attempt_at"] = max(retry_at, at)
+    session.execute(update(OUTBOX).where(_O.id == item_id).values(values))
+
+
+def get_item(session: Session, *, key: str) -> OutboxItem | None:
+    row = session.execute(select(OUTBOX).where(_O.key == key)).mappings().first()
+    return None if row is None else _item(row)
+
+
+def pending_count(session: Session) -> int:
+    """Messages neither sent nor dead, due now or waiting for a retry."""
+    query = select(func.count()).select_from(OUTBOX).where(_O.sent_at.is_(None), _O.dead == false())
+    return session.execute(query).scalar_one()
