@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group, RenderableType
@@ -11,6 +10,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from bot.formatting import as_of_text, format_value
 from bot.reports import MetricsReport
 from metrics.contests import ContestKind
 from metrics.definitions import MetricDef
@@ -61,28 +61,6 @@ SHORT_LABELS: dict[str, str] = {
     "first_contact_pct": "First contact",
 }
 """Column headings for the terminal, where 80 columns must hold a whole group."""
-
-
-def format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "pts":
-        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    if unit == "#":
-        return f"{value:.0f}"
-    if unit == "%":
-        return f"{value:.1f}%"
-    if unit == "min":
-        return f"{value:.0f} min"
-    if unit == "h":
-        return f"{value:.1f} h"
-    return f"{value:.2f}"
-
-
-def as_of_text(as_of: datetime | None, tz: ZoneInfo) -> str:
-    if as_of is None:
-        return "data as of: never synced (from a file)"
-    return f"data as of {as_of.astimezone(tz):%a %d %b %Y %H:%M %Z}"
 
 
 def metrics_tables(report: MetricsReport, names: Mapping[str, str]) -> Group:
