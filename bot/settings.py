@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     cw_public_key: SecretStr | None = Field(default=None, alias="CW_PUBLIC_KEY")
     cw_private_key: SecretStr | None = Field(default=None, alias="CW_PRIVATE_KEY")
     cw_client_id: SecretStr | None = Field(default=None, alias="CW_CLIENT_ID")
+    # Slack: Socket Mode when SLACK_APP_TOKEN is set, HTTP mode (signing secret, PORT)
+    # otherwise; several workspaces through OAuth when SLACK_CLIENT_ID/SECRET are set.
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
 
     def require_connectwise(self) -> None:
         """Refuse to talk to ConnectWise unless every CW_* variable is set."""

@@ -10,6 +10,7 @@ about 12,000 characters of blocks in all. What does not fit is cut, saying "and 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.chat import (
@@ -51,21 +52,41 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# ---- mentions: a template links a person's name to ``mention:USER_ID`` -----------------------
+
+MENTION_PREFIX = "mention:"
+
+
+def mention_user(link: str | None) -> str | None:
+    """The Slack user id of a ``mention:ID`` link, reduced to ``[A-Z0-9]`` so that no data can
+    smuggle mrkdwn into ``<@ID>``; None for any other link or an id with nothing left."""
+    if link is None or not link.startswith(MENTION_PREFIX):
+        return None
+    user = re.sub(r"[^A-Z0-9]", "", link[len(MENTION_PREFIX) :])
+    return user or None
+
+
 def _span(span: Span) -> str:
     text = escape(span.text)
     stripped = text.strip()
     if not stripped:
         return text
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-    body = stripped
-    if span.code:
+    user = mention_user(span.link)
+    body = f"<@{user}>" if user else stripped
+    if span.code and not user:
         body = f"`{body}`"
     if span.bold:
         body = f"*{body}*"
     if span.italic:
         body = f"_{body}_"
-    if span.link:
-        url = span.link.replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+    if span.link and not span.link.startswith(MENTION_PREFIX):
+        url = (
+            span.link.replace("&", "&amp;")
+            .replace(">", "%3E")
+            .replace("|", "%7C")
+            .replace(" ", "%20")
+        )
         body = f"<{url}|{body}>"
     return lead + body + trail
 

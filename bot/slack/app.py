@@ -1,0 +1,242 @@
+"""The Slack app: Bolt, its dependencies, and how it is served.
+
+``build_slack_app`` builds the Bolt ``App`` from ``SlackDeps``:
+
+- Socket Mode when ``SLACK_APP_TOKEN`` is set (with ``SLACK_BOT_TOKEN``): no public URL.
+- HTTP mode otherwise (``SLACK_SIGNING_SECRET``, ``POST /slack/events``, port ``PORT``), for
+  one workspace with ``SLACK_BOT_TOKEN``, or for several through OAuth when
+  ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` are set: installations and OAuth states are
+  kept by slack_sdk's SQLAlchemy stores in Deskboard's own database (tables
+  ``slack_installations``, ``slack_bots``, ``slack_oauth_states``).
+- Every Web API call goes to ``SLACK_API_URL`` when it is set (a proxy, a test server), and
+  the client retries rate-limited calls (``RateLimitErrorRetryHandler``).
+
+Listeners are plain functions in ``bot.slack.listeners``, registered per kind; a middleware
+puts ``SlackDeps`` into every request's context as ``context["deps"]``. They ack first
+(Slack waits 3 s at most) and do the work after, on Bolt's threads
+(``process_before_response`` is False).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
+
+from bot.config import DeskboardConfig
+from bot.fixes import CatalogCache
+from bot.jobs import SyncReport
+from bot.links import TicketLink
+from bot.messenger import Messenger
+from bot.settings import Settings, SettingsError
+from bot.slack.identity import SlackIdentity
+from psa.connectwise import ConnectWiseClient
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
+
+BOT_SCOPES: tuple[str, ...] = (
+    "commands",
+    "chat:write",
+    "files:write",
+    "im:write",
+    "users:read",
+    "users:read.email",
+)
+"""What the code uses; manifest.yml declares the same."""
+
+OAUTH_STATE_SECONDS = 600
+RATE_LIMIT_RETRIES = 2
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    """What listeners need, built once in the composition root."""
+
+    engine: Engine
+    config: DeskboardConfig
+    settings: Settings
+    clock: Callable[[], datetime]
+    connectwise: ClientFactory
+    messenger: Messenger
+    ticket_link: TicketLink
+    sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
+    catalogs: CatalogCache = field(default_factory=CatalogCache)
+
+    def identity(self, client: WebClient) -> SlackIdentity:
+        return SlackIdentity(
+            client, engine=self.engine, clock=self.clock, admins=self.config.slack.admins
+        )
+
+    def run_sync(self) -> SyncReport:
+        """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
+        if self.sync is not None:
+            return self.sync()
+        from bot.runtime import Runtime
+
+        runtime = Runtime(
+            engine=self.engine,
+            config=self.config,
+            messenger=self.messenger,
+            connectwise=self.connectwise,
+            clock=self.clock,
+            ticket_link=self.ticket_link,
+        )
+        return runtime.sync()
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def api_base_url(settings: Settings) -> str:
+    """``SLACK_API_URL`` (with the trailing slash slack_sdk needs) or Slack's own."""
+    url = settings.slack_api_url or WebClient.BASE_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def slack_client(settings: Settings, *, token: str | None = None) -> WebClient:
+    """A Web API client for ``SLACK_API_URL`` that retries rate-limited calls."""
+    client = WebClient(
+        token=token if token is not None else _secret(settings.slack_bot_token),
+        base_url=api_base_url(settings),
+    )
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
+def uses_oauth(settings: Settings) -> bool:
+    return bool(settings.slack_client_id and settings.slack_client_secret)
+
+
+def _oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
+    client_id = settings.slack_client_id or ""
+    installations = SQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=log)
+    states = SQLAlchemyOAuthStateStore(
+        expiration_seconds=OAUTH_STATE_SECONDS, engine=engine, logger=log
+    )
+    installations.create_tables()
+    states.create_tables()
+    return OAuthSettings(
+        client_id=client_id,
+        client_secret=_secret(settings.slack_client_secret),
+        scopes=list(BOT_SCOPES),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=installations,
+        state_store=states,
+        logger=log,
+    )
+
+
+def _deps_middleware(deps: SlackDeps) -> Callable[..., BoltResponse]:
+    def inject_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["deps"] = deps
+        return next()
+
+    return inject_deps
+
+
+def build_slack_app(*, deps: SlackDeps, client: WebClient | None = None) -> App:
+    """The Bolt app for the mode the settings choose (see the module docstring)."""
+    from bot.slack.listeners import register_all
+
+    settings = deps.settings
+    socket_mode = settings.slack_app_token is not None
+    signing_secret = _secret(settings.slack_signing_secret)
+    if not socket_mode and not signing_secret:
+        raise SettingsError(
+            "Slack is not configured: set SLACK_APP_TOKEN and SLACK_BOT_TOKEN (Socket Mode), "
+            "or SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET"
+            " (HTTP mode)"
+        )
+    oauth = not socket_mode and uses_oauth(settings)
+    token = _secret(settings.slack_bot_token)
+    if not oauth and not token:
+        raise SettingsError("Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...)")
+    if client is None:
+        client = slack_client(settings, token=None if oauth else token)
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",  # the client carries the token
+        oauth_settings=_oauth_settings(settings, deps.engine) if oauth else None,
+        process_before_response=False,
+        name="deskboard",
+        logger=log,
+    )
+    app.use(_deps_middleware(deps))
+    register_all(app)
+    return app
+
+
+def http_app(app: App) -> Any:
+    """An ASGI app (Starlette) serving ``/slack/events`` and, with OAuth, the install flow.
+
+    Bolt's ``App`` is synchronous: each request is handled on Starlette's thread pool, so a
+    slow listener never holds up the event loop (and every other request with it).
+    """
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    def handler_for(request: Request) -> Callable[[BoltRequest], BoltResponse] | None:
+        flow = app.oauth_flow
+        if request.method == "POST":
+            return app.dispatch
+        if flow is not None and request.url.path == flow.install_path:
+            return flow.handle_installation
+        if flow is not None and request.url.path == flow.redirect_uri_path:
+            return flow.handle_callback
+        return None
+
+    async def slack(request: Request) -> Response:
+        handle = handler_for(request)
+        if handle is None:
+            return PlainTextResponse("Not found", status_code=404)
+        bolt_request = to_bolt_request(request, await request.body())
+        return to_starlette_response(await run_in_threadpool(handle, bolt_request))
+
+    async def health(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(
+        routes=[
+            Route(EVENTS_PATH, slack, methods=["POST"]),
+            Route(INSTALL_PATH, slack, methods=["GET"]),
+            Route(REDIRECT_PATH, slack, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
+
+
+def serve_slack(app: App, settings: Settings) -> None:
+    """Run the app until the process stops: Socket Mode, or HTTP on ``PORT``. Blocks."""
+    app_token = _secret(settings.slack_app_token)
+    if app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("Slack: Socket Mode")
+        SocketModeHandler(app, app_token).start()
+        return
+    import uvicorn
+
+    log.info("Slack: HTTP mode on port %d, %s", settings.port, EVENTS_PATH)
+    uvicorn.run(http_app(app), host="0.0.0.0", port=settings.port, log_level="warning")

@@ -1,0 +1,175 @@
+"""Technicians ↔ Slack users, and who counts as a Deskboard admin on Slack.
+
+- A technician's Slack user is found by the email ConnectWise has for them
+  (``users.lookupByEmail``). Hits and misses are both stored (``storage.people``) and trusted
+  for ``LOOKUP_VALID_FOR``; after that the next use asks Slack again. ``/deskboard link``
+  (``bot.commands``) stores an admin's choice, which no lookup replaces and never expires.
+- The other way (who ran this command?): the stored mapping, else the Slack user's email
+  (``users.info``) matched against the technicians' emails, stored for next time.
+- Admins: workspace admins and owners (``users.info``), and whoever ``[slack] admins``
+  names, by Slack user id, email or ConnectWise member identifier.
+
+Slack errors other than "no such user" are logged and answered as "not known": a missing
+scope or a rate limit must not break a command, and nothing wrong is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from metrics.records import Member
+from storage import people, repo
+from storage.db import session_scope
+from storage.tables import CHAT_USERS
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+LOOKUP_VALID_FOR = timedelta(days=1)
+NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found"})
+
+
+def _is_linked(session: Session, key: str) -> bool:
+    """Whether an admin linked the member: such a mapping never goes stale."""
+    c = CHAT_USERS.c
+    query = select(c.source).where(c.platform == PLATFORM, c.member_key == key)
+    return session.execute(query).scalar_one_or_none() == "link"
+
+
+def _casefold(text: str | None) -> str | None:
+    return text.strip().casefold() if text and text.strip() else None
+
+
+class SlackIdentity:
+    """Look-ups for one Slack workspace; cheap to build, so build one per request."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        admins: Sequence[str] = (),
+    ) -> None:
+        self.client = client
+        self.engine = engine
+        self.clock = clock
+        self.admins = frozenset(a for a in (_casefold(x) for x in admins) if a)
+        self._users: dict[str, dict[str, Any] | None] = {}
+
+    # ---- technician → Slack user ---------------------------------------------------------
+
+    def user_for_member(self, key: str) -> str | None:
+        """The technician's Slack user id, asking Slack when the stored answer is stale."""
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            user_id = people.chat_user(session, platform=PLATFORM, member_key=key)
+            checked = people.chat_user_checked_at(session, platform=PLATFORM, member_key=key)
+            linked = _is_linked(session, key)
+        if linked or (checked is not None and now - checked < LOOKUP_VALID_FOR):
+            return user_id
+        member = self._member(key)
+        email = member.email if member is not None else None
+        found: str | None = None
+        if email:
+            try:
+                reply = self.client.users_lookupByEmail(email=email)
+                found = str(reply["user"]["id"])
+            except SlackApiError as exc:
+                error = exc.response.get("error") if exc.response is not None else None
+                if error not in NOT_FOUND_ERRORS:
+                    log.warning("users.lookupByEmail for %s failed: %s", key, error)
+                    return user_id
+        with session_scope(self.engine) as session:
+            people.set_chat_user(
+                session,
+                platform=PLATFORM,
+                member_key=key,
+                user_id=found,
+                source="email",
+                at=now,
+            )
+            # An admin's link is kept by set_chat_user: read back what now holds.
+            return people.chat_user(session, platform=PLATFORM, member_key=key)
+
+    # ---- Slack user → technician ---------------------------------------------------------
+
+    def member_for_user(self, user_id: str) -> str | None:
+        """The member key of the technician this Slack user is, or None."""
+        with session_scope(self.engine) as session:
+            key = people.member_for_chat_user(session, platform=PLATFORM, user_id=user_id)
+        if key is not None:
+            return key
+        email = _casefold(self._email(user_id))
+        if email is None:
+            return None
+        matches = [m for m in self._members() if _casefold(m.email) == email and m.key]
+        if len(matches) != 1:
+            return None  # nobody, or an ambiguous email: an admin can /deskboard link
+        with session_scope(self.engine) as session:
+            people.set_chat_user(
+                session,
+                platform=PLATFORM,
+                member_key=matches[0].key,
+                user_id=user_id,
+                source="email",
+                at=self.clock(),
+            )
+            return people.member_for_chat_user(session, platform=PLATFORM, user_id=user_id)
+
+    # ---- admins --------------------------------------------------------------------------
+
+    def is_admin(self, user_id: str) -> bool:
+        """A workspace admin or owner, or named in ``[slack] admins``."""
+        if user_id.casefold() in self.admins:
+            return True
+        user = self._user(user_id) or {}
+        if any(user.get(flag) is True for flag in ("is_admin", "is_owner", "is_primary_owner")):
+            return True
+        if not self.admins:
+            return False
+        email = _casefold(self._email(user_id))
+        if email is not None and email in self.admins:
+            return True
+        key = self.member_for_user(user_id)
+        return key is not None and key in self.admins
+
+    def display_name(self, user_id: str) -> str | None:
+        """The Slack user's real name, for notes written on their behalf."""
+        user = self._user(user_id) or {}
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or user.get("name")
+        return str(name) if name else None
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _user(self, user_id: str) -> dict[str, Any] | None:
+        if user_id not in self._users:
+            try:
+                reply = self.client.users_info(user=user_id)
+                self._users[user_id] = dict(reply["user"])
+            except SlackApiError as exc:
+                error = exc.response.get("error") if exc.response is not None else None
+                log.warning("users.info for %s failed: %s", user_id, error)
+                self._users[user_id] = None
+        return self._users[user_id]
+
+    def _email(self, user_id: str) -> str | None:
+        profile = (self._user(user_id) or {}).get("profile") or {}
+        email = profile.get("email")
+        return str(email) if email else None
+
+    def _members(self) -> list[Member]:
+        with session_scope(self.engine) as session:
+            return repo.list_members(session)
+
+    def _member(self, key: str) -> Member | None:
+        return next((m for m in self._members() if m.key == key), None)

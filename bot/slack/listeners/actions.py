@@ -1,0 +1,365 @@
+"""The nudge DM's controls: fix a ticket in place, or say it needs nothing.
+
+Each ticket in a nudge digest has an actions block ``nudge:TICKET_ID`` with selects
+(type, subtype, item, company, agreement) and two buttons (Save, Not needed).
+
+- Picking a type shows the subtypes the ticket's board allows with it; picking a subtype,
+  the items; picking a company, its agreements (the message is updated in place, keeping
+  whatever else was picked in it).
+- Save checks the picks against the ticket's open nudge reasons, PATCHes ConnectWise, adds
+  an internal note naming who fixed it from Slack, marks the nudge fixed, and replaces the
+  ticket's part of the DM with what was done. Not needed marks it dismissed.
+
+Only the technician the nudge is for may act on it (the clicking Slack user must map to the
+nudge's member), and only on the ticket the block is about; anyone else gets a refusal only
+they see, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.chat import Message, Option
+from bot.fixes import (
+    BoardCatalog,
+    FixError,
+    Selection,
+    TicketState,
+    apply_fix,
+    build_nudge_item,
+    ticket_state,
+)
+from bot.people import people_directory
+from bot.slack.app import SlackDeps
+from bot.slack.blocks import to_slack
+from bot.slack.identity import PLATFORM
+from bot.slack.listeners.replies import FAILED, deps_of, reply_text, user_id_of
+from bot.views import Person, nudge_digest_message, nudge_done_message
+from metrics.records import TicketRecord
+from metrics.triggers import NudgeReason
+from metrics.waiting import WaitingRule
+from psa.connectwise import ConnectWiseClient
+from psa.errors import ConnectWiseError
+from storage import notices, repo
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+BLOCK = re.compile(r"^nudge:(\d+)$")
+OPEN = ("pending", "sent")
+SELECTS = ("nudge_type", "nudge_subtype", "nudge_item", "nudge_company", "nudge_agreement")
+NOT_YOURS = "This ticket was sent to another technician: only they can fix it from here."
+ALREADY_DONE = "Nothing left to do here: this ticket was already fixed or marked not needed."
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeClick:
+    """An authorized click on a nudge control."""
+
+    ticket_id: int
+    block_id: str
+    member: str  # the technician the nudge is for, who clicked
+    user_id: str
+    reasons: tuple[str, ...]  # the ticket's nudge reasons still open
+    action: dict[str, Any]
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    return dict(actions[0])
+
+
+def authorize(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> NudgeClick | None:
+    """The click, when it is the nudged technician's and about its own block's ticket."""
+    action = _action(body)
+    block_id = str(action.get("block_id") or "")
+    match = BLOCK.match(block_id)
+    if match is None:
+        return None
+    ticket_id = int(match.group(1))
+    if action.get("type") == "button" and action.get("value") != str(ticket_id):
+        return None
+    user_id = user_id_of(body)
+    member = deps.identity(client).member_for_user(user_id) if user_id else None
+    if member is None:
+        return None
+    with session_scope(deps.engine) as session:
+        rows = notices.nudges_for_ticket(session, ticket_id=ticket_id)
+    if not any(row.member_key == member for row in rows):
+        return None
+    still_open = {row.reason for row in rows if row.status in OPEN}
+    reasons = tuple(r.value for r in NudgeReason if r.value in still_open)
+    return NudgeClick(ticket_id, block_id, member, user_id, reasons, action)
+
+
+# ---- reading the picks ------------------------------------------------------------------------
+
+
+def _picked(element: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not element:
+        return None
+    option = element.get("selected_option")
+    return option if isinstance(option, dict) and option.get("value") else None
+
+
+def _id(option: dict[str, Any] | None) -> int | None:
+    value = str(option.get("value")) if option else ""
+    return int(value) if value.isdigit() else None
+
+
+def selection_of(body: dict[str, Any], block_id: str) -> Selection:
+    """What is picked in the ticket's block: the message state plus the action itself."""
+    state = ((body.get("state") or {}).get("values") or {}).get(block_id) or {}
+    picks = {name: _picked(state.get(name)) for name in SELECTS}
+    action = _action(body)
+    if action.get("action_id") in SELECTS and action.get("block_id") == block_id:
+        picks[str(action["action_id"])] = _picked(action)
+    company = picks["nudge_company"]
+    return Selection(
+        type_id=_id(picks["nudge_type"]),
+        subtype_id=_id(picks["nudge_subtype"]),
+        item_id=_id(picks["nudge_item"]),
+        company=_company_option(company),
+        agreement_id=_id(picks["nudge_agreement"]),
+    )
+
+
+def _company_option(picked: dict[str, Any] | None) -> Option | None:
+    if picked is None or _id(picked) is None:
+        return None
+    value = str(picked["value"])
+    text = str((picked.get("text") or {}).get("text") or "")
+    return Option(text=text or f"#{value}", value=value)
+
+
+# ---- updating the DM --------------------------------------------------------------------------
+
+
+def _with_state(blocks: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The message's blocks showing what is picked so far, so an update keeps the picks."""
+    values = (body.get("state") or {}).get("values") or {}
+    kept: list[dict[str, Any]] = []
+    for block in blocks:
+        picks = values.get(block.get("block_id") or "")
+        if block.get("type") != "actions" or not picks:
+            kept.append(block)
+            continue
+        elements = []
+        for element in block.get("elements", []):
+            option = _picked(picks.get(element.get("action_id") or ""))
+            static = element.get("type") == "static_select"
+            offered = {o.get("value") for o in element.get("options", [])}
+            if option is not None and (not static or option["value"] in offered):
+                element = {**element, "initial_option": option}
+            elements.append(element)
+        kept.append({**block, "elements": elements})
+    return kept
+
+
+def _mentions(block: dict[str, Any], ticket_id: int) -> bool:
+    text = block.get("text", {}).get("text", "") if block.get("type") == "section" else ""
+    return re.search(rf"#{ticket_id}(?!\d)", str(text)) is not None
+
+
+def _update(client: WebClient, body: dict[str, Any], blocks: list[dict[str, Any]]) -> None:
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    ts = str(container.get("message_ts") or message.get("ts") or "")
+    client.chat_update(channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks)
+
+
+def replace_controls(
+    client: WebClient, body: dict[str, Any], block_id: str, controls: dict[str, Any]
+) -> None:
+    blocks = _with_state(list((body.get("message") or {}).get("blocks") or []), body)
+    _update(client, body, [controls if b.get("block_id") == block_id else b for b in blocks])
+
+
+def replace_section(
+    client: WebClient, body: dict[str, Any], click: NudgeClick, message: Message
+) -> None:
+    """The ticket's paragraph and controls give way to ``message``; the rest stays."""
+    blocks = _with_state(list((body.get("message") or {}).get("blocks") or []), body)
+    end = next((i for i, b in enumerate(blocks) if b.get("block_id") == click.block_id), None)
+    if end is None:
+        return  # already replaced (a second click)
+    start = end
+    while start > 0 and _mentions(blocks[start - 1], click.ticket_id):
+        start -= 1
+    _, done = to_slack(message)
+    _update(client, body, [*blocks[:start], *done, *blocks[end + 1 :]])
+
+
+# ---- the listeners ----------------------------------------------------------------------------
+
+
+def _person(deps: SlackDeps, member: str) -> Person:
+    return people_directory(deps.engine, platform=PLATFORM).person(member, viewer=member)
+
+
+def _controls(deps: SlackDeps, click: NudgeClick, selection: Selection) -> dict[str, Any]:
+    """The ticket's actions block redrawn for ``selection``."""
+    with deps.connectwise() as cw:
+        item = build_nudge_item(
+            cw,
+            ticket_id=click.ticket_id,
+            reasons=click.reasons,
+            catalogs=deps.catalogs,
+            ticket_url=deps.ticket_link(click.ticket_id),
+            selection=selection,
+        )
+    _, blocks = to_slack(nudge_digest_message(person=_person(deps, click.member), items=[item]))
+    controls = next(b for b in blocks if b.get("block_id") == click.block_id)
+    if selection.company is not None:  # an on-demand select shows the pick only if told
+        chosen = {
+            "text": {"type": "plain_text", "text": selection.company.text[:75]},
+            "value": selection.company.value,
+        }
+        for element in controls.get("elements", []):
+            if element.get("action_id") == "nudge_company":
+                element["initial_option"] = chosen
+    return controls
+
+
+def _catalog(deps: SlackDeps, cw: ConnectWiseClient, ticket: TicketState) -> BoardCatalog | None:
+    return deps.catalogs.get(cw, ticket.board_id) if ticket.board_id is not None else None
+
+
+def _click(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> tuple[SlackDeps, NudgeClick] | None:
+    ack()
+    deps = deps_of(context)
+    click = authorize(deps, client, body)
+    if click is None:
+        reply_text(respond, NOT_YOURS)
+        return None
+    return deps, click
+
+
+def on_pick(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    """A type, subtype or company was picked: offer what goes with it."""
+    found = _click(ack, body, respond, client, context)
+    if found is None:
+        return
+    deps, click = found
+    selection = selection_of(body, click.block_id)
+    action_id = click.action.get("action_id")
+    if action_id == "nudge_type":
+        selection = replace(selection, subtype_id=None, item_id=None)
+    elif action_id == "nudge_subtype":
+        selection = replace(selection, item_id=None)
+    elif action_id == "nudge_company":
+        selection = replace(selection, agreement_id=None)
+    try:
+        replace_controls(client, body, click.block_id, _controls(deps, click, selection))
+    except Exception:
+        log.exception("updating the nudge controls of ticket %d failed", click.ticket_id)
+        reply_text(respond, FAILED)
+
+
+def on_noop(ack: Ack) -> None:
+    """An item or agreement was picked: it is read from the message state on Save."""
+    ack()
+
+
+def _store(deps: SlackDeps, record: TicketRecord) -> None:
+    """Keep the database in step with the fix until the next sync reads it anyway."""
+    config = deps.config
+    with session_scope(deps.engine) as session:
+        rule = WaitingRule.from_statuses(
+            config.business_hours.waiting_statuses, repo.list_board_statuses(session)
+        )
+        repo.upsert_tickets(
+            session, records=[record], params=config.derive_params(), waiting_rule=rule
+        )
+
+
+def on_save(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    found = _click(ack, body, respond, client, context)
+    if found is None:
+        return
+    deps, click = found
+    if not click.reasons:
+        reply_text(respond, ALREADY_DONE)
+        return
+    selection = selection_of(body, click.block_id)
+    person = _person(deps, click.member)
+    try:
+        with deps.connectwise() as cw:
+            ticket = ticket_state(cw, click.ticket_id)
+            result = apply_fix(
+                cw,
+                ticket=ticket,
+                reasons=click.reasons,
+                selection=selection,
+                catalog=_catalog(deps, cw, ticket),
+                fixed_by=person.display,
+            )
+    except FixError as exc:
+        reply_text(respond, str(exc))
+        return
+    except ConnectWiseError as exc:
+        log.warning("fixing ticket %d: ConnectWise failed: %s", click.ticket_id, exc)
+        reply_text(respond, f"ConnectWise did not answer as expected ({exc}); try again later.")
+        return
+    except Exception:
+        log.exception("fixing ticket %d failed", click.ticket_id)
+        reply_text(respond, FAILED)
+        return
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        notices.set_nudge_status(
+            session, ticket_id=click.ticket_id, status="fixed", by=click.member, at=now
+        )
+    try:
+        _store(deps, result.record)
+    except Exception:  # the next sync stores it: not worth failing the fix for
+        log.exception("storing fixed ticket %d failed", click.ticket_id)
+    done = nudge_done_message(
+        ticket_id=click.ticket_id, summary=ticket.summary, changes=result.changes, by=person
+    )
+    replace_section(client, body, click, done)
+
+
+def on_dismiss(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    found = _click(ack, body, respond, client, context)
+    if found is None:
+        return
+    deps, click = found
+    with session_scope(deps.engine) as session:
+        notices.set_nudge_status(
+            session, ticket_id=click.ticket_id, status="dismissed", by=click.member, at=deps.clock()
+        )
+        records = repo.get_tickets(session, ids=[click.ticket_id])
+    summary = records[0].summary if records else ""
+    done = nudge_done_message(
+        ticket_id=click.ticket_id,
+        summary=summary or "",
+        changes=(),
+        by=_person(deps, click.member),
+        dismissed=True,
+    )
+    replace_section(client, body, click, done)
+
+
+def register(app: App) -> None:
+    for action_id in ("nudge_type", "nudge_subtype", "nudge_company"):
+        app.action(action_id)(on_pick)
+    for action_id in ("nudge_item", "nudge_agreement"):
+        app.action(action_id)(on_noop)
+    app.action("nudge_save")(on_save)
+    app.action("nudge_dismiss")(on_dismiss)

@@ -1,0 +1,129 @@
+"""Slash commands (``/leaderboard``, ``/mystats``, ``/deskboard``) and "Share in channel".
+
+Each listener acks at once (Slack allows 3 s), then works out who is asking
+(``bot.slack.identity``), lets ``bot.commands`` answer, and replies through the
+``response_url``: only the caller sees it. "Share in channel" posts the same leaderboard
+for everyone in the channel the command was run in, naming who shared it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.chat import Context, Message, Span
+from bot.commands import (
+    Caller,
+    CommandContext,
+    UsageError,
+    handle,
+    handle_share,
+    usage_reply,
+)
+from bot.slack.app import SlackDeps
+from bot.slack.identity import PLATFORM, SlackIdentity
+from bot.slack.listeners.replies import FAILED, deps_of, reply, reply_text, user_id_of
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def slack_user_of(text: str) -> str | None:
+    """``<@U123|jane>`` or ``<@U123>`` (an escaped mention) or a bare ``U123`` → ``U123``."""
+    text = text.strip()
+    match = _MENTION.match(text)
+    if match is not None:
+        return match.group(1)
+    return text if _USER_ID.match(text) else None
+
+
+def command_context(
+    deps: SlackDeps,
+    identity: SlackIdentity,
+    user_id: str,
+    *,
+    respond: Respond,
+    admin_check: bool,
+) -> CommandContext:
+    return CommandContext(
+        engine=deps.engine,
+        config=deps.config,
+        now=deps.clock(),
+        platform=PLATFORM,
+        caller=Caller(
+            user_id=user_id,
+            member_key=identity.member_for_user(user_id),
+            is_admin=admin_check and identity.is_admin(user_id),
+        ),
+        ticket_link=deps.ticket_link,
+        resolve_user=slack_user_of,
+        run_sync=deps.run_sync,
+        progress=lambda message: reply(respond, message),
+    )
+
+
+def _answer(
+    name: str, *, admin_check: bool
+) -> Any:  # a Bolt listener; Bolt injects arguments by name
+    def listener(
+        ack: Ack,
+        command: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        deps = deps_of(context)
+        user_id = user_id_of(command)
+        try:
+            ctx = command_context(
+                deps, deps.identity(client), user_id, respond=respond, admin_check=admin_check
+            )
+            message = handle(name, str(command.get("text") or ""), ctx)
+        except Exception:
+            log.exception("/%s failed for %s", name, user_id)
+            reply_text(respond, FAILED)
+            return
+        reply(respond, message)
+
+    listener.__name__ = f"on_{name}"
+    return listener
+
+
+def _shared_by(message: Message, name: str) -> Message:
+    line = (Span(f"Shared by {name}"),)
+    return Message(text=message.text, blocks=(*message.blocks, Context((line,))))
+
+
+def on_share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
+             context: BoltContext) -> None:  # fmt: skip
+    ack()
+    deps = deps_of(context)
+    user_id = user_id_of(body)
+    actions = body.get("actions") or [{}]
+    value = str(actions[0].get("value") or "")
+    try:
+        identity = deps.identity(client)
+        ctx = command_context(deps, identity, user_id, respond=respond, admin_check=False)
+        shared = handle_share(value, ctx)
+        if isinstance(shared, UsageError):
+            reply(respond, usage_reply(shared))
+            return
+        name = identity.display_name(user_id) or "a teammate"
+        reply(respond, _shared_by(shared, name), in_channel=True)
+    except Exception:
+        log.exception("sharing a leaderboard failed for %s", user_id)
+        reply_text(respond, FAILED)
+
+
+def register(app: App) -> None:
+    app.command("/leaderboard")(_answer("leaderboard", admin_check=False))
+    app.command("/mystats")(_answer("mystats", admin_check=False))
+    app.command("/deskboard")(_answer("deskboard", admin_check=True))
+    app.action("leaderboard_share")(on_share)

@@ -1,0 +1,72 @@
+"""The App Home tab: the viewer's numbers this month and the live contests."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.chat import Message
+from bot.people import people_directory
+from bot.reports import metrics_from_database, standings_for_window
+from bot.slack.app import SlackDeps
+from bot.slack.blocks import to_slack
+from bot.slack.identity import PLATFORM
+from bot.slack.listeners.replies import deps_of
+from bot.views import home_view, stat_rows
+from metrics.windows import named_window
+
+log = logging.getLogger(__name__)
+
+HOME_PERIOD = "month"
+
+
+def home_message(deps: SlackDeps, client: WebClient, user_id: str) -> Message:
+    config = deps.config
+    now = deps.clock()
+    member = deps.identity(client).member_for_user(user_id)
+    window = named_window(HOME_PERIOD, now=now, tz=config.tz, week_start=config.week_start_day)
+    report = metrics_from_database(
+        deps.engine, config=config, window=window, basis=config.metrics.time_basis
+    )
+    own = report.members.get(member) if member is not None else None
+    contests = [
+        standings_for_window(
+            deps.engine,
+            config=config,
+            contest=contest,
+            window=contest.window(now=now, tz=config.tz, week_start=config.week_start_day),
+        )
+        for contest in config.contest_list()
+    ]
+    directory = people_directory(deps.engine, platform=PLATFORM)
+    keys = {s.member for standings in contests for s in standings.ranked[:3]}
+    return home_view(
+        viewer=directory.person(member, viewer=member) if member is not None else None,
+        window_label=window.label(),
+        rows=stat_rows(report.metrics, own.values if own is not None else {})
+        if member is not None
+        else [],
+        contests=contests,
+        people=directory.people(keys),
+        as_of=report.data_as_of,
+        tz=config.tz,
+    )
+
+
+def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    if event.get("tab", "home") != "home":
+        return  # the Messages tab
+    user_id = str(event.get("user") or "")
+    deps = deps_of(context)
+    try:
+        _, blocks = to_slack(home_message(deps, client, user_id))
+        client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
+    except Exception:
+        log.exception("publishing the home tab for %s failed", user_id)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_home_opened)

@@ -1,0 +1,47 @@
+"""What every listener shares: the deps from the context, and replying with a ``Message``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+
+from bot.chat import Message
+from bot.commands import notice
+from bot.slack.app import SlackDeps
+from bot.slack.blocks import to_slack
+
+FAILED = "Sorry, that did not work; the error is in Deskboard's log. Try again in a minute."
+
+
+def deps_of(context: BoltContext) -> SlackDeps:
+    deps = context.get("deps")
+    if not isinstance(deps, SlackDeps):
+        raise RuntimeError("SlackDeps missing from the Bolt context: build the app with them")
+    return deps
+
+
+def reply(
+    respond: Respond, message: Message, *, in_channel: bool = False, replace: bool = False
+) -> None:
+    """Answer through the request's ``response_url``: only the caller sees it unless
+    ``in_channel``; ``replace`` overwrites the message the request came from."""
+    text, blocks = to_slack(message)
+    respond(
+        text=text,
+        blocks=blocks,
+        response_type="in_channel" if in_channel else "ephemeral",
+        replace_original=replace,
+    )
+
+
+def reply_text(respond: Respond, text: str) -> None:
+    reply(respond, notice(text))
+
+
+def user_id_of(body: dict[str, Any]) -> str:
+    """The Slack user behind a command (``user_id``) or an interaction (``user.id``)."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("id") or "")
+    return str(body.get("user_id") or "")

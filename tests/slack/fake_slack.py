@@ -1,0 +1,192 @@
+"""A fake Slack Web API on 127.0.0.1:0: records every call and answers like Slack would.
+
+``WebClient(base_url=fake.api_url)`` sends every method here (``/api/METHOD``, form, JSON or
+query parameters); ``fake.response_url(...)`` stands in for a slash command's or an
+action's ``response_url``; ``files.getUploadURLExternal`` hands out an upload URL on this
+server too. Users are configured by email (``users.lookupByEmail``) and admin flag
+(``users.info``). Listeners run on Bolt's threads after ``ack()``, so tests wait for what
+they expect with ``wait_for`` (a bounded poll), never a bare sleep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+TEAM_ID = "T0DESK"
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class SlackUser:
+    id: str
+    email: str
+    name: str
+    is_admin: bool = False
+
+
+@dataclass
+class FakeSlack:
+    users: list[SlackUser] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
+    uploads: list[bytes] = field(default_factory=list)
+    # method → error for its next call; "ratelimited" answers HTTP 429, Retry-After: 0
+    failures: dict[str, str] = field(default_factory=dict)
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __enter__(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, reply = fake.handle(self.path, self.headers.get("Content-Type") or "", body)
+                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "0")
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def root(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.root}/api/"
+
+    def response_url(self, name: str = "hook") -> str:
+        return f"{self.root}/response/{name}"
+
+    # -- reading what happened -----------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 5.0) -> Any:
+        """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing happened within {timeout} s")
+            time.sleep(0.01)
+
+    def wait_for_call(self, method: str, *, count: int = 1) -> list[Call]:
+        return self.wait_for(lambda: len(self.calls_to(method)) >= count and self.calls_to(method))
+
+    def wait_for_response(self, *, count: int = 1) -> list[dict[str, Any]]:
+        return self.wait_for(lambda: len(self.responses) >= count and list(self.responses))
+
+    # -- answering -----------------------------------------------------------------------
+    def handle(self, target: str, content_type: str, body: bytes) -> tuple[int, Any]:
+        parts = urlsplit(target)
+        params: dict[str, Any] = dict(parse_qsl(parts.query))
+        if parts.path.startswith("/upload/"):
+            with self._lock:
+                self.uploads.append(body)
+            return 200, b"OK"
+        if "json" in content_type and body:
+            params.update(json.loads(body))
+        elif body:
+            params.update(parse_qsl(body.decode()))
+        if parts.path.startswith("/response/"):
+            with self._lock:
+                self.responses.append(params)
+            return 200, b"ok"
+        method = parts.path.removeprefix("/api/")
+        with self._lock:
+            self.calls.append(Call(method, params))
+            error = self.failures.pop(method, None)
+        if error == "ratelimited":  # HTTP 429 with Retry-After, as Slack answers
+            return 429, {"ok": False, "error": error}
+        if error is not None:
+            return 200, {"ok": False, "error": error}
+        return 200, self._answer(method, params)
+
+    def _user(self, user_id: str) -> SlackUser | None:
+        return next((u for u in self.users if u.id == user_id), None)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "BDESK"}
+        if method == "chat.postMessage":
+            channel = str(params["channel"])
+            channel_id = channel if channel[:1] in "CDG" else "C" + channel.strip("#").upper()
+            return {"ok": True, "channel": channel_id, "ts": f"{next(self._ts)}.000100"}
+        if method == "chat.update":
+            return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params["users"])}}
+        if method == "users.lookupByEmail":
+            email = str(params["email"]).casefold()
+            user = next((u for u in self.users if u.email.casefold() == email), None)
+            if user is None:
+                return {"ok": False, "error": "users_not_found"}
+            return {"ok": True, "user": {"id": user.id, "name": user.name}}
+        if method == "users.info":
+            user = self._user(str(params["user"]))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user.id,
+                    "name": user.name,
+                    "is_admin": user.is_admin,
+                    "is_owner": False,
+                    "profile": {"email": user.email, "real_name": user.name},
+                },
+            }
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params["files"]
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V1"}}
+        return {"ok": True}

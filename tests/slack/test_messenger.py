@@ -1,0 +1,223 @@
+"""``SlackMessenger`` and ``SlackIdentity`` against the fake Slack Web API, and how
+``build_slack_app`` reads the settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import Engine, inspect
+
+from bot.chat import Message, Paragraph, Span
+from bot.messenger import DeliveryRefused
+from bot.settings import Settings, SettingsError
+from bot.slack.app import SlackDeps, build_slack_app, http_app, slack_client
+from bot.slack.identity import SlackIdentity
+from bot.slack.messenger import SlackMessenger
+from storage import people
+from storage.db import session_scope
+from tests.slack.conftest import JORDAN, NOW, blocks_of, signature_headers, slash_body, texts
+
+HELLO = Message(text="hello", blocks=(Paragraph(((Span("<!channel> hello & bye"),),)),))
+
+
+class Clock:
+    """A monotonic clock that only moves when slept on (or told to)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class Today:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def today() -> Today:
+    return Today(NOW)
+
+
+@pytest.fixture
+def messenger(client: WebClient, engine: Engine, clock: Clock, today: Today) -> SlackMessenger:
+    return SlackMessenger(
+        client, engine=engine, clock=today, sleep=clock.sleep, monotonic=clock.monotonic
+    )
+
+
+def test_post_sends_escaped_blocks_then_the_chart(messenger, slack, clock):
+    ref = messenger.post("#deskboard", HELLO, b"\x89PNG chart bytes", "standings.png")
+    post = slack.calls_to("chat.postMessage")[0].params
+    assert ref == "CDESKBOARD:1.000100"  # the fake's channel id and first ts
+    assert post["channel"] == "#deskboard"
+    assert "&lt;!channel&gt; hello &amp; bye" in texts(blocks_of(post))
+    assert slack.calls_to("files.getUploadURLExternal")[0].params["filename"] == "standings.png"
+    assert slack.uploads == [b"\x89PNG chart bytes"]
+    complete = slack.calls_to("files.completeUploadExternal")[0].params
+    assert complete["channel_id"] == "CDESKBOARD"
+    # The chart is a second post to the same channel: it waited a second after the message.
+    assert clock.slept == [1.0]
+
+
+def test_posts_to_one_channel_are_a_second_apart(messenger, clock):
+    messenger.post("C1", HELLO)
+    clock.now += 0.25
+    messenger.post("C1", HELLO)  # 0.25 s after the first: waits the other 0.75 s
+    messenger.post("C2", HELLO)  # another channel: no wait
+    clock.now += 5
+    messenger.post("C1", HELLO)  # long after: no wait
+    assert clock.slept == [0.75]
+
+
+def test_a_failed_chart_upload_keeps_the_posted_message(messenger, slack):
+    slack.failures["files.getUploadURLExternal"] = "not_in_channel"
+    ref = messenger.post("C1", HELLO, b"png", "chart.png")
+    assert ref == "C1:1.000100"  # not raised: retrying would post the message twice
+    assert slack.uploads == []
+
+
+def test_errors_no_retry_can_fix_are_refused_others_raised(messenger, slack):
+    slack.failures["chat.postMessage"] = "invalid_blocks"
+    with pytest.raises(DeliveryRefused, match="invalid_blocks"):
+        messenger.post("C1", HELLO)
+    slack.failures["chat.postMessage"] = "not_in_channel"  # an admin can invite the bot
+    with pytest.raises(SlackApiError):
+        messenger.post("C1", HELLO)
+
+
+def test_rate_limited_calls_are_retried_by_the_client(slack):
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.root + "/api"
+    )
+    client = slack_client(settings)
+    assert client.base_url == slack.api_url  # the trailing slash slack_sdk needs is added
+    assert any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers)
+    slack.failures["chat.postMessage"] = "ratelimited"
+    reply = client.chat_postMessage(channel="C1", text="hi")
+    assert reply["ok"] is True
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the 429, then the retry
+
+
+def test_dm_finds_the_technician_by_email_and_remembers_misses(messenger, slack, engine, today):
+    ref = messenger.dm("bokafor", HELLO)
+    assert ref == "DUBLESSING:1.000100"
+    assert slack.calls_to("conversations.open")[0].params["users"] == "UBLESSING"
+
+    assert messenger.dm("dispatch", HELLO) is None  # dana.whitaker@... has no Slack user
+    assert messenger.dm("dispatch", HELLO) is None
+    lookups = [c.params["email"] for c in slack.calls_to("users.lookupByEmail")]
+    assert lookups == ["blessing.okafor@velocity-it.example", "dana.whitaker@velocity-it.example"]
+
+    today.moment = NOW + timedelta(days=1, minutes=1)  # a day later, asked again
+    assert messenger.dm("dispatch", HELLO) is None
+    assert len(slack.calls_to("users.lookupByEmail")) == 3
+    with session_scope(engine) as session:
+        assert people.chat_user_checked_at(session, platform="slack", member_key="dispatch") == (
+            today.moment
+        )
+
+
+def test_dm_skips_opted_out_technicians(messenger, slack, engine):
+    with session_scope(engine) as session:
+        people.set_opt_out(session, member_key="bokafor", opted_out=True, at=NOW)
+    assert messenger.dm("bokafor", HELLO) is None
+    assert slack.calls == []
+
+
+def test_an_admins_link_beats_the_email_and_never_goes_stale(client, slack, engine, today):
+    with session_scope(engine) as session:
+        people.set_chat_user(
+            session,
+            platform="slack",
+            member_key="bokafor",
+            user_id="ULINKED",
+            source="link",
+            at=NOW,
+        )
+    identity = SlackIdentity(client, engine=engine, clock=today)
+    today.moment = NOW + timedelta(days=30)
+    assert identity.user_for_member("bokafor") == "ULINKED"
+    assert slack.calls_to("users.lookupByEmail") == []
+    assert identity.member_for_user("ULINKED") == "bokafor"
+
+
+def test_update_rewrites_the_referenced_message(messenger, slack):
+    messenger.update("D123:1700000000.000200", HELLO)
+    update = slack.calls_to("chat.update")[0].params
+    assert (update["channel"], update["ts"]) == ("D123", "1700000000.000200")
+    with pytest.raises(ValueError, match="CHANNEL:TS"):
+        messenger.update("no-reference", HELLO)
+
+
+def test_admins_are_workspace_admins_or_named_in_the_config(client, slack, engine, today):
+    identity = SlackIdentity(client, engine=engine, clock=today, admins=["scohen", "UBOSS"])
+    assert identity.is_admin("UADMIN")  # is_admin in users.info
+    assert identity.is_admin("USARAH")  # ConnectWise identifier scohen, by her email
+    assert identity.is_admin("UBOSS")  # a Slack user id in the list
+    assert not identity.is_admin("UBLESSING")
+    assert not identity.is_admin("UGUEST")
+
+
+def test_build_slack_app_refuses_http_mode_without_a_signing_secret(deps, client):
+    settings = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-test")  # type: ignore[call-arg]
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
+        build_slack_app(deps=_with(deps, settings), client=client)
+
+
+def test_oauth_mode_keeps_installations_in_our_database(deps, engine, slack):
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="client-secret",
+        SLACK_API_URL=slack.api_url,
+    )
+    app = build_slack_app(deps=_with(deps, settings))
+    tables = set(inspect(engine).get_table_names())
+    assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= tables
+    assert app.oauth_flow is not None
+    assert app.client.base_url == slack.api_url
+    assert slack.calls == []  # no token: nothing asked of Slack at start
+
+
+def _with(deps: SlackDeps, settings: Settings) -> SlackDeps:
+    return replace(deps, settings=settings)
+
+
+def test_http_mode_serves_signed_events_and_refuses_others(app, slack):
+    body = slash_body(slack, "/deskboard", "help", user=JORDAN)
+
+    async def exchange() -> tuple[str, int, int]:
+        transport = httpx.ASGITransport(app=http_app(app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://deskboard") as web:
+            health = (await web.get("/health")).text
+            good = await web.post("/slack/events", content=body, headers=signature_headers(body))
+            forged = signature_headers(body, secret="guessed")
+            bad = await web.post("/slack/events", content=body, headers=forged)
+            return health, good.status_code, bad.status_code
+
+    assert asyncio.run(exchange()) == ("ok", 200, 401)
+    assert "Deskboard commands" in texts(blocks_of(slack.wait_for_response()[0]))
+    assert len(slack.responses) == 1  # the forged one was never answered
