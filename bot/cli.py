@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.config import ConfigError, DeskboardConfig, load_config
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.messenger import Messenger
+    from bot.runtime import Runtime
 
 app = typer.Typer(
     name="deskboard",
@@ -254,6 +261,151 @@ def demo(
     from bot.demo import run_demo
 
     run_demo(console, seed=seed, database=database, now=_now())
+
+
+def _messenger(settings: Settings, engine: Engine, *, dry_run: bool) -> Messenger:
+    from bot.messenger import ConsoleMessenger
+
+    if dry_run:
+        return ConsoleMessenger(console)
+    if not settings.slack_bot_token:
+        raise _fail(
+            "Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...), or use --dry-run to print "
+            "messages instead of sending them"
+        )
+    from bot.slack.app import slack_client
+    from bot.slack.messenger import SlackMessenger
+
+    return SlackMessenger(slack_client(settings), engine=engine)
+
+
+@app.command()
+def run(
+    config_path: ConfigOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print every message instead of sending it.")
+    ] = False,
+) -> None:
+    """The bot: the Slack app and the scheduler (sync, standings, winners, kudos, nudges)."""
+    from bot.scheduler import build_scheduler
+    from bot.wiring import build_runtime, open_engine
+
+    settings = _settings()
+    config = _config(settings, config_path)
+    try:
+        settings.require_connectwise()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    engine = open_engine(settings)
+    messenger = _messenger(settings, engine, dry_run=dry_run)
+    runtime = build_runtime(settings, config, engine, messenger)
+    slack = None
+    if not dry_run:
+        from bot.slack.app import SlackDeps, build_slack_app
+
+        deps = SlackDeps(
+            engine=engine,
+            config=config,
+            settings=settings,
+            clock=runtime.clock,
+            connectwise=runtime.connectwise,
+            messenger=messenger,
+            ticket_link=runtime.ticket_link,
+            sync=runtime.sync,
+        )
+        try:
+            slack = build_slack_app(deps=deps)
+        except SettingsError as exc:
+            raise _fail(str(exc)) from None
+    scheduler = build_scheduler(runtime, now=_now())
+    scheduler.start()
+    console.print(
+        f"Deskboard is running: syncing every {config.connectwise.poll_minutes} min, "
+        f"{len(scheduler.get_jobs())} scheduled jobs"
+        + (", printing messages (dry run)." if dry_run else ".")
+    )
+    try:
+        if slack is not None:
+            from bot.slack.app import serve_slack
+
+            serve_slack(slack, settings)
+        else:
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+post_app = typer.Typer(help="Post now, once (for operators and cron).", no_args_is_help=True)
+app.add_typer(post_app, name="post")
+
+
+def _post_runtime(config_path: Path | None, dry_run: bool) -> Runtime:
+    from bot.wiring import build_runtime, open_engine
+
+    settings = _settings()
+    config = _config(settings, config_path)
+    engine = open_engine(settings)
+    return build_runtime(settings, config, engine, _messenger(settings, engine, dry_run=dry_run))
+
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print instead of sending.")]
+
+
+@post_app.command("leaderboard")
+def post_leaderboard(
+    contest: Annotated[
+        str | None, typer.Option("--contest", help="One contest; default: every contest.")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Post here instead of the contest's channel.")
+    ] = None,
+    config_path: ConfigOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Post contest standings (with the chart) to their channels now."""
+    runtime = _post_runtime(config_path, dry_run)
+    contests = runtime.config.contest_list()
+    if contest is not None:
+        contests = tuple(c for c in contests if c.name.casefold() == contest.casefold())
+        if not contests:
+            known = ", ".join(c.name for c in runtime.config.contest_list()) or "none"
+            raise _fail(f"no contest named {contest!r}; contests: {known}")
+    posted = 0
+    for c in contests:
+        if not (channel or c.channel):
+            raise _fail(f"contest {c.name!r} has no channel; give --channel or set its channel")
+        posted += runtime.post_standings(c.name, channel=channel)
+    report = runtime.deliver()
+    console.print(
+        f"Queued {posted} standings post(s); delivered {report.sent}, failed {report.failed}."
+    )
+
+
+@post_app.command("kudos")
+def post_kudos(config_path: ConfigOption = None, dry_run: DryRun = False) -> None:
+    """Post the kudos digest of resolutions not yet celebrated."""
+    runtime = _post_runtime(config_path, dry_run)
+    queued = runtime.post_kudos_digest()
+    report = runtime.deliver()
+    console.print(
+        f"Kudos digest queued: {queued}; delivered {report.sent}, failed {report.failed}."
+    )
+
+
+@post_app.command("nudges")
+def post_nudges(config_path: ConfigOption = None, dry_run: DryRun = False) -> None:
+    """Send today's nudge digests (only in business hours, once a day per technician)."""
+    runtime = _post_runtime(config_path, dry_run)
+    try:
+        queued = runtime.post_nudges()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    report = runtime.deliver()
+    console.print(
+        f"Nudge digests queued: {queued}; delivered {report.sent}, failed {report.failed}."
+    )
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -51,6 +52,15 @@ class ConnectWiseSection(_Section):
     boards: list[str | int] = Field(default_factory=list)
     catchall_company: str = "Catchall"
     sync_notes: bool = True  # read each resolved ticket's notes (first_contact_pct)
+    poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 5  # how often `deskboard run` syncs
+    ticket_url: str | None = None  # link template with {id}; default derived from CW_API_URL
+
+    @field_validator("ticket_url")
+    @classmethod
+    def _has_id(cls, value: str | None) -> str | None:
+        if value is not None and "{id}" not in value:
+            raise ValueError("ticket_url must contain {id}, where the ticket number goes")
+        return value
 
 
 class MetricsSection(_Section):
@@ -112,8 +122,13 @@ class ScoreSection(_Section):
 
 
 def _cron_fields(text: str) -> str:
+    """A crontab line APScheduler accepts; days of the week by name (mon-fri) are clearest."""
     if len(text.split()) != 5:
         raise ValueError(f"{text!r} is not a 5-field cron expression (minute hour day month dow)")
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid cron expression: {exc}") from None
     return text
 
 

@@ -147,7 +147,14 @@ def metrics_from_file(
 def contest_standings(
     engine: Engine, *, config: DeskboardConfig, contest: Contest, now: datetime
 ) -> Standings:
+    """The contest's standings for its current period (or its fixed window)."""
     window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
+    return standings_for_window(engine, config=config, contest=contest, window=window)
+
+
+def standings_for_window(
+    engine: Engine, *, config: DeskboardConfig, contest: Contest, window: Window
+) -> Standings:
     members = _member_values(
         engine,
         config=config,

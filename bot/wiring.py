@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import typer
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
+from bot.links import ticket_link
+from bot.messenger import Messenger
+from bot.runtime import Runtime
 from bot.settings import Settings
 from metrics.definitions import TimeBasis
 from metrics.windows import Period, Window, period_window, window_for_dates
@@ -74,3 +77,17 @@ def parse_time_basis(value: str | None, config: DeskboardConfig) -> TimeBasis:
         raise typer.BadParameter(
             f"{value!r} is not one of {choices}", param_hint="--time-basis"
         ) from None
+
+
+def build_runtime(
+    settings: Settings, config: DeskboardConfig, engine: Engine, messenger: Messenger
+) -> Runtime:
+    """The jobs of ``deskboard run`` and ``deskboard post``, wired to real ConnectWise."""
+    return Runtime(
+        engine=engine,
+        config=config,
+        messenger=messenger,
+        connectwise=lambda: connectwise_client(settings),
+        clock=lambda: datetime.now(UTC),
+        ticket_link=ticket_link(config, settings),
+    )

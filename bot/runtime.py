@@ -1,0 +1,119 @@
+"""The long-running jobs of ``deskboard run``, as one object the scheduler and CLI share.
+
+Every job reads the clock through ``clock`` and talks to ConnectWise through
+``connectwise`` (a factory of client context managers), so tests drive the same code with a
+fake clock and the simulator. A job's failure is logged and recorded; it never stops the
+process, and the next run catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from bot.config import DeskboardConfig
+from bot.jobs import SyncReport, run_sync
+from bot.links import TicketLink
+from bot.messenger import Messenger
+from bot.notices import record_notices
+from bot.outbox import DeliveryReport, deliver_due
+from bot.posting import queue_kudos_digest, queue_standings, queue_winners
+from psa.connectwise import ConnectWiseClient
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    config: DeskboardConfig
+    messenger: Messenger
+    connectwise: ClientFactory
+    clock: Callable[[], datetime]
+    ticket_link: TicketLink
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def platform(self) -> str:
+        return self.messenger.platform
+
+    def sync(self) -> SyncReport:
+        """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
+        the scheduled one runs) waits for the running one instead of racing it."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> SyncReport:
+        now = self.clock()
+        with self.connectwise() as client:
+            report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
+        record_notices(
+            self.engine,
+            config=self.config,
+            ticket_ids=report.newly_resolved,
+            now=now,
+            ticket_link=self.ticket_link,
+            platform=self.platform,
+        )
+        self.deliver()
+        return report
+
+    def deliver(self) -> DeliveryReport:
+        return deliver_due(self.engine, self.messenger, now=self.clock())
+
+    def post_standings(self, contest_name: str, *, channel: str | None = None) -> bool:
+        contests = {c.name.casefold(): c for c in self.config.contest_list()}
+        contest = contests.get(contest_name.casefold())
+        if contest is None:
+            raise KeyError(contest_name)
+        queued = queue_standings(
+            self.engine,
+            config=self.config,
+            contest=contest,
+            now=self.clock(),
+            platform=self.platform,
+            channel=channel,
+        )
+        self.deliver()
+        return queued
+
+    def post_winners(self) -> int:
+        queued = queue_winners(
+            self.engine, config=self.config, now=self.clock(), platform=self.platform
+        )
+        self.deliver()
+        return queued
+
+    def post_kudos_digest(self) -> bool:
+        queued = queue_kudos_digest(
+            self.engine,
+            config=self.config,
+            now=self.clock(),
+            platform=self.platform,
+            ticket_link=self.ticket_link,
+        )
+        self.deliver()
+        return queued
+
+    def post_nudges(self) -> int:
+        from bot.nudging import queue_nudge_digests
+
+        with self.connectwise() as client:
+            queued = queue_nudge_digests(
+                self.engine,
+                config=self.config,
+                client=client,
+                now=self.clock(),
+                platform=self.platform,
+                ticket_link=self.ticket_link,
+            )
+        self.deliver()
+        return queued

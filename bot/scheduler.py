@@ -1,0 +1,84 @@
+"""APScheduler wiring: cron triggers in the configured time zone, one instance of each job.
+
+Jobs: sync every ``[connectwise] poll_minutes``; deliver the outbox every 10 seconds; each
+contest's standings on its ``post`` cron; winners of ended periods daily at 00:05; the kudos
+digest at ``[kudos] digest_at`` (digest mode); nudge digests every 30 minutes, which only
+go out in business hours and at most once a day per technician. ``coalesce`` folds missed
+runs into one and ``max_instances=1`` never runs a job twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+DELIVER_EVERY_SECONDS = 10
+NUDGE_CHECK_MINUTES = 30
+
+
+def _guarded(name: str, job: Callable[..., Any]) -> Callable[..., None]:
+    def run(*args: Any) -> None:
+        try:
+            job(*args)
+        except Exception:
+            log.exception("job %s failed; it runs again on its next trigger", name)
+
+    run.__name__ = f"deskboard_{name}"
+    return run
+
+
+def build_scheduler(runtime: Runtime, *, now: datetime) -> BackgroundScheduler:
+    config = runtime.config
+    tz = config.tz
+    scheduler = BackgroundScheduler(
+        timezone=tz,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
+    )
+    scheduler.add_job(
+        _guarded("sync", runtime.sync),
+        IntervalTrigger(minutes=config.connectwise.poll_minutes, timezone=tz),
+        id="sync",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _guarded("deliver", runtime.deliver),
+        IntervalTrigger(seconds=DELIVER_EVERY_SECONDS, timezone=tz),
+        id="deliver",
+    )
+    for contest in config.contest_list():
+        if contest.post and contest.channel:
+            scheduler.add_job(
+                _guarded(f"standings {contest.name}", runtime.post_standings),
+                CronTrigger.from_crontab(contest.post, timezone=tz),
+                args=[contest.name],
+                id=f"standings:{contest.name}",
+            )
+    scheduler.add_job(
+        _guarded("winners", runtime.post_winners),
+        CronTrigger(hour=0, minute=5, timezone=tz),
+        id="winners",
+    )
+    if config.kudos.mode == "digest" and config.kudos.channel:
+        at = config.kudos.digest_at
+        scheduler.add_job(
+            _guarded("kudos digest", runtime.post_kudos_digest),
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
+            id="kudos-digest",
+        )
+    if config.nudges.enabled:
+        scheduler.add_job(
+            _guarded("nudges", runtime.post_nudges),
+            IntervalTrigger(minutes=NUDGE_CHECK_MINUTES, timezone=tz),
+            id="nudges",
+        )
+    return scheduler

@@ -1,0 +1,213 @@
+"""The scheduled jobs end to end: ConnectWise simulator → sync → outbox → fake Slack.
+
+Kudos after a sync, standings with their chart, nudge digests in business hours, and the
+outbox's promise: every message is delivered once, across failures and restarts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.config import parse_config
+from bot.notices import record_notices
+from bot.runtime import Runtime
+from bot.scheduler import build_scheduler
+from bot.slack.messenger import SlackMessenger
+from storage import notices, outbox, repo
+from storage.db import create_engine_for, session_scope
+from tests.slack.conftest import END, HOSTILE_TICKET, blocks_of, cw_client, texts
+from tests.slack.fake_slack import FakeSlack
+
+CONFIG = {
+    "timezone": "America/Chicago",
+    "members": {"exclude": ["dispatch"]},
+    "contests": [
+        {
+            "name": "Most resolved",
+            "metric": "resolved",
+            "period": "monthly",
+            "channel": "CSTANDINGS",
+            "post": "0 9 * * mon-fri",
+        },
+    ],
+    "kudos": {"channel": "CKUDOS", "mode": "instant", "daily_cap": 5},
+}
+
+
+def make_runtime(engine, simulator, slack: FakeSlack, clock, config=None) -> Runtime:
+    client = WebClient(token="xoxb-test", base_url=slack.api_url)
+    messenger = SlackMessenger(client, engine=engine, clock=clock, sleep=lambda _s: None)
+    return Runtime(
+        engine=engine,
+        config=config or parse_config(CONFIG),
+        messenger=messenger,
+        connectwise=lambda: cw_client(simulator),
+        clock=clock,
+        ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
+    )
+
+
+def posts_to(slack: FakeSlack, channel: str) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel]
+
+
+def open_ticket_answered_by_its_technician(engine) -> tuple[int, str]:
+    with session_scope(engine) as session:
+        for record in repo.iter_tickets(session):
+            open_ = not record.closed and record.resolved_at is None
+            by_technician = record.responder_key not in (None, "dispatch")
+            if open_ and by_technician and record.board in ("Service Desk", "Escalations"):
+                return record.id, record.responder or ""
+    raise AssertionError("the simulated MSP has no open ticket answered by a technician")
+
+
+def test_a_fresh_resolution_without_escalation_gets_kudos_once(engine, simulator, slack):
+    ticket_id, technician = open_ticket_answered_by_its_technician(engine)
+    later = END + timedelta(minutes=20)
+    simulator.clock = later
+    simulator.resolve_ticket_now(ticket_id, by=technician)
+    runtime = make_runtime(engine, simulator, slack, lambda: later)
+
+    report = runtime.sync()
+
+    assert ticket_id in report.newly_resolved
+    (post,) = posts_to(slack, "CKUDOS")
+    assert f"#{ticket_id}" in texts(blocks_of(post.params))
+    runtime.sync()  # the next cycle sees nothing new...
+    runtime.deliver()
+    assert len(posts_to(slack, "CKUDOS")) == 1  # ...and posts nothing twice
+
+
+def test_the_backfill_congratulates_nobody(engine, simulator, slack):
+    """A month of history is not news: only resolutions of the last 24 hours count."""
+    with session_scope(engine) as session:
+        resolved = [t.id for t in repo.iter_tickets(session) if t.resolved_at is not None]
+    config = parse_config(CONFIG)
+    report = record_notices(
+        engine, config=config, ticket_ids=resolved, now=END + timedelta(days=3),
+        ticket_link=lambda _i: None, platform="slack",
+    )  # fmt: skip
+    assert (report.kudos_recorded, report.nudges_recorded) == (0, 0)
+
+
+def test_a_failed_post_is_retried_after_a_restart_and_delivered_exactly_once(
+    engine, simulator, slack, tmp_path
+):
+    now = END + timedelta(hours=10)  # Saturday morning; the standings post is due
+    runtime = make_runtime(engine, simulator, slack, lambda: now)
+    slack.failures["chat.postMessage"] = "channel_not_found"
+
+    assert runtime.post_standings("Most resolved") is True  # queued; the send failed
+    with session_scope(engine) as session:
+        (item,) = outbox.due(session, now=now + timedelta(minutes=5), limit=10)
+    assert item.attempts == 1
+    assert "channel_not_found" in (item.last_error or "")
+    assert runtime.post_standings("Most resolved") is False  # same event: not queued again
+
+    # Restart: a new engine on the same database file, a new runtime, later.
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    restarted = create_engine_for(url)
+    later = now + timedelta(minutes=5)
+    again = make_runtime(restarted, simulator, slack, lambda: later)
+    assert again.deliver().sent == 1
+    assert again.deliver().sent == 0
+    delivered = [c for c in posts_to(slack, "CSTANDINGS") if "blocks" in c.params]
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the failed try and the success
+    assert "Most resolved" in texts(blocks_of(delivered[-1].params))
+    assert slack.calls_to("files.completeUploadExternal")  # the chart went with it
+    assert slack.uploads
+    assert slack.uploads[-1].startswith(b"\x89PNG")
+    with session_scope(restarted) as session:
+        assert outbox.pending_count(session) == 0
+    restarted.dispose()
+
+
+def test_nudge_digests_go_out_in_business_hours_once_a_day_and_escaped(engine, simulator, slack):
+    with session_scope(engine) as session:
+        (record,) = repo.get_tickets(session, ids=[HOSTILE_TICKET])
+    assert record.resolved_at is not None
+    config = parse_config(CONFIG)
+    an_hour_later = record.resolved_at + timedelta(hours=1)
+    recorded = record_notices(
+        engine, config=config, ticket_ids=[HOSTILE_TICKET], now=an_hour_later,
+        ticket_link=lambda _i: None, platform="slack",
+    )  # fmt: skip
+    assert recorded.nudges_recorded >= 1
+
+    saturday = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
+    assert make_runtime(engine, simulator, slack, lambda: saturday).post_nudges() == 0
+
+    friday_afternoon = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 15:00 in Chicago
+    runtime = make_runtime(engine, simulator, slack, lambda: friday_afternoon)
+    assert runtime.post_nudges() == 1
+    dms = [
+        c for c in slack.calls_to("chat.postMessage") if c.params.get("channel", "").startswith("D")
+    ]
+    assert len(dms) == 1
+    blocks = blocks_of(dms[0].params)
+    shown = texts(blocks)
+    assert "&lt;!channel&gt;" in shown
+    assert "<!channel>" not in json.dumps(blocks)
+    actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert "nudge_save" in actions
+    assert "nudge_dismiss" in actions
+    assert runtime.post_nudges() == 0  # at most one digest a day
+    with session_scope(engine) as session:
+        rows = notices.nudges_for_ticket(session, ticket_id=HOSTILE_TICKET)
+    assert {r.status for r in rows} == {"sent"}
+
+
+def test_the_scheduler_runs_each_job_once_at_a_time_in_the_msp_time_zone(engine, simulator, slack):
+    config = parse_config(
+        {**CONFIG, "kudos": {"channel": "CKUDOS", "mode": "digest", "digest_at": "16:30"}}
+    )
+    runtime = make_runtime(engine, simulator, slack, lambda: END, config)
+    scheduler = build_scheduler(runtime, now=END)
+    scheduler.start(paused=True)  # defaults (coalesce, max_instances) apply on start
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert set(jobs) == {
+        "sync",
+        "deliver",
+        "standings:Most resolved",
+        "winners",
+        "kudos-digest",
+        "nudges",
+    }
+    assert isinstance(jobs["sync"].trigger, IntervalTrigger)
+    assert jobs["sync"].trigger.interval == timedelta(minutes=5)
+    standings = jobs["standings:Most resolved"].trigger
+    assert isinstance(standings, CronTrigger)
+    assert str(standings.timezone) == "America/Chicago"
+    assert "day_of_week='mon-fri'" in repr(standings)
+    digest = jobs["kudos-digest"].trigger
+    assert "hour='16'" in repr(digest)
+    assert "minute='30'" in repr(digest)
+    assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
+
+
+@pytest.mark.parametrize("mode", ["instant"])
+def test_the_daily_kudos_cap_holds(engine, simulator, slack, mode):
+    config = parse_config({**CONFIG, "kudos": {"channel": "CKUDOS", "mode": mode, "daily_cap": 1}})
+    with session_scope(engine) as session:
+        mine = [
+            t
+            for t in repo.iter_tickets(session)
+            if t.resolver_key == "tnguyen" and t.responder_key == "tnguyen" and t.resolved_at
+        ]
+    assert len(mine) >= 2
+    latest = max(t.resolved_at for t in mine)
+    fresh = [t.id for t in mine if t.resolved_at and t.resolved_at > latest - timedelta(hours=20)]
+    report = record_notices(
+        engine, config=config, ticket_ids=fresh, now=latest + timedelta(minutes=1),
+        ticket_link=lambda _i: None, platform="slack",
+    )  # fmt: skip
+    assert report.kudos_queued <= 1
+    assert report.kudos_recorded == len(fresh)
