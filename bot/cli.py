@@ -322,7 +322,8 @@ def run(
     console.print(
         f"Deskboard is running: syncing every {config.connectwise.poll_minutes} min, "
         f"{len(scheduler.get_jobs())} scheduled jobs"
-        + (", printing messages (dry run)." if dry_run else ".")
+        + (", printing messages (dry run)." if dry_run else "."),
+        soft_wrap=True,
     )
     try:
         if slack is not None:

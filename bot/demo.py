@@ -2,18 +2,20 @@
 
 The simulator generates an MSP (technicians, boards, companies, a month of tickets) and
 serves it over HTTP on 127.0.0.1. The demo advances the simulator's clock in steps of a few
-hours and syncs after each step, exactly as the scheduler would in production, so Deskboard
-sees tickets change status (waiting periods, reopens) and records its own history. Then it
-shows the month's standings, and the kudos and nudges it would have sent on the last day.
+hours and runs the bot's own jobs at each step, exactly as the scheduler would: sync (with
+kudos and nudges for fresh resolutions), nudge digests in business hours, and at the end the
+contests' standings posts with their chart. Nothing goes to a chat platform: a recording
+messenger keeps every message, and a sample is printed through the console messenger.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
@@ -21,18 +23,19 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from bot.chat import Message
 from bot.config import DeskboardConfig, parse_config
 from bot.console import metrics_tables, standings_panel
 from bot.jobs import run_sync
+from bot.messenger import ConsoleMessenger
+from bot.nudging import in_business_hours
 from bot.reports import contest_standings, metrics_from_database
+from bot.runtime import Runtime
 from bot.wiring import member_names
-from metrics.derive import DerivedTicket, derive
-from metrics.triggers import NudgeReason, earns_kudos, nudge_reasons
 from metrics.windows import Period, Window, period_window
 from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator import SimulatorServer, generate_msp
-from storage import repo
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, migrate
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 STEP = timedelta(hours=6)
@@ -54,91 +57,47 @@ def demo_window(config: DeskboardConfig, now: datetime) -> Window:
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
-    ticket_id: int
-    member: str
-    summary: str
-    company: str
-    seen_on: date
-    reasons: tuple[NudgeReason, ...] = ()
+class Sent:
+    kind: str  # "post" | "dm" | "update"
+    target: str
+    message: Message
+    at: datetime
+    attachment: bytes | None = None
+    attachment_name: str | None = None
 
 
-REASON_TEXT = {
-    NudgeReason.UNCATEGORIZED: "is missing its type, subtype or item",
-    NudgeReason.NO_AGREEMENT: "has no agreement",
-    NudgeReason.CATCHALL: "sits in the Catchall company",
-}
+class RecordingMessenger:
+    """Keeps what the jobs send (the demo prints a sample of it afterwards)."""
+
+    platform = "demo"
+
+    def __init__(self, clock: list[datetime]) -> None:
+        self.sent: list[Sent] = []
+        self._clock = clock
+
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        attachment: bytes | None = None,
+        attachment_name: str | None = None,
+    ) -> str:
+        self.sent.append(
+            Sent("post", channel, message, self._clock[0], attachment, attachment_name)
+        )
+        return f"demo:{len(self.sent)}"
+
+    def dm(self, member_key: str, message: Message) -> str | None:
+        self.sent.append(Sent("dm", member_key, message, self._clock[0]))
+        return f"demo:{len(self.sent)}"
+
+    def update(self, ref: str, message: Message) -> None:
+        self.sent.append(Sent("update", ref, message, self._clock[0]))
 
 
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> None:
-    config = demo_config()
-    tz = config.tz
-    window = demo_window(config, now)
-    until = min(now, window.end)
-    console.rule("[bold]Deskboard demo")
-    console.print(
-        f"Generating an MSP with the ConnectWise simulator (seed {seed}): "
-        f"{window.start - LEAD_IN:%d %b} → {until.astimezone(tz):%d %b %Y %H:%M %Z}."
-    )
-    msp = generate_msp(seed=seed, start=window.start - LEAD_IN, end=until, timezone=config.timezone)
-    _remove_database(database)
-    engine = create_engine_for(f"sqlite:///{database}")
-    migrate(engine)
-    params = config.derive_params()
-    clocks = _clock_steps(window.start, until)
-    kudos: list[Notice] = []
-    nudges: list[Notice] = []
-    with SimulatorServer(msp, clock=clocks[0]) as server:
-        console.print(f"Simulator listening at [cyan]{server.url}[/]")
-        http = build_http_client(
-            api_url=server.url,
-            company=server.company,
-            public_key=server.public_key,
-            private_key=server.private_key,
-            client_id=server.client_id,
-        )
-        with http, _progress(console) as progress:
-            client = ConnectWiseClient(http)
-            task = progress.add_task("Syncing from ConnectWise", total=len(clocks))
-            stored = 0
-            for i, clock in enumerate(clocks):
-                server.clock = clock
-                report = run_sync(
-                    client=client,
-                    engine=engine,
-                    config=config,
-                    now=clock,
-                    since=window.start.astimezone(tz).date() if i == 0 else None,
-                    params=params,
-                )
-                stored += report.inserted
-                if i > 0:  # the first sync is the backfill: nothing in it is news
-                    seen_on = clock.astimezone(tz).date()
-                    _collect(engine, config, report.newly_resolved, seen_on, kudos, nudges)
-                progress.update(
-                    task,
-                    advance=1,
-                    description=f"Syncing from ConnectWise ({stored} tickets)",
-                )
-    names = member_names(engine)
-    _show_results(console, engine, config, window, names, until, kudos, nudges, database)
-
-
-def capped(notices: list[Notice], cap: int) -> list[Notice]:
-    """At most ``cap`` kudos per technician a day ([kudos] daily_cap), first come first served."""
-    given: dict[tuple[str, date], int] = {}
-    kept = []
-    for notice in notices:
-        key = (notice.member, notice.seen_on)
-        if given.get(key, 0) < cap:
-            given[key] = given.get(key, 0) + 1
-            kept.append(notice)
-    return kept
 
 
 def _clock_steps(start: datetime, until: datetime) -> list[datetime]:
@@ -162,37 +121,73 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _collect(
-    engine: Engine,
-    config: DeskboardConfig,
-    ticket_ids: list[int],
-    seen_on: date,
-    kudos: list[Notice],
-    nudges: list[Notice],
-) -> None:
-    if not ticket_ids:
-        return
-    params = config.derive_params()
-    excluded = config.excluded_members
-    reasons_on = [NudgeReason(r) for r in config.nudges.reasons]
-    with session_scope(engine) as session:
-        records = repo.get_tickets(session, ids=ticket_ids)
-    for record in records:
-        derived: DerivedTicket = derive(record, params=params)
-        if derived.resolver_key is None:
-            continue
-        notice = Notice(
-            record.id,
-            derived.resolver_key,
-            record.summary or "(no summary)",
-            record.company_name or record.company or "no company",
-            seen_on,
+def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> None:
+    config = demo_config()
+    tz = config.tz
+    window = demo_window(config, now)
+    until = min(now, window.end)
+    console.rule("[bold]Deskboard demo")
+    console.print(
+        f"Generating an MSP with the ConnectWise simulator (seed {seed}): "
+        f"{window.start - LEAD_IN:%d %b} → {until.astimezone(tz):%d %b %Y %H:%M %Z}."
+    )
+    msp = generate_msp(seed=seed, start=window.start - LEAD_IN, end=until, timezone=config.timezone)
+    _remove_database(database)
+    engine = create_engine_for(f"sqlite:///{database}")
+    migrate(engine)
+    clocks = _clock_steps(window.start, until)
+    current = [clocks[0]]
+    messenger = RecordingMessenger(current)
+    with SimulatorServer(msp, clock=clocks[0]) as server:
+        console.print(f"Simulator listening at [cyan]{server.url}[/]")
+
+        @contextmanager
+        def connectwise() -> Iterator[ConnectWiseClient]:
+            http = build_http_client(
+                api_url=server.url,
+                company=server.company,
+                public_key=server.public_key,
+                private_key=server.private_key,
+                client_id=server.client_id,
+            )
+            with http:
+                yield ConnectWiseClient(http)
+
+        runtime = Runtime(
+            engine=engine,
+            config=config,
+            messenger=messenger,
+            connectwise=connectwise,
+            clock=lambda: current[0],
+            ticket_link=lambda ticket_id: f"https://cw.example/ticket/{ticket_id}",
         )
-        if earns_kudos(derived, excluded=excluded):
-            kudos.append(notice)
-        reasons = nudge_reasons(derived, enabled=reasons_on, excluded=excluded)
-        if config.nudges.enabled and reasons:
-            nudges.append(replace(notice, reasons=reasons))
+        with _progress(console) as progress:
+            task = progress.add_task("Syncing from ConnectWise", total=len(clocks))
+            stored = 0
+            for i, clock in enumerate(clocks):
+                current[0] = server.clock = clock
+                if i == 0:  # the backfill: history, not news (no kudos, no nudges)
+                    with connectwise() as client:
+                        report = run_sync(
+                            client=client,
+                            engine=engine,
+                            config=config,
+                            now=clock,
+                            since=window.start.astimezone(tz).date(),
+                        )
+                else:
+                    report = runtime.sync()
+                    if in_business_hours(config, clock):
+                        runtime.post_nudges()
+                        runtime.deliver()
+                stored += report.inserted
+                progress.update(
+                    task, advance=1, description=f"Syncing from ConnectWise ({stored} tickets)"
+                )
+            for contest in config.contest_list():
+                runtime.post_standings(contest.name)
+            runtime.deliver()
+    _show_results(console, engine, config, window, until, messenger.sent, database)
 
 
 def _show_results(
@@ -200,53 +195,23 @@ def _show_results(
     engine: Engine,
     config: DeskboardConfig,
     window: Window,
-    names: dict[str, str],
     now: datetime,
-    kudos: list[Notice],
-    nudges: list[Notice],
+    sent: list[Sent],
     database: Path,
 ) -> None:
-    tz: ZoneInfo = config.tz
+    names = member_names(engine)
     console.print()
     console.rule(f"[bold]The month so far: {escape(window.label())}")
     report = metrics_from_database(
-        engine,
-        config=config,
-        window=window,
-        basis=config.metrics.time_basis,
+        engine, config=config, window=window, basis=config.metrics.time_basis
     )
     console.print(metrics_tables(report, names))
     console.print()
     console.rule("[bold]Contests")
     for contest in config.contest_list():
         result = contest_standings(engine, config=config, contest=contest, now=now)
-        console.print(standings_panel(result, names, tz))
-    console.print()
-    day = max((n.seen_on for n in kudos + nudges), default=None)
-    if day is None:
-        console.print("No resolutions were seen after the first sync.")
-        return
-    console.rule(f"[bold]What Deskboard would have sent on {day:%a %d %b}")
-    kudos = capped([k for k in kudos if k.seen_on == day], config.kudos.daily_cap)
-    nudges = [n for n in nudges if n.seen_on == day]
-    console.print(
-        f"[bold]Kudos[/] ({len(kudos)} resolutions without escalation, "
-        f"at most {config.kudos.daily_cap} per technician a day)"
-    )
-    for k in kudos[:5]:
-        who = escape(names.get(k.member, k.member))
-        console.print(
-            f"  🎉 Kudos to [bold]{who}[/] for resolving #{k.ticket_id} "
-            f"“{escape(k.summary)}” for {escape(k.company)} start to finish!"
-        )
-    console.print(
-        f"[bold]Nudges[/] ({len(nudges)} resolved tickets need a fix: one DM digest to each of "
-        f"{len({n.member for n in nudges})} technicians)"
-    )
-    for n in nudges[:5]:
-        who = escape(names.get(n.member, n.member))
-        why = " and ".join(REASON_TEXT[r] for r in n.reasons)
-        console.print(f"  👋 DM to {who}: #{n.ticket_id} “{escape(n.summary)}” {why}.")
+        console.print(standings_panel(result, names, config.tz))
+    _show_messages(console, config, sent, database)
     console.print()
     console.print(
         Panel(
@@ -256,7 +221,9 @@ def _show_results(
                     f"  export DESKBOARD_DATABASE_URL=sqlite:///{escape(str(database))}",
                     "  .venv/bin/deskboard standings -c bot/demo.toml",
                     "  .venv/bin/deskboard metrics -c bot/demo.toml --json",
+                    "  .venv/bin/deskboard post leaderboard -c bot/demo.toml --dry-run",
                     "Connect your own ConnectWise: README.md, 'Connecting ConnectWise'.",
+                    "Add Deskboard to Slack: README.md, 'Slack'.",
                     "Define your contests: deskboard.example.toml and the README's reference.",
                 ]
             ),
@@ -264,3 +231,30 @@ def _show_results(
             title_align="left",
         )
     )
+
+
+def _show_messages(
+    console: Console, config: DeskboardConfig, sent: list[Sent], database: Path
+) -> None:
+    kudos = [s for s in sent if s.kind == "post" and s.target == config.kudos.channel]
+    digests = [s for s in sent if s.kind == "dm"]
+    standings = [s for s in sent if s.kind == "post" and s.attachment_name]
+    console.print()
+    console.rule("[bold]What Deskboard sent to chat (printed, not sent)")
+    console.print(
+        f"{len(kudos)} kudos posts (at most {config.kudos.daily_cap} per technician a day), "
+        f"{len(digests)} nudge digests (one DM a day per technician, business hours only), "
+        f"{len(standings)} standings posts with a chart."
+    )
+    printer = ConsoleMessenger(console)
+    last_day = max((s.at.astimezone(config.tz).date() for s in kudos), default=None)
+    for s in [k for k in kudos if k.at.astimezone(config.tz).date() == last_day][:2]:
+        printer.post(s.target, s.message)
+    if digests:
+        last = digests[-1]
+        printer.dm(last.target, last.message)
+    for s in standings[:1]:
+        chart = database.with_name(s.attachment_name or "chart.png")
+        chart.write_bytes(s.attachment or b"")
+        printer.post(s.target, s.message, s.attachment, s.attachment_name)
+        console.print(f"The chart is in [cyan]{escape(str(chart))}[/].")

@@ -3,7 +3,8 @@
 Every job reads the clock through ``clock`` and talks to ConnectWise through
 ``connectwise`` (a factory of client context managers), so tests drive the same code with a
 fake clock and the simulator. A job's failure is logged and recorded; it never stops the
-process, and the next run catches up.
+process, and the next run catches up. The ``post_*`` jobs only queue messages in the outbox;
+``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Runtime:
         contest = contests.get(contest_name.casefold())
         if contest is None:
             raise KeyError(contest_name)
-        queued = queue_standings(
+        return queue_standings(
             self.engine,
             config=self.config,
             contest=contest,
@@ -82,32 +83,26 @@ class Runtime:
             platform=self.platform,
             channel=channel,
         )
-        self.deliver()
-        return queued
 
     def post_winners(self) -> int:
-        queued = queue_winners(
+        return queue_winners(
             self.engine, config=self.config, now=self.clock(), platform=self.platform
         )
-        self.deliver()
-        return queued
 
     def post_kudos_digest(self) -> bool:
-        queued = queue_kudos_digest(
+        return queue_kudos_digest(
             self.engine,
             config=self.config,
             now=self.clock(),
             platform=self.platform,
             ticket_link=self.ticket_link,
         )
-        self.deliver()
-        return queued
 
     def post_nudges(self) -> int:
         from bot.nudging import queue_nudge_digests
 
         with self.connectwise() as client:
-            queued = queue_nudge_digests(
+            return queue_nudge_digests(
                 self.engine,
                 config=self.config,
                 client=client,
@@ -115,5 +110,3 @@ class Runtime:
                 platform=self.platform,
                 ticket_link=self.ticket_link,
             )
-        self.deliver()
-        return queued

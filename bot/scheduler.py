@@ -26,10 +26,16 @@ DELIVER_EVERY_SECONDS = 10
 NUDGE_CHECK_MINUTES = 30
 
 
-def _guarded(name: str, job: Callable[..., Any]) -> Callable[..., None]:
+def _guarded(
+    name: str, job: Callable[..., Any], *, then: Callable[[], Any] | None = None
+) -> Callable[..., None]:
+    """Run ``job`` (then ``then``, e.g. delivery) and log a failure instead of raising it."""
+
     def run(*args: Any) -> None:
         try:
             job(*args)
+            if then is not None:
+                then()
         except Exception:
             log.exception("job %s failed; it runs again on its next trigger", name)
 
@@ -58,26 +64,26 @@ def build_scheduler(runtime: Runtime, *, now: datetime) -> BackgroundScheduler:
     for contest in config.contest_list():
         if contest.post and contest.channel:
             scheduler.add_job(
-                _guarded(f"standings {contest.name}", runtime.post_standings),
+                _guarded(f"standings {contest.name}", runtime.post_standings, then=runtime.deliver),
                 CronTrigger.from_crontab(contest.post, timezone=tz),
                 args=[contest.name],
                 id=f"standings:{contest.name}",
             )
     scheduler.add_job(
-        _guarded("winners", runtime.post_winners),
+        _guarded("winners", runtime.post_winners, then=runtime.deliver),
         CronTrigger(hour=0, minute=5, timezone=tz),
         id="winners",
     )
     if config.kudos.mode == "digest" and config.kudos.channel:
         at = config.kudos.digest_at
         scheduler.add_job(
-            _guarded("kudos digest", runtime.post_kudos_digest),
+            _guarded("kudos digest", runtime.post_kudos_digest, then=runtime.deliver),
             CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
             id="kudos-digest",
         )
     if config.nudges.enabled:
         scheduler.add_job(
-            _guarded("nudges", runtime.post_nudges),
+            _guarded("nudges", runtime.post_nudges, then=runtime.deliver),
             IntervalTrigger(minutes=NUDGE_CHECK_MINUTES, timezone=tz),
             id="nudges",
         )

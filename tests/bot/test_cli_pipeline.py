@@ -144,3 +144,56 @@ def test_unknown_contest_gets_the_list(env):
     result = CliRunner().invoke(app, ["standings", "Fastest"], env=env)
     assert result.exit_code == 2
     assert "no contest named 'Fastest'; contests: Most resolved, Quick answers" in result.output
+
+
+def test_post_leaderboard_dry_run_prints_what_it_would_post(env):
+    run(env, "sync", "--since", "2026-11-02")
+    printed = run(env, "post", "leaderboard", "--contest", "most resolved", "--channel", "#floor",
+                  "--dry-run")  # fmt: skip
+    assert "post to #floor" in printed
+    assert "Most resolved" in printed
+    assert "Queued 1 standings post(s); delivered 1, failed 0." in printed
+    again = run(env, "post", "leaderboard", "--contest", "Most resolved", "--channel", "#floor",
+                "--dry-run")  # fmt: skip
+    assert "Queued 0 standings post(s)" in again  # the same minute's post is never repeated
+    missing = CliRunner().invoke(app, ["post", "leaderboard", "--dry-run"], env=env)
+    assert missing.exit_code == 2
+    assert "has no channel; give --channel or set its channel" in missing.output
+
+
+def test_run_dry_run_syncs_on_start_and_keeps_running(env, tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("deskboard")
+    proc = subprocess.Popen(
+        [str(exe), "run", "--dry-run"],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    database = tmp_path / "deskboard.db"
+    try:
+        deadline = time.monotonic() + 30
+        stored = 0
+        while time.monotonic() < deadline and not stored:
+            time.sleep(0.2)
+            if database.exists():
+                with sqlite3.connect(database) as conn:
+                    tables = {r[0] for r in conn.execute("select name from sqlite_master")}
+                    if "tickets" in tables:
+                        stored = conn.execute("select count(*) from tickets").fetchone()[0]
+        assert stored > 50  # the scheduler's first sync ran at start
+        assert proc.poll() is None  # and the process keeps running
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=20)
+    assert "Deskboard is running: syncing every 5 min" in output
+    assert "printing messages (dry run)" in output

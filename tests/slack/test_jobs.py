@@ -103,7 +103,8 @@ def test_a_failed_post_is_retried_after_a_restart_and_delivered_exactly_once(
     runtime = make_runtime(engine, simulator, slack, lambda: now)
     slack.failures["chat.postMessage"] = "channel_not_found"
 
-    assert runtime.post_standings("Most resolved") is True  # queued; the send failed
+    assert runtime.post_standings("Most resolved") is True  # queued...
+    assert runtime.deliver().failed == 1  # ...and the send failed
     with session_scope(engine) as session:
         (item,) = outbox.due(session, now=now + timedelta(minutes=5), limit=10)
     assert item.attempts == 1
@@ -147,6 +148,7 @@ def test_nudge_digests_go_out_in_business_hours_once_a_day_and_escaped(engine, s
     friday_afternoon = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 15:00 in Chicago
     runtime = make_runtime(engine, simulator, slack, lambda: friday_afternoon)
     assert runtime.post_nudges() == 1
+    runtime.deliver()  # the digest (and the kudos the same fresh ticket earned)
     dms = [
         c for c in slack.calls_to("chat.postMessage") if c.params.get("channel", "").startswith("D")
     ]
@@ -211,3 +213,42 @@ def test_the_daily_kudos_cap_holds(engine, simulator, slack, mode):
     )  # fmt: skip
     assert report.kudos_queued <= 1
     assert report.kudos_recorded == len(fresh)
+
+
+def test_winners_are_announced_once_when_the_period_ends(engine, simulator, slack):
+    config = parse_config(
+        {
+            "timezone": "America/Chicago",
+            "members": {"exclude": ["dispatch"]},
+            "contests": [
+                {"name": "Weekly solo", "metric": "resolved_without_escalation",
+                 "period": "weekly", "kind": "winner_takes_all", "channel": "CWINS"},
+                {"name": "Fixed", "metric": "resolved", "start": "2026-11-01",
+                 "end": "2026-11-15", "channel": "CWINS"},
+            ],
+        }
+    )  # fmt: skip
+    monday = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # 00:05 in Chicago, the week just ended
+    runtime = make_runtime(engine, simulator, slack, lambda: monday, config)
+
+    assert runtime.post_winners() == 1  # the weekly contest only: fixed windows have no "period"
+    assert runtime.deliver().sent == 1
+    (post,) = posts_to(slack, "CWINS")
+    shown = texts(blocks_of(post.params))
+    assert "Weekly solo" in shown
+    assert "16 Nov 2026" in shown  # the week of 16-22 November, which just ended
+
+    # Who won is what the standings of that week say (ties all rewarded).
+    from bot.reports import standings_for_window
+
+    contest = config.contest_list()[0]
+    window = contest.window(now=monday, tz=config.tz, offset=-1)
+    standings = standings_for_window(engine, config=config, contest=contest, window=window)
+    assert standings.winners
+    with session_scope(engine) as session:
+        names = {m.key: m.name for m in repo.list_members(session)}
+    for winner in standings.winners:
+        assert names[winner.member] in shown
+    assert runtime.post_winners() == 0  # announced once
+    runtime.deliver()
+    assert len(posts_to(slack, "CWINS")) == 1
