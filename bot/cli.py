@@ -268,15 +268,15 @@ def _messenger(settings: Settings, engine: Engine, *, dry_run: bool) -> Messenge
 
     if dry_run:
         return ConsoleMessenger(console)
-    if not settings.slack_bot_token:
-        raise _fail(
-            "Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...), or use --dry-run to print "
-            "messages instead of sending them"
-        )
-    from bot.slack.app import slack_client
+    from bot.slack.app import messaging_client, uses_oauth
     from bot.slack.messenger import SlackMessenger
 
-    return SlackMessenger(slack_client(settings), engine=engine)
+    if not settings.slack_bot_token and not uses_oauth(settings):
+        raise _fail(
+            "Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...), or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET for OAuth; or use --dry-run to print messages instead"
+        )
+    return SlackMessenger(messaging_client(settings, engine), engine=engine)
 
 
 @app.command()

@@ -32,7 +32,8 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import DeskboardConfig
 from bot.fixes import CatalogCache
@@ -114,6 +115,55 @@ def slack_client(settings: Settings, *, token: str | None = None) -> WebClient:
     """A Web API client for ``SLACK_API_URL`` that retries rate-limited calls."""
     client = WebClient(
         token=token if token is not None else _secret(settings.slack_bot_token),
+        base_url=api_base_url(settings),
+    )
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
+class InstalledBotClient(WebClient):
+    """A Web API client whose token is the bot token of the latest installation.
+
+    In OAuth mode (``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``, no ``SLACK_BOT_TOKEN``) the bot
+    token lives in the installation store; scheduled posts, kudos and nudge DMs use the most
+    recent installation's, read again before each call so a reinstall takes effect at once.
+    Deskboard serves one MSP: one workspace at a time.
+    """
+
+    def __init__(self, *, token_source: Callable[[], str | None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._token_source = token_source
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        self.token = self._token_source() or self.token
+        return super().api_call(api_method, **kwargs)
+
+
+def installed_bot_token(engine: Engine, *, client_id: str) -> str | None:
+    """The bot token of the newest installation of this Slack app, if any."""
+    store = SQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=log)
+    bots = store.bots
+    query = (
+        select(bots.c.bot_token)
+        .where(bots.c.client_id == client_id, bots.c.bot_token.is_not(None))
+        .order_by(bots.c.installed_at.desc())
+        .limit(1)
+    )
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(query).first()
+    except SQLAlchemyError:  # not installed yet: the store's tables do not exist
+        return None
+    return str(row[0]) if row else None
+
+
+def messaging_client(settings: Settings, engine: Engine) -> WebClient:
+    """The client scheduled messages go out with: the bot token, or the installed bot's."""
+    if settings.slack_bot_token is not None or not uses_oauth(settings):
+        return slack_client(settings)
+    client_id = settings.slack_client_id or ""
+    client = InstalledBotClient(
+        token_source=lambda: installed_bot_token(engine, client_id=client_id),
         base_url=api_base_url(settings),
     )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))

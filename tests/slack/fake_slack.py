@@ -28,6 +28,7 @@ BOT_USER = "UBOT"
 class Call:
     method: str
     params: dict[str, Any]
+    token: str | None = None  # the bearer token the call carried
 
 
 @dataclass
@@ -61,7 +62,12 @@ class FakeSlack:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, reply = fake.handle(self.path, self.headers.get("Content-Type") or "", body)
+                status, reply = fake.handle(
+                    self.path,
+                    self.headers.get("Content-Type") or "",
+                    body,
+                    authorization=self.headers.get("Authorization"),
+                )
                 data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
                 self.send_response(status)
                 if status == 429:
@@ -121,7 +127,9 @@ class FakeSlack:
         return self.wait_for(lambda: len(self.responses) >= count and list(self.responses))
 
     # -- answering -----------------------------------------------------------------------
-    def handle(self, target: str, content_type: str, body: bytes) -> tuple[int, Any]:
+    def handle(
+        self, target: str, content_type: str, body: bytes, *, authorization: str | None = None
+    ) -> tuple[int, Any]:
         parts = urlsplit(target)
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         if parts.path.startswith("/upload/"):
@@ -138,7 +146,8 @@ class FakeSlack:
             return 200, b"ok"
         method = parts.path.removeprefix("/api/")
         with self._lock:
-            self.calls.append(Call(method, params))
+            token = authorization.removeprefix("Bearer ") if authorization else None
+            self.calls.append(Call(method, params, token))
             error = self.failures.pop(method, None)
         if error == "ratelimited":  # HTTP 429 with Retry-After, as Slack answers
             return 429, {"ok": False, "error": error}

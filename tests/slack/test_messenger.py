@@ -221,3 +221,36 @@ def test_http_mode_serves_signed_events_and_refuses_others(app, slack):
     assert asyncio.run(exchange()) == ("ok", 200, 401)
     assert "Deskboard commands" in texts(blocks_of(slack.wait_for_response()[0]))
     assert len(slack.responses) == 1  # the forged one was never answered
+
+
+def test_oauth_mode_posts_with_the_installed_bots_token(engine, slack):
+    """No SLACK_BOT_TOKEN: scheduled messages use the token the OAuth install stored."""
+    from slack_sdk.oauth.installation_store import Installation
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    from bot.slack.app import messaging_client
+    from tests.slack.conftest import SECRET
+    from tests.slack.fake_slack import TEAM_ID
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="oauth-secret",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+    )
+    client = messaging_client(settings, engine)
+    messenger = SlackMessenger(client, engine=engine, sleep=lambda _s: None)
+    store = SQLAlchemyInstallationStore(client_id="111.222", engine=engine)
+    store.create_tables()
+    store.save(
+        Installation(
+            app_id="ADESK", team_id=TEAM_ID, user_id="UADMIN",
+            bot_token="xoxb-installed-1", bot_id="B1", bot_user_id="UBOT",
+        )
+    )  # fmt: skip
+
+    messenger.post("CSTANDINGS", Message(text="hello"))
+
+    (call,) = slack.calls_to("chat.postMessage")
+    assert call.token == "xoxb-installed-1"
