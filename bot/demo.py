@@ -246,6 +246,15 @@ def _show_messages(
         f"{len(digests)} nudge digests (one DM a day per technician, business hours only), "
         f"{len(standings)} standings posts with a chart."
     )
+    transcript = database.with_name("demo-messages.txt")
+    with transcript.open("w", encoding="utf-8") as out:
+        everything = ConsoleMessenger(Console(file=out, width=100, color_system=None))
+        for s in sent:
+            if s.kind == "dm":
+                everything.dm(s.target, s.message)
+            elif s.kind == "post":
+                everything.post(s.target, s.message, s.attachment, s.attachment_name)
+    console.print(f"Every message is printed in [cyan]{escape(str(transcript))}[/]; a sample:")
     printer = ConsoleMessenger(console)
     last_day = max((s.at.astimezone(config.tz).date() for s in kudos), default=None)
     for s in [k for k in kudos if k.at.astimezone(config.tz).date() == last_day][:2]:
