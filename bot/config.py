@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -143,7 +144,8 @@ class ContestSection(_Section):
     goal: float | None = None
     goals: list[float] = Field(default_factory=list)
     min_resolved: Annotated[int, Field(ge=0)] | None = None
-    channel: str | None = None
+    channel: str | None = None  # Slack channel id (or #name)
+    teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
     post: str | None = None
 
     @field_validator("post")
@@ -169,6 +171,7 @@ class ContestSection(_Section):
 
 class KudosSection(_Section):
     channel: str | None = None
+    teams_channel: str | None = None
     mode: Literal["instant", "digest"] = "instant"
     digest_at: time = time(16, 30)
     daily_cap: Annotated[int, Field(ge=1)] = 5
@@ -187,6 +190,11 @@ class SlackSection(_Section):
     admins: list[str] = Field(default_factory=list)
 
 
+class TeamsSection(_Section):
+    admins: list[str] = Field(default_factory=list)  # emails or member identifiers
+    workflow_url: SecretStr | None = None  # post-only mode; a credential: never logged
+
+
 class DeskboardConfig(_Section):
     timezone: str = "UTC"
     week_start: str = "monday"
@@ -200,6 +208,7 @@ class DeskboardConfig(_Section):
     kudos: KudosSection = KudosSection()
     nudges: NudgesSection = NudgesSection()
     slack: SlackSection = SlackSection()
+    teams: TeamsSection = TeamsSection()
 
     @field_validator("timezone")
     @classmethod
@@ -291,6 +300,7 @@ class DeskboardConfig(_Section):
                 start=c.start,
                 end=c.end,
                 channel=c.channel,
+                teams_channel=c.teams_channel,
                 post=c.post,
             )
             for c in self.contests

@@ -156,7 +156,7 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
         runtime = Runtime(
             engine=engine,
             config=config,
-            messenger=messenger,
+            messengers=(messenger,),
             connectwise=connectwise,
             clock=lambda: current[0],
             ticket_link=lambda ticket_id: f"https://cw.example/ticket/{ticket_id}",

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from bot.chat import message_to_json
 from bot.config import DeskboardConfig
 from bot.links import TicketLink
 from bot.people import people_directory
+from bot.platforms import kudos_target, outbox_key
 from bot.views import kudos_message
 from metrics.derive import derive
 from metrics.triggers import NudgeReason, earns_kudos, nudge_reasons
@@ -50,7 +52,7 @@ def record_notices(
     ticket_ids: list[int],
     now: datetime,
     ticket_link: TicketLink,
-    platform: str,
+    platforms: Sequence[str],
 ) -> NoticeReport:
     report = NoticeReport()
     if not ticket_ids:
@@ -61,7 +63,8 @@ def record_notices(
         records = repo.get_tickets(session, ids=ticket_ids)
         opted_out = people.opted_out(session)
     excluded = config.excluded_members | opted_out
-    directory = people_directory(engine, platform=platform)
+    directories = {p: people_directory(engine, platform=p) for p in platforms}
+    targets = {p: kudos_target(p, config) for p in platforms}
     today = local_midnight(now, config)
     for record in records:
         ticket = derive(record, params=params)
@@ -69,7 +72,7 @@ def record_notices(
         if ticket.resolver_key is None or resolved_at is None or resolved_at < now - FRESH:
             continue
         member = ticket.resolver_key
-        if config.kudos.channel and earns_kudos(ticket, excluded=excluded):
+        if any(targets.values()) and earns_kudos(ticket, excluded=excluded):
             with session_scope(engine) as session:
                 new = notices.record_kudos(
                     session, ticket_id=record.id, member_key=member, resolved_at=resolved_at, at=now
@@ -77,23 +80,27 @@ def record_notices(
                 report.kudos_recorded += new
                 given = notices.kudos_given(session, member_key=member, since=today)
                 if new and config.kudos.mode == "instant" and given <= config.kudos.daily_cap:
-                    message = kudos_message(
-                        person=directory.person(member),
-                        ticket_id=record.id,
-                        summary=record.summary or "(no summary)",
-                        company=record.company_name or record.company or "no company",
-                        ticket_url=ticket_link(record.id),
-                    )
-                    key = f"kudos:{record.id}"
-                    outbox.enqueue(
-                        session,
-                        key=key,
-                        kind="post",
-                        target=config.kudos.channel,
-                        message=message_to_json(message),
-                        now=now,
-                    )
-                    notices.mark_kudos_queued(session, ticket_ids=[record.id], outbox_key=key)
+                    event = f"kudos:{record.id}"
+                    for platform, target in targets.items():
+                        if not target:
+                            continue
+                        message = kudos_message(
+                            person=directories[platform].person(member),
+                            ticket_id=record.id,
+                            summary=record.summary or "(no summary)",
+                            company=record.company_name or record.company or "no company",
+                            ticket_url=ticket_link(record.id),
+                        )
+                        outbox.enqueue(
+                            session,
+                            key=outbox_key(platform, event),
+                            platform=platform,
+                            kind="post",
+                            target=target,
+                            message=message_to_json(message),
+                            now=now,
+                        )
+                    notices.mark_kudos_queued(session, ticket_ids=[record.id], outbox_key=event)
                     report.kudos_queued += 1
         reasons = nudge_reasons(ticket, enabled=reasons_on, excluded=excluded)
         if reasons:

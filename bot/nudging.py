@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from bot.config import DeskboardConfig
 from bot.fixes import CatalogCache, build_nudge_item
 from bot.links import TicketLink
 from bot.people import people_directory
+from bot.platforms import can_dm, outbox_key
 from bot.views import NudgeItem, nudge_digest_message, nudge_ticket_ids
 from metrics.derive import derive
 from metrics.triggers import NudgeReason, nudge_reasons
@@ -44,12 +46,14 @@ def queue_nudge_digests(
     config: DeskboardConfig,
     client: ConnectWiseClient,
     now: datetime,
-    platform: str,
     ticket_link: TicketLink,
+    platforms: Sequence[str],
     catalogs: CatalogCache | None = None,
 ) -> int:
-    """Queue today's digest for every technician with pending nudges; return how many."""
-    if not config.nudges.enabled or not in_business_hours(config, now):
+    """Queue today's digest for every technician with pending nudges, on every platform
+    that can send a DM; return how many DMs were queued."""
+    platforms = [p for p in platforms if can_dm(p)]
+    if not platforms or not config.nudges.enabled or not in_business_hours(config, now):
         return 0
     today = now.astimezone(config.tz).date()
     catalogs = catalogs or CatalogCache()
@@ -62,7 +66,7 @@ def queue_nudge_digests(
     by_member: dict[str, dict[int, list[notices.NudgeRow]]] = defaultdict(lambda: defaultdict(list))
     for row in pending:
         by_member[row.member_key][row.ticket_id].append(row)
-    directory = people_directory(engine, platform=platform)
+    directories = {p: people_directory(engine, platform=p) for p in platforms}
     queued = 0
     for member, tickets in sorted(by_member.items()):
         if member in opted_out or member in config.excluded_members:
@@ -98,20 +102,24 @@ def queue_nudge_digests(
             items.append(item)
         if not items:
             continue
-        message = nudge_digest_message(person=directory.person(member, viewer=member), items=items)
-        shown = set(nudge_ticket_ids(message))
-        key = f"nudges:{member}:{today.isoformat()}"
-        ids = [r.id for tid, rows in tickets.items() if tid in shown for r in rows]
+        event = f"nudges:{member}:{today.isoformat()}"
+        shown: set[int] = set()
         with session_scope(engine) as session:
-            queued += outbox.enqueue(
-                session,
-                key=key,
-                kind="dm",
-                target=member,
-                message=message_to_json(message),
-                now=now,
-            )
-            notices.mark_nudges_sent(session, ids=ids, outbox_key=key, at=now)
+            for platform, directory in directories.items():
+                person = directory.person(member, viewer=member)
+                message = nudge_digest_message(person=person, items=items)
+                shown |= set(nudge_ticket_ids(message))
+                queued += outbox.enqueue(
+                    session,
+                    key=outbox_key(platform, event),
+                    platform=platform,
+                    kind="dm",
+                    target=member,
+                    message=message_to_json(message),
+                    now=now,
+                )
+            ids = [r.id for tid, rows in tickets.items() if tid in shown for r in rows]
+            notices.mark_nudges_sent(session, ids=ids, outbox_key=event, at=now)
     return queued
 
 

@@ -49,7 +49,7 @@ def deliver_due(
 ) -> DeliveryReport:
     report = DeliveryReport()
     with session_scope(engine) as session:
-        items = outbox.due(session, now=now, limit=limit)
+        items = outbox.due(session, now=now, limit=limit, platform=messenger.platform)
     for item in items:
         message = message_from_json(item.message)
         attempt = item.attempts + 1

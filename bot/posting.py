@@ -1,7 +1,8 @@
 """Scheduled posts: contest standings (with a chart), winners when a period ends, kudos digests.
 
-Each post goes into the outbox under a key that names the event, so running a job twice
-(a restart, a retried cron, an operator's ``deskboard post``) never posts twice:
+Each post goes into the outbox, once per platform, under a key that names the event
+(``bot.platforms.outbox_key``), so running a job twice (a restart, a retried cron, an
+operator's ``deskboard post``) never posts twice:
 
 - standings: ``standings:CONTEST:WINDOW-START:POST-TIME`` (POST-TIME to the minute);
 - winners: ``winners:CONTEST:WINDOW-START`` for the period that just ended;
@@ -11,18 +12,21 @@ Each post goes into the outbox under a key that names the event, so running a jo
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Engine
 
 from bot.chart import standings_chart
-from bot.chat import message_to_json
+from bot.chat import Message, message_to_json
 from bot.config import DeskboardConfig
 from bot.links import TicketLink
 from bot.people import people_directory
+from bot.platforms import contest_target, kudos_target, outbox_key
 from bot.reports import standings_for_window
 from bot.views import KudosItem, kudos_digest_message, leaderboard_message, winners_message
 from metrics.contests import Contest
+from metrics.standings import Standings
 from storage import notices, outbox, repo
 from storage.db import session_scope
 
@@ -33,61 +37,94 @@ def _slug(text: str) -> str:
     return "-".join(text.casefold().split())
 
 
+def _members(standings: Standings) -> set[str]:
+    return {s.member for s in standings.ranked + standings.not_qualified}
+
+
+def _enqueue(
+    engine: Engine,
+    *,
+    platform: str,
+    event: str,
+    target: str,
+    message: Message,
+    now: datetime,
+    attachment: bytes | None = None,
+    attachment_name: str | None = None,
+) -> bool:
+    with session_scope(engine) as session:
+        return outbox.enqueue(
+            session,
+            key=outbox_key(platform, event),
+            platform=platform,
+            kind="post",
+            target=target,
+            message=message_to_json(message),
+            now=now,
+            attachment=attachment,
+            attachment_name=attachment_name,
+        )
+
+
 def queue_standings(
     engine: Engine,
     *,
     config: DeskboardConfig,
     contest: Contest,
     now: datetime,
-    platform: str,
+    platforms: Sequence[str],
     channel: str | None = None,
-) -> bool:
-    """Queue the contest's current standings for its channel; False if already queued."""
-    target = channel or contest.channel
-    if not target:
-        log.warning("contest %r has no channel to post to", contest.name)
-        return False
+) -> int:
+    """Queue the contest's current standings on every platform that has a target for it
+    (``channel`` overrides the targets); return how many posts were queued."""
     window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
     standings = standings_for_window(engine, config=config, contest=contest, window=window)
-    directory = people_directory(engine, platform=platform)
-    people = directory.people({s.member for s in standings.ranked + standings.not_qualified})
-    message = leaderboard_message(standings, people=people, caller=None)
-    chart = standings_chart(standings, people=people) if standings.ranked else None
     minute = now.astimezone(config.tz).strftime("%Y-%m-%dT%H:%M")
-    key = f"standings:{_slug(contest.name)}:{window.start.date()}:{minute}"
-    with session_scope(engine) as session:
-        return outbox.enqueue(
-            session,
-            key=key,
-            kind="post",
+    event = f"standings:{_slug(contest.name)}:{window.start.date()}:{minute}"
+    name = f"{_slug(contest.name)}-{window.start.date()}.png"
+    queued = 0
+    for platform in platforms:
+        target = channel or contest_target(platform, contest)
+        if not target:
+            continue
+        people = people_directory(engine, platform=platform).people(_members(standings))
+        chart = standings_chart(standings, people=people) if standings.ranked else None
+        queued += _enqueue(
+            engine,
+            platform=platform,
+            event=event,
             target=target,
-            message=message_to_json(message),
+            message=leaderboard_message(standings, people=people, caller=None),
             now=now,
             attachment=chart,
-            attachment_name=f"{_slug(contest.name)}-{window.start.date()}.png" if chart else None,
+            attachment_name=name if chart else None,
         )
+    if not queued:
+        log.info("standings of %r: nothing queued (already posted, or no channel)", contest.name)
+    return queued
 
 
-def queue_winners(engine: Engine, *, config: DeskboardConfig, now: datetime, platform: str) -> int:
+def queue_winners(
+    engine: Engine, *, config: DeskboardConfig, now: datetime, platforms: Sequence[str]
+) -> int:
     """Announce the winners of every recurring contest whose previous period has ended."""
     queued = 0
     for contest in config.contest_list():
-        if contest.period is None or not contest.channel:
+        if contest.period is None:
+            continue
+        targets = {p: contest_target(p, contest) for p in platforms}
+        if not any(targets.values()):
             continue
         window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day, offset=-1)
         standings = standings_for_window(engine, config=config, contest=contest, window=window)
-        directory = people_directory(engine, platform=platform)
-        people = directory.people({s.member for s in standings.ranked})
-        message = winners_message(standings, people=people)
-        key = f"winners:{_slug(contest.name)}:{window.start.date()}"
-        with session_scope(engine) as session:
-            queued += outbox.enqueue(
-                session,
-                key=key,
-                kind="post",
-                target=contest.channel,
-                message=message_to_json(message),
-                now=now,
+        event = f"winners:{_slug(contest.name)}:{window.start.date()}"
+        for platform, target in targets.items():
+            if not target:
+                continue
+            people = people_directory(engine, platform=platform).people(_members(standings))
+            message = winners_message(standings, people=people)
+            queued += _enqueue(
+                engine, platform=platform, event=event, target=target, message=message, now=now
             )
     return queued
 
@@ -97,45 +134,47 @@ def queue_kudos_digest(
     *,
     config: DeskboardConfig,
     now: datetime,
-    platform: str,
+    platforms: Sequence[str],
     ticket_link: TicketLink,
-) -> bool:
-    """One post with the day's kudos not yet posted, at most ``daily_cap`` per technician."""
-    channel = config.kudos.channel
-    if not channel:
-        return False
+) -> int:
+    """One post per platform with the kudos not yet posted, at most ``daily_cap`` each."""
+    targets = {p: kudos_target(p, config) for p in platforms}
+    if not any(targets.values()):
+        return 0
     day: date = now.astimezone(config.tz).date()
     with session_scope(engine) as session:
         rows = notices.unsent_kudos(session)
         records = {r.id: r for r in repo.get_tickets(session, ids=[k.ticket_id for k in rows])}
     if not rows:
-        return False
-    directory = people_directory(engine, platform=platform)
+        return 0
     per_member: dict[str, int] = {}
-    items: list[KudosItem] = []
+    chosen = []
     for row in sorted(rows, key=lambda r: r.resolved_at):
         per_member[row.member_key] = per_member.get(row.member_key, 0) + 1
-        record = records.get(row.ticket_id)
-        if per_member[row.member_key] > config.kudos.daily_cap or record is None:
+        if per_member[row.member_key] <= config.kudos.daily_cap and row.ticket_id in records:
+            chosen.append(row)
+    event = f"kudos-digest:{day.isoformat()}"
+    queued = 0
+    for platform, target in targets.items():
+        if not target:
             continue
-        items.append(
+        directory = people_directory(engine, platform=platform)
+        items = [
             KudosItem(
                 person=directory.person(row.member_key),
                 ticket_id=row.ticket_id,
-                summary=record.summary or "(no summary)",
-                company=record.company_name or record.company or "no company",
+                summary=records[row.ticket_id].summary or "(no summary)",
+                company=records[row.ticket_id].company_name
+                or records[row.ticket_id].company
+                or "no company",
                 ticket_url=ticket_link(row.ticket_id),
             )
+            for row in chosen
+        ]
+        message = kudos_digest_message(items, day=day)
+        queued += _enqueue(
+            engine, platform=platform, event=event, target=target, message=message, now=now
         )
-    key = f"kudos-digest:{day.isoformat()}"
     with session_scope(engine) as session:
-        queued = outbox.enqueue(
-            session,
-            key=key,
-            kind="post",
-            target=channel,
-            message=message_to_json(kudos_digest_message(items, day=day)),
-            now=now,
-        )
-        notices.mark_kudos_queued(session, ticket_ids=[r.ticket_id for r in rows], outbox_key=key)
+        notices.mark_kudos_queued(session, ticket_ids=[r.ticket_id for r in rows], outbox_key=event)
     return queued

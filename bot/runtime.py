@@ -36,15 +36,15 @@ ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
 class Runtime:
     engine: Engine
     config: DeskboardConfig
-    messenger: Messenger
+    messengers: tuple[Messenger, ...]
     connectwise: ClientFactory
     clock: Callable[[], datetime]
     ticket_link: TicketLink
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
-    def platform(self) -> str:
-        return self.messenger.platform
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(m.platform for m in self.messengers)
 
     def sync(self) -> SyncReport:
         """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
@@ -62,15 +62,22 @@ class Runtime:
             ticket_ids=report.newly_resolved,
             now=now,
             ticket_link=self.ticket_link,
-            platform=self.platform,
+            platforms=self.platforms,
         )
         self.deliver()
         return report
 
     def deliver(self) -> DeliveryReport:
-        return deliver_due(self.engine, self.messenger, now=self.clock())
+        """Send what is due on every platform (each messenger takes only its own)."""
+        total = DeliveryReport()
+        for messenger in self.messengers:
+            report = deliver_due(self.engine, messenger, now=self.clock())
+            total.sent += report.sent
+            total.failed += report.failed
+            total.dead += report.dead
+        return total
 
-    def post_standings(self, contest_name: str, *, channel: str | None = None) -> bool:
+    def post_standings(self, contest_name: str, *, channel: str | None = None) -> int:
         contests = {c.name.casefold(): c for c in self.config.contest_list()}
         contest = contests.get(contest_name.casefold())
         if contest is None:
@@ -80,21 +87,21 @@ class Runtime:
             config=self.config,
             contest=contest,
             now=self.clock(),
-            platform=self.platform,
+            platforms=self.platforms,
             channel=channel,
         )
 
     def post_winners(self) -> int:
         return queue_winners(
-            self.engine, config=self.config, now=self.clock(), platform=self.platform
+            self.engine, config=self.config, now=self.clock(), platforms=self.platforms
         )
 
-    def post_kudos_digest(self) -> bool:
+    def post_kudos_digest(self) -> int:
         return queue_kudos_digest(
             self.engine,
             config=self.config,
             now=self.clock(),
-            platform=self.platform,
+            platforms=self.platforms,
             ticket_link=self.ticket_link,
         )
 
@@ -107,6 +114,6 @@ class Runtime:
                 config=self.config,
                 client=client,
                 now=self.clock(),
-                platform=self.platform,
+                platforms=self.platforms,
                 ticket_link=self.ticket_link,
             )

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+    teams_client_id: str | None = Field(default=None, alias="TEAMS_CLIENT_ID")
+    teams_client_secret: SecretStr | None = Field(default=None, alias="TEAMS_CLIENT_SECRET")
+    teams_tenant_id: str | None = Field(default=None, alias="TEAMS_TENANT_ID")
+    teams_workflow_url: SecretStr | None = Field(default=None, alias="TEAMS_WORKFLOW_URL")
 
     def require_connectwise(self) -> None:
         """Refuse to talk to ConnectWise unless every CW_* variable is set."""

@@ -86,7 +86,7 @@ def build_runtime(
     return Runtime(
         engine=engine,
         config=config,
-        messenger=messenger,
+        messengers=(messenger,),
         connectwise=lambda: connectwise_client(settings),
         clock=lambda: datetime.now(UTC),
         ticket_link=ticket_link(config, settings),

@@ -50,6 +50,7 @@ class Contest:
     start: date | None = None
     end: date | None = None  # exclusive
     channel: str | None = None
+    teams_channel: str | None = None
     post: str | None = None  # cron text, used by the bot
 
     def __post_init__(self) -> None:

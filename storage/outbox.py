@@ -32,6 +32,7 @@ _O = OUTBOX.c
 class OutboxItem:
     id: int
     key: str
+    platform: str  # which messenger delivers it: "slack", "teams", "teams-workflow", ...
     kind: OutboxKind
     target: str  # a channel id or "#name" for a post; a member key for a dm
     message: dict[str, Any]  # bot.chat.message_to_json(...) output
@@ -50,6 +51,7 @@ def _item(row: RowMapping) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         key=row["key"],
+        platform=row["platform"],
         kind=cast(OutboxKind, row["kind"]),
         target=row["target"],
         message=row["message"],
@@ -76,6 +78,7 @@ def enqueue(
     attachment: bytes | None = None,
     attachment_name: str | None = None,
     not_before: datetime | None = None,
+    platform: str = "slack",
 ) -> bool:
     """Store a message to send at ``not_before`` (by default ``now``); True if it was stored.
 
@@ -87,6 +90,7 @@ def enqueue(
         raise ValueError(f"outbox kind must be one of {OUTBOX_KINDS}, got {kind!r}")
     row = {
         "key": key,
+        "platform": platform,
         "kind": kind,
         "target": target,
         "message": message,
@@ -109,8 +113,11 @@ def enqueue(
     return session.execute(statement, row).first() is not None
 
 
-def due(session: Session, *, now: datetime, limit: int = 50) -> list[OutboxItem]:
-    """Up to ``limit`` messages to send now: not sent, not dead, due; the oldest first."""
+def due(
+    session: Session, *, now: datetime, limit: int = 50, platform: str | None = None
+) -> list[OutboxItem]:
+    """Up to ``limit`` messages to send now: not sent, not dead, due; the oldest first.
+    With ``platform``, only the messages for that platform's messenger."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
     query = (
@@ -119,6 +126,8 @@ def due(session: Session, *, now: datetime, limit: int = 50) -> list[OutboxItem]
         .order_by(_O.created_at, _O.id)
         .limit(limit)
     )
+    if platform is not None:
+        query = query.where(_O.platform == platform)
     return [_item(row) for row in session.execute(query).mappings()]
 
 

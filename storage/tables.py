@@ -168,6 +168,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, index=True)
+    platform: str = Field(default="slack", sa_column_kwargs={"server_default": "slack"})
     kind: str
     target: str
     message: dict[str, Any] = Field(sa_type=JSON)
@@ -247,6 +248,24 @@ class Kudos(SQLModel, table=True):
     outbox_key: str | None = None
 
 
+class ChatConversation(SQLModel, table=True):
+    """A conversation the bot was added to or messaged in (Teams channels and chats), kept so
+    scheduled posts and DMs can be sent there proactively."""
+
+    __tablename__ = "chat_conversations"
+    __table_args__ = (Index("ix_chat_conversations_platform_user_id", "platform", "user_id"),)
+
+    platform: str = Field(primary_key=True)
+    conversation_id: str = Field(primary_key=True)
+    kind: str  # "channel" | "personal" | "groupChat"
+    name: str | None = None  # the channel's name
+    team_name: str | None = None
+    service_url: str
+    tenant_id: str | None = None
+    user_id: str | None = None  # the user of a personal (1:1) chat
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -259,3 +278,4 @@ CHAT_USERS: Table = SQLModel.metadata.tables["chat_users"]
 MEMBER_PREFS: Table = SQLModel.metadata.tables["member_prefs"]
 NUDGES: Table = SQLModel.metadata.tables["nudges"]
 KUDOS: Table = SQLModel.metadata.tables["kudos"]
+CHAT_CONVERSATIONS: Table = SQLModel.metadata.tables["chat_conversations"]

@@ -93,7 +93,7 @@ class SlackDeps:
         runtime = Runtime(
             engine=self.engine,
             config=self.config,
-            messenger=self.messenger,
+            messengers=(self.messenger,),
             connectwise=self.connectwise,
             clock=self.clock,
             ticket_link=self.ticket_link,

@@ -46,7 +46,7 @@ def make_runtime(engine, simulator, slack: FakeSlack, clock, config=None) -> Run
     return Runtime(
         engine=engine,
         config=config or parse_config(CONFIG),
-        messenger=messenger,
+        messengers=(messenger,),
         connectwise=lambda: cw_client(simulator),
         clock=clock,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
@@ -91,7 +91,7 @@ def test_the_backfill_congratulates_nobody(engine, simulator, slack):
     config = parse_config(CONFIG)
     report = record_notices(
         engine, config=config, ticket_ids=resolved, now=END + timedelta(days=3),
-        ticket_link=lambda _i: None, platform="slack",
+        ticket_link=lambda _i: None, platforms=("slack",),
     )  # fmt: skip
     assert (report.kudos_recorded, report.nudges_recorded) == (0, 0)
 
@@ -103,13 +103,13 @@ def test_a_failed_post_is_retried_after_a_restart_and_delivered_exactly_once(
     runtime = make_runtime(engine, simulator, slack, lambda: now)
     slack.failures["chat.postMessage"] = "channel_not_found"
 
-    assert runtime.post_standings("Most resolved") is True  # queued...
+    assert runtime.post_standings("Most resolved") == 1  # queued...
     assert runtime.deliver().failed == 1  # ...and the send failed
     with session_scope(engine) as session:
         (item,) = outbox.due(session, now=now + timedelta(minutes=5), limit=10)
     assert item.attempts == 1
     assert "channel_not_found" in (item.last_error or "")
-    assert runtime.post_standings("Most resolved") is False  # same event: not queued again
+    assert runtime.post_standings("Most resolved") == 0  # same event: not queued again
 
     # Restart: a new engine on the same database file, a new runtime, later.
     url = engine.url.render_as_string(hide_password=False)
@@ -138,7 +138,7 @@ def test_nudge_digests_go_out_in_business_hours_once_a_day_and_escaped(engine, s
     an_hour_later = record.resolved_at + timedelta(hours=1)
     recorded = record_notices(
         engine, config=config, ticket_ids=[HOSTILE_TICKET], now=an_hour_later,
-        ticket_link=lambda _i: None, platform="slack",
+        ticket_link=lambda _i: None, platforms=("slack",),
     )  # fmt: skip
     assert recorded.nudges_recorded >= 1
 
@@ -209,7 +209,7 @@ def test_the_daily_kudos_cap_holds(engine, simulator, slack, mode):
     fresh = [t.id for t in mine if t.resolved_at and t.resolved_at > latest - timedelta(hours=20)]
     report = record_notices(
         engine, config=config, ticket_ids=fresh, now=latest + timedelta(minutes=1),
-        ticket_link=lambda _i: None, platform="slack",
+        ticket_link=lambda _i: None, platforms=("slack",),
     )  # fmt: skip
     assert report.kudos_queued <= 1
     assert report.kudos_recorded == len(fresh)
@@ -252,3 +252,39 @@ def test_winners_are_announced_once_when_the_period_ends(engine, simulator, slac
     assert runtime.post_winners() == 0  # announced once
     runtime.deliver()
     assert len(posts_to(slack, "CWINS")) == 1
+
+
+def test_with_two_platforms_a_failure_on_one_never_reposts_on_the_other(engine, simulator, slack):
+    import io
+
+    from rich.console import Console
+
+    from bot.messenger import ConsoleMessenger
+
+    now = END + timedelta(hours=10)
+    printed = io.StringIO()
+    client = WebClient(token="xoxb-test", base_url=slack.api_url)
+    runtime = Runtime(
+        engine=engine,
+        config=parse_config(CONFIG),
+        messengers=(
+            SlackMessenger(client, engine=engine, clock=lambda: now, sleep=lambda _s: None),
+            ConsoleMessenger(Console(file=printed, width=100)),
+        ),
+        connectwise=lambda: cw_client(simulator),
+        clock=lambda: now,
+        ticket_link=lambda _i: None,
+    )
+    slack.failures["chat.postMessage"] = "channel_not_found"
+
+    assert runtime.post_standings("Most resolved") == 2  # one per platform
+    first = runtime.deliver()
+    assert (first.sent, first.failed) == (1, 1)  # the console got it; Slack failed
+    assert printed.getvalue().count("post to CSTANDINGS") == 1
+
+    later = now + timedelta(minutes=5)
+    runtime.clock = lambda: later
+    assert runtime.deliver().sent == 1  # Slack's retry...
+    assert runtime.deliver().sent == 0
+    assert printed.getvalue().count("post to CSTANDINGS") == 1  # ...and no second console post
+    assert len(slack.calls_to("chat.postMessage")) == 2

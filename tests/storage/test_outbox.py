@@ -65,6 +65,7 @@ def test_an_enqueued_message_comes_back_whole(engine: Engine):
     assert stored == outbox.OutboxItem(
         id=stored.id,
         key="post:month:2026-11",
+        platform="slack",
         kind="post",
         target="#helpdesk",
         message=MESSAGE,
@@ -282,3 +283,22 @@ def test_a_database_at_the_first_revision_gains_the_chat_tables(tmp_path: Path, 
             assert repo.count_tickets(session) == 1
     finally:
         engine.dispose()
+
+
+def test_each_platform_delivers_only_its_own_messages(engine):
+    now = nov(20, 15)
+    with session_scope(engine) as session:
+        for platform in ("slack", "teams"):
+            assert outbox.enqueue(
+                session,
+                key=f"{platform}:kudos:41",
+                kind="post",
+                target="#kudos",
+                message={"text": "k", "blocks": []},
+                now=now,
+                platform=platform,
+            )
+        teams = outbox.due(session, now=now, platform="teams")
+        everything = outbox.due(session, now=now)
+    assert [(i.key, i.platform) for i in teams] == [("teams:kudos:41", "teams")]
+    assert {i.platform for i in everything} == {"slack", "teams"}
