@@ -409,5 +409,27 @@ def post_nudges(config_path: ConfigOption = None, dry_run: DryRun = False) -> No
     )
 
 
+@app.command("teams-package")
+def teams_package(
+    output: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path(
+        "deskboard-teams.zip"
+    ),
+    app_id: Annotated[
+        str | None, typer.Option(help="The Teams app id (default: TEAMS_CLIENT_ID).")
+    ] = None,
+) -> None:
+    """Build the Teams app package (manifest and icons) to upload in Teams."""
+    from bot.teams.package import PackageError, build_package
+
+    settings = _settings()
+    if not settings.teams_client_id:
+        raise _fail("set TEAMS_CLIENT_ID (the bot's Microsoft Entra app id) to build the package")
+    try:
+        build_package(output, bot_id=settings.teams_client_id, app_id=app_id)
+    except PackageError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"Wrote {output}: upload it in Teams (Apps → Manage your apps → Upload an app).")
+
+
 def main() -> None:
     app()

@@ -1,0 +1,820 @@
+"""``bot.chat.Message`` → an Adaptive Card (schema 1.5) for Teams, with escaping and limits.
+
+The card is a plain dict, ready for a bot message (``message_activity``) or a Workflows
+webhook (``workflow_payload``); ``validate_card`` checks it against schema 1.5 and the Teams
+SDK's own models. What the blocks become:
+
+- Header: a large bold TextBlock; Paragraph, ListBlock, Context: one TextBlock per line or
+  item (several lines: a Container of them), so that long lists can be cut line by line and
+  lines never depend on how a client treats ``\\n`` in markdown. Ordered items start with a
+  literal ``N.`` (escaped: a one-item markdown list would restart its numbering at 1),
+  unordered items with a markdown bullet ``- ``. Context lines are small and subtle.
+- Divider: a separator line above the next element (an empty Container may not render).
+- Image: ``attachment:NAME`` shows ``image`` (the chart) as a ``data:`` URL, or is dropped;
+  an ``image`` the message has no place for goes before its closing context lines.
+- Actions: each Select becomes an ``Input.ChoiceSet`` whose id is ``BLOCK|ACTION`` (so the
+  selects of several tickets coexist), each Button an ``Action.Execute`` (``verb`` = action,
+  ``data`` = action, value and block id) in an ActionSet after the inputs. A select without
+  options is left out: Teams cannot load options on demand in schema 1.5.
+
+Untrusted text is backslash-escaped for Adaptive Card markdown: every character that can
+start markup is escaped everywhere, so ``**[x](http://evil)**`` and ``<at>Everyone</at>``
+show literally. A ``mention:ID`` link becomes ``<at>Name</at>`` plus an entity in
+``msteams.entities`` when ID looks like a Teams user id; anything else shows the name.
+
+Size: the serialized card (compact JSON, UTF-8, as httpx and the Teams SDK send it) stays
+within ``limit``: first the image goes, then choices beyond the first ``MIN_CHOICES`` of each
+select, then list and paragraph lines from the end, then the remaining choices (the current
+one always stays), then context lines; every cut says "…and N more". Headers and ActionSets
+are never dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bot.chat import (
+    Actions,
+    Button,
+    Context,
+    Divider,
+    Header,
+    Image,
+    Line,
+    ListBlock,
+    Message,
+    Paragraph,
+    Select,
+    Span,
+)
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+BOT_LIMIT = 38_000  # bytes of card JSON in a bot message (Teams refuses about 40 KB)
+WORKFLOW_LIMIT = 26_000  # bytes of card JSON for a Workflows webhook (about 28 KB max)
+
+MAX_LINE = 2_000  # characters of one line of text, before escaping
+MAX_HEADER = 200
+MAX_CHOICE_TITLE = 150
+MAX_LABEL = 100
+MAX_BUTTON_TITLE = 80
+MAX_ALT_TEXT = 300
+FILTERED_FROM = 20  # a select with more choices than this filters as the user types
+MIN_CHOICES = 20  # choices per select kept before any text is cut
+MENTION_PREFIX = "mention:"
+
+# ---- text ----------------------------------------------------------------------------------
+
+_MARKUP = re.compile(r"([\\*_~\[\]()#+\-.!<>`|])")
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _flat(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text)
+
+
+def escape(text: str) -> str:
+    """Adaptive Card markdown escaping of untrusted text: a backslash before every character
+    that can start markup, and line breaks as spaces (a line could otherwise start a list)."""
+    return _MARKUP.sub(r"\\\1", _flat(text))
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_URL_ESCAPES = str.maketrans(
+    {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", '"': "%22"}
+)
+_LINK_SCHEMES = ("https://", "http://", "mailto:")
+
+
+def link_url(link: str | None) -> str | None:
+    """A link target safe inside ``[text](url)``: http(s) or mailto only, with the characters
+    that would end or break the target percent-encoded; None for anything else."""
+    if link is None:
+        return None
+    url = _LINE_BREAKS.sub("", link.strip())
+    if not url.lower().startswith(_LINK_SCHEMES):
+        return None
+    return url.translate(_URL_ESCAPES)
+
+
+# ---- mentions -------------------------------------------------------------------------------
+
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_TEAMS_USER_ID = re.compile(
+    rf"(?:29:[A-Za-z0-9_\-]{{1,200}}|(?:8:orgid:)?{_GUID}"
+    r"|[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+)"
+)
+_NAME_MARKUP = re.compile(r"[\\*_~\[\]()#+!<>`|]")
+
+
+def mention_user(link: str | None) -> str | None:
+    """The Teams user of a ``mention:ID`` link when ID looks like one (a Bot Framework id
+    ``29:...``, ``8:orgid:GUID``, an Entra object id or a user principal name); None for any
+    other link or id, so that the name shows as plain text."""
+    if link is None or not link.startswith(MENTION_PREFIX):
+        return None
+    user = link[len(MENTION_PREFIX) :]
+    return user if _TEAMS_USER_ID.fullmatch(user) else None
+
+
+def mention_name(name: str) -> str:
+    """The name inside ``<at>…</at>``. Teams finds a mention by comparing the entity's text
+    with the card's text, so the name carries no escapes (they could break that match):
+    characters that could be markup are dropped instead."""
+    return " ".join(_NAME_MARKUP.sub(" ", _flat(name)).split()) or "someone"
+
+
+# ---- lines ----------------------------------------------------------------------------------
+
+
+def _cut_line(line: Line, limit: int) -> Line:
+    """``line`` with at most ``limit`` characters of text, the last one an ellipsis."""
+    if sum(len(s.text) for s in line) <= limit:
+        return line
+    kept: list[Span] = []
+    room = limit - 1
+    for span in line:
+        if len(span.text) >= room:
+            text = span.text[:room] + "…"
+            kept.append(Span(text, span.bold, span.italic, span.code, span.link))
+            break
+        kept.append(span)
+        room -= len(span.text)
+    return tuple(kept)
+
+
+class _Mentions:
+    """The mentions a card's text makes, as ``msteams.entities``."""
+
+    def __init__(self) -> None:
+        self.entities: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, user: str, name: str) -> str:
+        text = f"<at>{mention_name(name)}</at>"
+        self.entities.setdefault(
+            (text, user),
+            {"type": "mention", "text": text, "mentioned": {"id": user, "name": name.strip()}},
+        )
+        return text
+
+
+def _span(span: Span, mentions: _Mentions) -> str:
+    text = _flat(span.text)
+    stripped = text.strip()
+    if not stripped:
+        return " " if text else ""
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() else ""
+    user = mention_user(span.link)
+    if user:
+        body = mentions.add(user, stripped)
+    elif span.code:
+        code = stripped.replace("`", "")
+        if not code:
+            return lead + trail
+        body = f"`{escape(code)}`"
+    else:
+        body = escape(stripped)
+    if span.italic:
+        body = f"_{body}_"
+    if span.bold:
+        body = f"**{body}**"
+    url = None if user else link_url(span.link)
+    if url:
+        body = f"[{body}]({url})"
+    return lead + body + trail
+
+
+def markdown(line: Line, mentions: _Mentions) -> str:
+    """One line of spans as Adaptive Card markdown."""
+    return "".join(_span(s, mentions) for s in _cut_line(line, MAX_LINE)).strip()
+
+
+# ---- sizes ----------------------------------------------------------------------------------
+
+
+def encode_card(data: Any) -> bytes:
+    """JSON as it goes on the wire: compact, UTF-8 (what httpx and the Teams SDK send)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def card_size(data: Any) -> int:
+    return len(encode_card(data))
+
+
+# ---- the parts of a card --------------------------------------------------------------------
+
+
+def _text_block(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _note(text: str) -> dict[str, Any]:
+    return _text_block(text, isSubtle=True)
+
+
+def _separated(element: dict[str, Any], separator: bool) -> dict[str, Any]:
+    if separator:
+        element = {**element, "separator": True, "spacing": "Medium"}
+    return element
+
+
+@dataclass
+class _Text:
+    """Lines of text (a header, a paragraph, a list, context lines or a "more" note): one
+    TextBlock per line, several in a Container. Lines can be cut from the end."""
+
+    kind: str  # "header" | "text" | "context" | "more"
+    lines: list[dict[str, Any]]
+    separator: bool = False
+    _sizes: list[int] = field(init=False, default_factory=list)
+    _size: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._sizes = [card_size(line) for line in self.lines]
+
+    def element(self) -> dict[str, Any]:
+        if len(self.lines) == 1:
+            return _separated(self.lines[0], self.separator)
+        return _separated({"type": "Container", "items": self.lines}, self.separator)
+
+    def size(self) -> int:
+        if self._size is None:
+            if len(self.lines) == 1:
+                self._size = card_size(self.element())
+            else:
+                empty = _separated({"type": "Container", "items": []}, self.separator)
+                commas = max(0, len(self.lines) - 1)
+                self._size = card_size(empty) + sum(self._sizes) + commas
+        return self._size
+
+    def pop(self) -> None:
+        self.lines.pop()
+        self._sizes.pop()
+        self._size = None
+
+    def mark_separator(self) -> None:
+        self.separator = True
+        self._size = None
+
+
+@dataclass
+class _Picture:
+    image: dict[str, Any]
+    separator: bool = False
+    kind: str = "image"
+
+    def element(self) -> dict[str, Any]:
+        return _separated(self.image, self.separator)
+
+    def size(self) -> int:
+        return card_size(self.element())
+
+    def mark_separator(self) -> None:
+        self.separator = True
+
+
+@dataclass
+class _Choices:
+    """One select as an Input.ChoiceSet; ``current`` is the index of the chosen option."""
+
+    head: dict[str, Any]  # type, id, label, placeholder
+    choices: list[dict[str, str]]
+    current: int | None
+    filtered: bool
+
+    def element(self, keep: int | None) -> tuple[dict[str, Any], int]:
+        """The ChoiceSet with at most ``keep`` choices (and the current one), and how many
+        choices it leaves out."""
+        shown = self.choices
+        if keep is not None and len(self.choices) > keep:
+            shown = self.choices[:keep]
+            if self.current is not None and self.current >= keep:
+                shown = [*shown, self.choices[self.current]]
+        element = dict(self.head)
+        if self.filtered or len(shown) > FILTERED_FROM:
+            element["style"] = "filtered"
+        if self.current is not None:
+            element["value"] = self.choices[self.current]["value"]
+        element["choices"] = shown
+        return element, len(self.choices) - len(shown)
+
+
+@dataclass
+class _Controls:
+    """An Actions block: its inputs, then its buttons in an ActionSet. Never dropped; its
+    choices can be cut to ``keep`` per select."""
+
+    inputs: list[_Choices]
+    buttons: dict[str, Any] | None
+    separator: bool = False
+    keep: int | None = None
+    kind: str = "controls"
+    _cache: dict[int | None, int] = field(init=False, default_factory=dict)
+
+    def element(self) -> dict[str, Any]:
+        items: list[dict[str, Any]] = []
+        for choices in self.inputs:
+            element, hidden = choices.element(self.keep)
+            items.append(element)
+            if hidden:
+                items.append(_note(f"…and {hidden} more options"))
+        if self.buttons is not None:
+            items.append(self.buttons)
+        if not self.inputs and self.buttons is not None:
+            return _separated(self.buttons, self.separator)
+        return _separated({"type": "Container", "items": items}, self.separator)
+
+    def size(self) -> int:
+        if self.keep not in self._cache:
+            self._cache[self.keep] = card_size(self.element())
+        return self._cache[self.keep]
+
+    def most_choices(self) -> int:
+        return max((len(c.choices) for c in self.inputs), default=0)
+
+    def mark_separator(self) -> None:
+        self.separator = True
+        self._cache.clear()
+
+
+_Part = _Text | _Picture | _Controls
+
+# ---- blocks → parts -------------------------------------------------------------------------
+
+
+def _data_url(image: bytes) -> str | None:
+    if image.startswith(b"\x89PNG\r\n\x1a\n"):
+        mime = "image/png"
+    elif image.startswith(b"\xff\xd8\xff"):
+        mime = "image/jpeg"
+    elif image.startswith((b"GIF87a", b"GIF89a")):
+        mime = "image/gif"
+    else:
+        return None
+    return f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
+
+
+def _picture(url: str, alt: str) -> _Picture:
+    return _Picture({"type": "Image", "url": url, "altText": cut(alt or "image", MAX_ALT_TEXT)})
+
+
+_IMAGE_URL = re.compile(r"https://\S+")
+
+
+def _image_part(block: Image, image: bytes | None) -> _Picture | None:
+    if block.src.startswith("attachment:"):
+        url = _data_url(image) if image else None
+        return _picture(url, block.alt) if url else None
+    return _picture(block.src, block.alt) if _IMAGE_URL.fullmatch(block.src) else None
+
+
+def _unique(candidate: str, used: set[str]) -> str:
+    """Input ids must be unique in a card: a repeated one gets ``#2``, ``#3``..."""
+    unique, number = candidate, 2
+    while unique in used:
+        unique, number = f"{candidate}#{number}", number + 1
+    used.add(unique)
+    return unique
+
+
+def _select(select: Select, input_id: str) -> _Choices:
+    choices = [
+        {"title": cut(_flat(o.text).strip() or o.value or "—", MAX_CHOICE_TITLE), "value": o.value}
+        for o in select.options
+    ]
+    current = next(
+        (i for i, o in enumerate(select.options) if select.initial and o.value == select.initial),
+        None,
+    )
+    label = cut(_flat(select.placeholder).strip() or "Choose", MAX_LABEL)
+    head = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "placeholder": label}
+    return _Choices(head, choices, current, filtered=select.external)
+
+
+_BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+def _button(button: Button, block_id: str | None) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "Action.Execute",
+        "title": cut(_flat(button.text).strip() or button.action, MAX_BUTTON_TITLE),
+        "verb": button.action,
+        "data": {"action": button.action, "value": button.value, "block": block_id},
+    }
+    if button.style in _BUTTON_STYLES:
+        action["style"] = _BUTTON_STYLES[button.style]
+    return action
+
+
+def _controls(block: Actions, used_ids: set[str]) -> _Controls | None:
+    prefix = f"{block.block_id}|" if block.block_id else ""
+    inputs = [
+        _select(e, _unique(prefix + e.action, used_ids))
+        for e in block.elements
+        if isinstance(e, Select) and e.options
+    ]
+    buttons = [_button(e, block.block_id) for e in block.elements if isinstance(e, Button)]
+    if not inputs and not buttons:
+        return None
+    action_set = {"type": "ActionSet", "actions": buttons} if buttons else None
+    return _Controls(inputs, action_set)
+
+
+def _lines(lines: tuple[Line, ...], mentions: _Mentions, **style: Any) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for line in lines:
+        text = markdown(line, mentions)
+        if text:
+            blocks.append(_text_block(text, **style, **({"spacing": "None"} if blocks else {})))
+    return blocks
+
+
+def _list_lines(block: ListBlock, mentions: _Mentions) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for number, item in enumerate(block.items, start=1):
+        bullet = f"{number}\\. " if block.ordered else "- "
+        text = markdown(item, mentions)
+        if not text:
+            continue
+        items.append(_text_block(bullet + text, **({"spacing": "None"} if items else {})))
+    return items
+
+
+def _part(block: Any, image: bytes | None, mentions: _Mentions, used: set[str]) -> _Part | None:
+    match block:
+        case Header(text=text):
+            title = escape(cut(" ".join(text.split()), MAX_HEADER))
+            if not title:
+                return None
+            heading = _text_block(title, size="Large", weight="Bolder", style="heading")
+            return _Text("header", [heading])
+        case Paragraph(lines=lines):
+            blocks = _lines(lines, mentions)
+            return _Text("text", blocks) if blocks else None
+        case ListBlock():
+            items = _list_lines(block, mentions)
+            return _Text("text", items) if items else None
+        case Context(lines=lines):
+            blocks = _lines(lines, mentions, isSubtle=True, size="Small")
+            return _Text("context", blocks) if blocks else None
+        case Image():
+            return _image_part(block, image)
+        case Actions():
+            return _controls(block, used)
+    raise TypeError(f"not a block: {block!r}")
+
+
+def _parts(message: Message, image: bytes | None, mentions: _Mentions) -> list[_Part]:
+    parts: list[_Part] = []
+    used_ids: set[str] = set()
+    separator = False
+    placed = False
+    for block in message.blocks:
+        if isinstance(block, Divider):
+            separator = bool(parts)
+            continue
+        part = _part(block, image, mentions, used_ids)
+        if part is None:
+            continue
+        if separator:
+            part.mark_separator()
+            separator = False
+        placed = placed or (isinstance(block, Image) and block.src.startswith("attachment:"))
+        parts.append(part)
+    url = _data_url(image) if image and not placed else None
+    if url:
+        # A chart the template did not place goes after the content, before closing context.
+        at = len(parts)
+        while at > 0 and parts[at - 1].kind in ("context", "controls"):
+            at -= 1
+        parts.insert(at, _picture(url, f"Chart: {message.text}"))
+    return parts
+
+
+# ---- fitting the size limit -----------------------------------------------------------------
+
+
+class CardTooLarge(ValueError):
+    """Even cut to its headers and controls, the card does not fit the size limit."""
+
+
+class _Fitter:
+    def __init__(self, parts: list[_Part], frame: int, limit: int) -> None:
+        self.parts = parts
+        self.frame = frame
+        self.limit = limit
+
+    def total(self) -> int:
+        return self.frame + sum(p.size() for p in self.parts) + max(0, len(self.parts) - 1)
+
+    def fits(self) -> bool:
+        return self.total() <= self.limit
+
+    def fit(self) -> None:
+        steps = (
+            self.drop_pictures,
+            lambda: self.cut_choices(MIN_CHOICES),
+            lambda: self.cut_lines("text"),
+            lambda: self.cut_choices(0),
+            lambda: self.cut_lines("context"),
+        )
+        for step in steps:
+            if self.fits():
+                return
+            step()
+
+    def drop_pictures(self) -> None:
+        self.parts[:] = [p for p in self.parts if not isinstance(p, _Picture)]
+
+    def cut_choices(self, floor: int) -> None:
+        """Keep the most choices per select (the same number for each) that fit, but not
+        fewer than ``floor``; the current choice always stays."""
+        controls = [p for p in self.parts if isinstance(p, _Controls)]
+        most = max((c.most_choices() for c in controls), default=0)
+        if most <= floor:
+            return
+
+        def keep(count: int) -> bool:
+            for part in controls:
+                part.keep = None if count >= most else count
+            return self.fits()
+
+        if not keep(floor):
+            return  # cut to the floor; the next steps cut text
+        low, high = floor, most
+        while low < high:
+            middle = (low + high + 1) // 2
+            if keep(middle):
+                low = middle
+            else:
+                high = middle - 1
+        keep(low)
+
+    def cut_lines(self, kind: str) -> None:
+        """Drop lines of ``kind`` parts from the end until the card fits with a note
+        "…and N more" where the cut began."""
+        note_room = card_size(_note("…and 1000000 more")) + 1
+        dropped = 0
+        note_at = len(self.parts)
+        index = len(self.parts) - 1
+        while index >= 0 and self.total() + note_room > self.limit:
+            part = self.parts[index]
+            if not (isinstance(part, _Text) and part.kind == kind):
+                index -= 1
+                continue
+            part.pop()
+            dropped += 1
+            note_at = index + 1
+            if not part.lines:
+                del self.parts[index]
+                note_at = index
+                index -= 1
+        if dropped:
+            self.parts.insert(note_at, _Text("more", [_note(f"…and {dropped} more")]))
+
+
+def _mentioned_texts(element: Any) -> list[str]:
+    """Every TextBlock text in an element tree."""
+    if isinstance(element, list):
+        return [t for item in element for t in _mentioned_texts(item)]
+    if not isinstance(element, dict):
+        return []
+    texts = [element["text"]] if element.get("type") == "TextBlock" else []
+    for key in ("body", "items", "columns"):
+        texts += _mentioned_texts(element.get(key, []))
+    return texts
+
+
+def to_adaptive_card(
+    message: Message, *, limit: int = BOT_LIMIT, image: bytes | None = None
+) -> dict[str, Any]:
+    """The Adaptive Card for ``message``, at most ``limit`` bytes of JSON; ``image`` (PNG,
+    JPEG or GIF bytes) is shown where the message has an ``attachment:`` image, or before its
+    closing context lines. Raises ``CardTooLarge`` if even its headers and controls exceed
+    ``limit``."""
+    mentions = _Mentions()
+    parts = _parts(message, image, mentions)
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION}
+    card["body"] = []
+    if mentions.entities:  # counted in full while fitting; only the shown ones stay
+        card["msteams"] = {"entities": list(mentions.entities.values())}
+    _Fitter(parts, card_size(card), limit).fit()
+    card["body"] = [part.element() for part in parts]
+    if mentions.entities:
+        texts = _mentioned_texts(card["body"])
+        shown = [e for e in mentions.entities.values() if any(e["text"] in t for t in texts)]
+        if shown:
+            card["msteams"] = {"entities": shown}
+        else:
+            del card["msteams"]
+    size = card_size(card)
+    if size > limit:
+        raise CardTooLarge(f"the card takes {size} bytes even when cut; the limit is {limit}")
+    return card
+
+
+# ---- envelopes ------------------------------------------------------------------------------
+
+
+def message_activity(card: dict[str, Any], *, summary: str | None = None) -> dict[str, Any]:
+    """A bot message activity carrying ``card``; ``summary`` is the notification text."""
+    activity: dict[str, Any] = {
+        "type": "message",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+    }
+    if summary:
+        activity["summary"] = cut(" ".join(summary.split()), 300)
+    return activity
+
+
+def workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
+    """The body a Workflows "When a Teams webhook request is received" trigger expects."""
+    return {
+        "type": "message",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
+    }
+
+
+# ---- validation -----------------------------------------------------------------------------
+
+VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5")
+
+
+def _sdk_models() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:
+    from microsoft_teams import cards as sdk
+
+    elements: dict[str, type[BaseModel]] = {
+        "TextBlock": sdk.TextBlock,
+        "Image": sdk.Image,
+        "Container": sdk.Container,
+        "ColumnSet": sdk.ColumnSet,
+        "Column": sdk.Column,
+        "FactSet": sdk.FactSet,
+        "ActionSet": sdk.ActionSet,
+        "Input.Text": sdk.TextInput,
+        "Input.ChoiceSet": sdk.ChoiceSetInput,
+        "Input.Toggle": sdk.ToggleInput,
+    }
+    actions: dict[str, type[BaseModel]] = {
+        "Action.Execute": sdk.ExecuteAction,
+        "Action.OpenUrl": sdk.OpenUrlAction,
+        "Action.Submit": sdk.SubmitAction,
+        "Action.ShowCard": sdk.ShowCardAction,
+    }
+    return elements, actions
+
+
+def _properties(model: type[BaseModel]) -> set[str]:
+    """The JSON property names a model of the SDK knows."""
+    names = set()
+    for name, info in model.model_fields.items():
+        alias = info.validation_alias if isinstance(info.validation_alias, str) else None
+        names.add(alias or info.alias or name)
+    return names
+
+
+def _text(data: dict[str, Any], key: str, path: str, *, empty: bool = False) -> None:
+    value = data.get(key)
+    if not isinstance(value, str) or (not empty and not value):
+        raise ValueError(f"{path}: {key} must be a{'' if empty else ' non-empty'} string")
+
+
+class _CardChecker:
+    def __init__(self) -> None:
+        self.elements, self.actions = _sdk_models()
+        self.input_ids: set[str] = set()
+        self.texts: list[str] = []
+
+    def sdk(self, model: type[BaseModel], data: dict[str, Any], path: str, *extra: str) -> None:
+        unknown = set(data) - _properties(model) - set(extra)
+        if unknown:
+            raise ValueError(f"{path}: unknown properties {sorted(unknown)}")
+        try:
+            model.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(f"{path}: the Teams SDK refuses it: {exc}") from exc
+
+    def card(self, card: Any, path: str, *, top: bool) -> None:
+        from microsoft_teams.cards import AdaptiveCard
+
+        if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+            raise ValueError(f"{path}: not an AdaptiveCard")
+        version = card.get("version")
+        if (top or version is not None) and version not in VERSIONS:
+            raise ValueError(f"{path}: version {version!r} is not 1.5 or earlier")
+        self.sdk(AdaptiveCard, card, path, "$schema")
+        for index, element in enumerate(self.listed(card, "body", path)):
+            self.element(element, f"{path}.body[{index}]")
+        for index, action in enumerate(self.listed(card, "actions", path)):
+            self.action(action, f"{path}.actions[{index}]")
+
+    def listed(
+        self, data: dict[str, Any], key: str, path: str, *, required: bool = False
+    ) -> list[Any]:
+        value = data.get(key, None if required else [])
+        if not isinstance(value, list):
+            raise ValueError(f"{path}: {key} must be a list")
+        return value
+
+    def element(self, element: Any, path: str) -> None:
+        kind = element.get("type") if isinstance(element, dict) else None
+        model = self.elements.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            raise ValueError(f"{path}: element type {kind!r} is not in schema 1.5 (or not used)")
+        kind = str(kind)
+        self.sdk(model, element, path)
+        if kind == "TextBlock":
+            _text(element, "text", path, empty=True)
+            self.texts.append(element["text"])
+        elif kind == "Image":
+            _text(element, "url", path)
+        elif kind in ("Container", "Column"):
+            for index, item in enumerate(self.listed(element, "items", path)):
+                self.element(item, f"{path}.items[{index}]")
+        elif kind == "ColumnSet":
+            for index, column in enumerate(self.listed(element, "columns", path)):
+                if not isinstance(column, dict) or column.get("type", "Column") != "Column":
+                    raise ValueError(f"{path}.columns[{index}]: not a Column")
+                self.element({"type": "Column", **column}, f"{path}.columns[{index}]")
+        elif kind == "FactSet":
+            for index, fact in enumerate(self.listed(element, "facts", path, required=True)):
+                _text(fact, "title", f"{path}.facts[{index}]", empty=True)
+                _text(fact, "value", f"{path}.facts[{index}]", empty=True)
+        elif kind == "ActionSet":
+            for index, action in enumerate(self.listed(element, "actions", path, required=True)):
+                self.action(action, f"{path}.actions[{index}]")
+        elif kind.startswith("Input."):
+            self.input(element, kind, path)
+        if isinstance(element.get("selectAction"), dict):
+            self.action(element["selectAction"], f"{path}.selectAction")
+        if isinstance(element.get("fallback"), dict):
+            self.element(element["fallback"], f"{path}.fallback")
+
+    def input(self, element: dict[str, Any], kind: str, path: str) -> None:
+        _text(element, "id", path)
+        if element["id"] in self.input_ids:
+            raise ValueError(f"{path}: input id {element['id']!r} is used twice")
+        self.input_ids.add(element["id"])
+        if kind == "Input.ChoiceSet":
+            for index, choice in enumerate(self.listed(element, "choices", path)):
+                _text(choice, "title", f"{path}.choices[{index}]", empty=True)
+                _text(choice, "value", f"{path}.choices[{index}]", empty=True)
+        elif kind == "Input.Toggle":
+            _text(element, "title", path)
+        if isinstance(element.get("inlineAction"), dict):
+            self.action(element["inlineAction"], f"{path}.inlineAction")
+
+    def action(self, action: Any, path: str) -> None:
+        kind = action.get("type") if isinstance(action, dict) else None
+        model = self.actions.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            raise ValueError(f"{path}: action type {kind!r} is not in schema 1.5 (or not used)")
+        self.sdk(model, action, path)
+        if kind == "Action.Execute":
+            _text(action, "verb", path)
+        elif kind == "Action.OpenUrl":
+            _text(action, "url", path)
+        elif kind == "Action.ShowCard":
+            self.card(action.get("card"), f"{path}.card", top=False)
+        if isinstance(action.get("fallback"), dict):
+            self.action(action["fallback"], f"{path}.fallback")
+
+    def mentions(self, card: dict[str, Any]) -> None:
+        teams = card.get("msteams") or {}
+        for index, entity in enumerate(teams.get("entities") or []):
+            path = f"card.msteams.entities[{index}]"
+            if entity.get("type") != "mention":
+                raise ValueError(f"{path}: not a mention")
+            _text(entity, "text", path)
+            mentioned = entity.get("mentioned")
+            if not isinstance(mentioned, dict):
+                raise ValueError(f"{path}: mentioned is missing")
+            _text(mentioned, "id", f"{path}.mentioned")
+            _text(mentioned, "name", f"{path}.mentioned")
+            if not any(entity["text"] in text for text in self.texts):
+                raise ValueError(f"{path}: {entity['text']!r} appears in no TextBlock")
+
+
+def validate_card(card: dict[str, Any], *, limit: int | None = None) -> None:
+    """Raise ValueError unless ``card`` is a valid Adaptive Card for Teams: version 1.5 or
+    earlier; only the element and action types of schema 1.5 that Deskboard uses; required
+    properties present; input ids unique; every mention entity found in the text; each
+    element, action and the card itself loaded by the Teams SDK's models
+    (``microsoft_teams.cards``) with no property they do not know; and, with ``limit``, at
+    most that many bytes of JSON."""
+    checker = _CardChecker()
+    checker.card(card, "card", top=True)
+    checker.mentions(card)
+    if limit is not None and card_size(card) > limit:
+        raise ValueError(f"card: {card_size(card)} bytes, more than {limit}")
