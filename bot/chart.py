@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from PIL import Image, UnidentifiedImageError
 
 from bot.formatting import format_measure
 from bot.views import Person, person_for
@@ -118,3 +119,84 @@ def standings_chart(standings: Standings, *, people: Mapping[str, Person], top: 
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer, metadata={"Title": chart_title(standings)})
     return buffer.getvalue()
+
+
+# ---- compact charts, for messages with a small size budget (Teams cards) ----------------------
+
+COMPACT_WIDTH_INCHES = 6.0
+COMPACT_BAR_INCHES = 0.3
+COMPACT_DPIS = (80, 64, 52)
+COMPACT_COLOURS = (32, 16)
+COMPACT_SCALES = (1.0, 0.8, 0.65, 0.5)
+COMPACT_TITLE_CHARS = 60
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _palette_png(image: Image.Image, colours: int) -> bytes:
+    """``image`` as a PNG with a palette of ``colours`` (a chart has few colours, so this
+    keeps it sharp at a fraction of the size of a true-colour PNG)."""
+    quantized = image.convert("RGB").quantize(
+        colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
+    buffer = io.BytesIO()
+    quantized.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _smallest_fitting(image: Image.Image, budget: int, scales: tuple[float, ...]) -> bytes | None:
+    for scale in scales:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        resized = image if scale == 1.0 else image.resize(size, Image.Resampling.LANCZOS)
+        for colours in COMPACT_COLOURS:
+            png = _palette_png(resized, colours)
+            if len(png) <= budget:
+                return png
+    return None
+
+
+def compact_chart(
+    standings: Standings, *, people: Mapping[str, Person], top: int = 10, budget: int = 16_000
+) -> bytes | None:
+    """The standings chart as a small PNG of at most ``budget`` bytes (for an Adaptive Card,
+    where it travels base64-encoded inside the message): ``top`` bars at most, drawn narrower
+    and at a lower resolution with a small palette; fewer bars and lower resolutions are
+    tried until it fits. None when not even three bars at the lowest resolution fit."""
+    counts = sorted({max(top, 1), min(max(top, 1), 5), min(max(top, 1), 3)}, reverse=True)
+    for count in counts:
+        figure = standings_figure(standings, people=people, top=count)
+        # The title moves from above the bars to the figure's left edge: on a narrow chart,
+        # long name labels would push it out of the picture.
+        (axes,) = figure.axes
+        axes.set_title("", loc="left")
+        figure.suptitle(
+            _literal(_cut(chart_title(standings), COMPACT_TITLE_CHARS)),
+            x=0.01,
+            ha="left",
+            fontsize=11,
+            fontweight="bold",
+        )
+        rows = len(chart_bars(standings, people=people, top=count))
+        figure.set_size_inches(COMPACT_WIDTH_INCHES, 1.3 + COMPACT_BAR_INCHES * max(rows, 2))
+        canvas = FigureCanvasAgg(figure)
+        for dpi in COMPACT_DPIS:
+            buffer = io.BytesIO()
+            canvas.print_figure(buffer, format="png", dpi=dpi)
+            with Image.open(io.BytesIO(buffer.getvalue())) as drawn:
+                png = _smallest_fitting(drawn, budget, (1.0,))
+            if png is not None:
+                return png
+    return None
+
+
+def compact_png(png: bytes, *, budget: int) -> bytes | None:
+    """An image already drawn (``standings_chart``) made to fit ``budget`` bytes: as it is if
+    it is a PNG that fits, else with a small palette and, if need be, scaled down. None when
+    it cannot fit (or is not an image)."""
+    if png.startswith(PNG_MAGIC) and len(png) <= budget:
+        return png
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            image.load()
+            return _smallest_fitting(image, budget, COMPACT_SCALES)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None

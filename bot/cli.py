@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,10 +21,8 @@ from bot.config import ConfigError, DeskboardConfig, load_config
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from bot.messenger import Messenger
     from bot.runtime import Runtime
+    from bot.service import Service
 
 app = typer.Typer(
     name="deskboard",
@@ -263,20 +260,16 @@ def demo(
     run_demo(console, seed=seed, database=database, now=_now())
 
 
-def _messenger(settings: Settings, engine: Engine, *, dry_run: bool) -> Messenger:
-    from bot.messenger import ConsoleMessenger
+def _service(settings: Settings, config: DeskboardConfig, *, dry_run: bool) -> Service:
+    from bot.service import build_service
+    from bot.wiring import open_engine
 
-    if dry_run:
-        return ConsoleMessenger(console)
-    from bot.slack.app import messaging_client, uses_oauth
-    from bot.slack.messenger import SlackMessenger
-
-    if not settings.slack_bot_token and not uses_oauth(settings):
-        raise _fail(
-            "Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...), or SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET for OAuth; or use --dry-run to print messages instead"
-        )
-    return SlackMessenger(messaging_client(settings, engine), engine=engine)
+    try:
+        settings.require_connectwise()
+        engine = open_engine(settings)
+        return build_service(settings, config, engine, dry_run=dry_run, console=console)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
 
 
 @app.command()
@@ -286,56 +279,29 @@ def run(
         bool, typer.Option("--dry-run", help="Print every message instead of sending it.")
     ] = False,
 ) -> None:
-    """The bot: the Slack app and the scheduler (sync, standings, winners, kudos, nudges)."""
+    """The bot: Slack and/or Teams, and the scheduler (sync, standings, winners, kudos, nudges)."""
     from bot.scheduler import build_scheduler
-    from bot.wiring import build_runtime, open_engine
+    from bot.service import serve
 
     settings = _settings()
     config = _config(settings, config_path)
-    try:
-        settings.require_connectwise()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    engine = open_engine(settings)
-    messenger = _messenger(settings, engine, dry_run=dry_run)
-    runtime = build_runtime(settings, config, engine, messenger)
-    slack = None
-    if not dry_run:
-        from bot.slack.app import SlackDeps, build_slack_app
-
-        deps = SlackDeps(
-            engine=engine,
-            config=config,
-            settings=settings,
-            clock=runtime.clock,
-            connectwise=runtime.connectwise,
-            messenger=messenger,
-            ticket_link=runtime.ticket_link,
-            sync=runtime.sync,
-        )
-        try:
-            slack = build_slack_app(deps=deps)
-        except SettingsError as exc:
-            raise _fail(str(exc)) from None
-    scheduler = build_scheduler(runtime, now=_now())
+    service = _service(settings, config, dry_run=dry_run)
+    scheduler = build_scheduler(service.runtime, now=_now())
     scheduler.start()
+    platforms = ", ".join(service.runtime.platforms)
     console.print(
         f"Deskboard is running: syncing every {config.connectwise.poll_minutes} min, "
-        f"{len(scheduler.get_jobs())} scheduled jobs"
+        f"{len(scheduler.get_jobs())} scheduled jobs, messages to {platforms}"
         + (", printing messages (dry run)." if dry_run else "."),
         soft_wrap=True,
     )
     try:
-        if slack is not None:
-            from bot.slack.app import serve_slack
-
-            serve_slack(slack, settings)
-        else:
-            threading.Event().wait()
+        serve(service, settings)
     except KeyboardInterrupt:
         pass
     finally:
         scheduler.shutdown(wait=False)
+        service.close()
 
 
 post_app = typer.Typer(help="Post now, once (for operators and cron).", no_args_is_help=True)
@@ -343,12 +309,9 @@ app.add_typer(post_app, name="post")
 
 
 def _post_runtime(config_path: Path | None, dry_run: bool) -> Runtime:
-    from bot.wiring import build_runtime, open_engine
-
     settings = _settings()
     config = _config(settings, config_path)
-    engine = open_engine(settings)
-    return build_runtime(settings, config, engine, _messenger(settings, engine, dry_run=dry_run))
+    return _service(settings, config, dry_run=dry_run).runtime
 
 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print instead of sending.")]

@@ -80,13 +80,16 @@ def parse_time_basis(value: str | None, config: DeskboardConfig) -> TimeBasis:
 
 
 def build_runtime(
-    settings: Settings, config: DeskboardConfig, engine: Engine, messenger: Messenger
+    settings: Settings,
+    config: DeskboardConfig,
+    engine: Engine,
+    messengers: tuple[Messenger, ...],
 ) -> Runtime:
     """The jobs of ``deskboard run`` and ``deskboard post``, wired to real ConnectWise."""
     return Runtime(
         engine=engine,
         config=config,
-        messengers=(messenger,),
+        messengers=messengers,
         connectwise=lambda: connectwise_client(settings),
         clock=lambda: datetime.now(UTC),
         ticket_link=ticket_link(config, settings),

@@ -11,7 +11,8 @@ SDK's own models. What the blocks become:
   unordered items with a markdown bullet ``- ``. Context lines are small and subtle.
 - Divider: a separator line above the next element (an empty Container may not render).
 - Image: ``attachment:NAME`` shows ``image`` (the chart) as a ``data:`` URL, or is dropped;
-  an ``image`` the message has no place for goes before its closing context lines.
+  an ``image`` the message has no place for goes before its closing context lines. Other
+  sources are kept only when they are https URLs.
 - Actions: each Select becomes an ``Input.ChoiceSet`` whose id is ``BLOCK|ACTION`` (so the
   selects of several tickets coexist), each Button an ``Action.Execute`` (``verb`` = action,
   ``data`` = action, value and block id) in an ActionSet after the inputs. A select without
@@ -25,8 +26,8 @@ show literally. A ``mention:ID`` link becomes ``<at>Name</at>`` plus an entity i
 Size: the serialized card (compact JSON, UTF-8, as httpx and the Teams SDK send it) stays
 within ``limit``: first the image goes, then choices beyond the first ``MIN_CHOICES`` of each
 select, then list and paragraph lines from the end, then the remaining choices (the current
-one always stays), then context lines; every cut says "…and N more". Headers and ActionSets
-are never dropped.
+one always stays), then context lines; every cut says "…and N more". Headers, ActionSets
+with their inputs, and the paragraph right above them (a nudge's ticket) are never dropped.
 """
 
 from __future__ import annotations
@@ -561,6 +562,12 @@ class _Fitter:
                 high = middle - 1
         keep(low)
 
+    def labels(self, index: int) -> bool:
+        """Whether part ``index`` is the text right above an Actions block's controls (a
+        nudge's ticket): it says what they change, so it stays."""
+        following = self.parts[index + 1] if index + 1 < len(self.parts) else None
+        return isinstance(following, _Controls)
+
     def cut_lines(self, kind: str) -> None:
         """Drop lines of ``kind`` parts from the end until the card fits with a note
         "…and N more" where the cut began."""
@@ -570,7 +577,7 @@ class _Fitter:
         index = len(self.parts) - 1
         while index >= 0 and self.total() + note_room > self.limit:
             part = self.parts[index]
-            if not (isinstance(part, _Text) and part.kind == kind):
+            if not (isinstance(part, _Text) and part.kind == kind) or self.labels(index):
                 index -= 1
                 continue
             part.pop()

@@ -217,14 +217,18 @@ class TeamsIdentity:
     # ---- admins --------------------------------------------------------------------------
 
     def is_admin(self, user: TeamsUser) -> bool:
-        """Named in ``[teams] admins`` by any of the user's names, or as their technician."""
+        """Named in ``[teams] admins`` by any of the user's names, or as their technician
+        (member identifier or ConnectWise email)."""
         if not self.admins:
             return False
         names = {_casefold(user.id), _casefold(user.aad_object_id), *user.addresses}
         if self.admins & {n for n in names if n}:
             return True
         key = self.member_for_user(user.id)
-        return key is not None and key in self.admins
+        if key is None:
+            return False
+        member = next((m for m in self._members() if m.key == key), None)
+        return key in self.admins or (member is not None and _casefold(member.email) in self.admins)
 
     def _members(self) -> list[Member]:
         with session_scope(self.engine) as session:
