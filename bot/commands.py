@@ -443,11 +443,15 @@ def handle_mystats(request: MystatsRequest, ctx: CommandContext) -> Message:
     )
 
 
-def _admins_only(what: str) -> Message:
-    return notice(
-        f"Only Deskboard admins can {what}: workspace admins and owners, and the people "
-        "listed in [slack] admins of deskboard.toml."
-    )
+ADMINS_BY_PLATFORM = {
+    "slack": "workspace admins and owners, and the people listed in [slack] admins",
+    "teams": "the people listed in [teams] admins",
+}
+
+
+def _admins_only(what: str, platform: str) -> Message:
+    who = ADMINS_BY_PLATFORM.get(platform, "the people listed as admins")
+    return notice(f"Only Deskboard admins can {what}: {who} of deskboard.toml.")
 
 
 def _status(ctx: CommandContext) -> Message:
@@ -460,7 +464,7 @@ def _status(ctx: CommandContext) -> Message:
 
 def _sync(ctx: CommandContext) -> Message:
     if not ctx.caller.is_admin:
-        return _admins_only("run a sync")
+        return _admins_only("run a sync", ctx.platform)
     if ctx.run_sync is None:
         return notice("Sync is not available here: ConnectWise is not configured.")
     ctx.progress(notice("Syncing tickets from ConnectWise…"))
@@ -477,7 +481,7 @@ def _sync(ctx: CommandContext) -> Message:
 
 def _link(request: DeskboardRequest, ctx: CommandContext) -> Message:
     if not ctx.caller.is_admin:
-        return _admins_only("link technicians to chat users")
+        return _admins_only("link technicians to chat users", ctx.platform)
     user_id = ctx.resolve_user(request.user or "")
     if user_id is None:
         return usage_reply(

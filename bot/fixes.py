@@ -16,6 +16,7 @@ Chat-neutral: the Slack listeners (and a Teams adapter) pass the chosen ids in.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,12 +24,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bot.chat import Option
+from bot.config import DeskboardConfig
 from bot.views import NudgeItem
 from metrics.records import TicketRecord
+from metrics.triggers import NudgeReason
+from metrics.waiting import WaitingRule
 from psa.conditions import all_of, compare
 from psa.connectwise import Association, ConnectWiseClient, NamedRef, invalid_combination
 from psa.errors import ConnectWiseError
+from storage import notices, repo
+from storage.db import session_scope
+from storage.notices import NudgeRow
 
 log = logging.getLogger(__name__)
 
@@ -371,3 +380,55 @@ def apply_fix(
     except ConnectWiseError as exc:  # the fix is made; a missing note must not undo that
         log.warning("ticket %d fixed, but its note failed: %s", ticket.ticket_id, exc)
     return FixResult(changes=tuple(changes), record=record)
+
+
+# ---- who may fix what, platform-neutral -------------------------------------------------------
+
+NUDGE_BLOCK = re.compile(r"^nudge:(\d+)$")
+"""The block (Slack) or card part (Teams) of one ticket in a nudge digest: ``nudge:ID``."""
+OPEN_STATUSES = ("pending", "sent")
+NUDGE_SELECTS = ("nudge_type", "nudge_subtype", "nudge_item", "nudge_company", "nudge_agreement")
+NOT_YOURS = "This ticket was sent to another technician: only they can fix it from here."
+ALREADY_DONE = "Nothing left to do here: this ticket was already fixed or marked not needed."
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeTarget:
+    """A nudge control's ticket, when the clicker is the technician it was sent to."""
+
+    ticket_id: int
+    own: tuple[NudgeRow, ...]  # the clicker's nudge rows for the ticket
+    reasons: tuple[str, ...]  # the ticket's reasons still open, in NudgeReason order
+
+
+def nudge_target(
+    engine: Engine, *, block_id: str, value: str | None, member: str | None
+) -> NudgeTarget | None:
+    """The ticket a click is about, or None: a block that is no nudge, a button whose value
+    names another ticket than its block (``value`` None: not a button), or a clicker who is
+    not the technician the nudge was for."""
+    match = NUDGE_BLOCK.match(block_id)
+    if match is None or member is None:
+        return None
+    ticket_id = int(match.group(1))
+    if value is not None and value != str(ticket_id):
+        return None
+    with session_scope(engine) as session:
+        rows = notices.nudges_for_ticket(session, ticket_id=ticket_id)
+    own = tuple(row for row in rows if row.member_key == member)
+    if not own:
+        return None
+    still_open = {row.reason for row in rows if row.status in OPEN_STATUSES}
+    reasons = tuple(r.value for r in NudgeReason if r.value in still_open)
+    return NudgeTarget(ticket_id, own, reasons)
+
+
+def store_fixed_ticket(engine: Engine, config: DeskboardConfig, record: TicketRecord) -> None:
+    """Keep the database in step with a fix until the next sync reads it anyway."""
+    with session_scope(engine) as session:
+        rule = WaitingRule.from_statuses(
+            config.business_hours.waiting_statuses, repo.list_board_statuses(session)
+        )
+        repo.upsert_tickets(
+            session, records=[record], params=config.derive_params(), waiting_rule=rule
+        )

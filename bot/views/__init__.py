@@ -45,7 +45,7 @@ from bot.views.personal import (
     rank_row,
     stat_rows,
 )
-from bot.views.standings import leaderboard_message, winners_message
+from bot.views.standings import leaderboard_message, shared_by, winners_message
 
 __all__ = [
     "COMMANDS",
@@ -74,6 +74,7 @@ __all__ = [
     "nudge_ticket_message",
     "person_for",
     "rank_row",
+    "shared_by",
     "shorten",
     "stat_rows",
     "status_message",

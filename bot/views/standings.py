@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
-from bot.chat import Message
+from bot.chat import Context, Message, Span
 from bot.formatting import (
     data_as_of,
     format_measure,
@@ -210,3 +210,9 @@ def _goal_wording(contest: Contest) -> str | None:
     if contest.goal is not None:
         return f"the goal of {format_measure(contest.goal, contest.unit)}"
     return None
+
+
+def shared_by(message: Message, name: str) -> Message:
+    """A leaderboard someone shared in a channel, saying who shared it."""
+    line = (Span(f"Shared by {name}"),)
+    return Message(text=message.text, blocks=(*message.blocks, Context((line,))))

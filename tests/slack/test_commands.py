@@ -276,6 +276,7 @@ def test_sync_is_for_admins_only(app, slack, simulator, engine):
     simulator.clear_requests()
     body = shown(run(app, slack, "/deskboard", "sync", BLESSING))
     assert "Only Deskboard admins can run a sync" in body
+    assert "[slack] admins" in body
     assert not [r for r in simulator.requests if r.path.startswith("/service/tickets")]
 
     # Sarah is no workspace admin, but deskboard.toml names her ([slack] admins = ["scohen"]).

@@ -27,12 +27,17 @@ from slack_sdk import WebClient
 
 from bot.chat import Message, Option
 from bot.fixes import (
+    ALREADY_DONE,
+    NOT_YOURS,
+    NUDGE_SELECTS,
     BoardCatalog,
     FixError,
     Selection,
     TicketState,
     apply_fix,
     build_nudge_item,
+    nudge_target,
+    store_fixed_ticket,
     ticket_state,
 )
 from bot.people import people_directory
@@ -41,9 +46,6 @@ from bot.slack.blocks import to_slack
 from bot.slack.identity import PLATFORM
 from bot.slack.listeners.replies import FAILED, deps_of, reply_text, user_id_of
 from bot.views import Person, nudge_digest_message, nudge_done_message
-from metrics.records import TicketRecord
-from metrics.triggers import NudgeReason
-from metrics.waiting import WaitingRule
 from psa.connectwise import ConnectWiseClient
 from psa.errors import ConnectWiseError
 from storage import notices, repo
@@ -51,11 +53,7 @@ from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
-BLOCK = re.compile(r"^nudge:(\d+)$")
-OPEN = ("pending", "sent")
-SELECTS = ("nudge_type", "nudge_subtype", "nudge_item", "nudge_company", "nudge_agreement")
-NOT_YOURS = "This ticket was sent to another technician: only they can fix it from here."
-ALREADY_DONE = "Nothing left to do here: this ticket was already fixed or marked not needed."
+SELECTS = NUDGE_SELECTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,23 +77,13 @@ def authorize(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> Nudge
     """The click, when it is the nudged technician's and about its own block's ticket."""
     action = _action(body)
     block_id = str(action.get("block_id") or "")
-    match = BLOCK.match(block_id)
-    if match is None:
-        return None
-    ticket_id = int(match.group(1))
-    if action.get("type") == "button" and action.get("value") != str(ticket_id):
-        return None
+    value = str(action.get("value") or "") if action.get("type") == "button" else None
     user_id = user_id_of(body)
     member = deps.identity(client).member_for_user(user_id) if user_id else None
-    if member is None:
+    target = nudge_target(deps.engine, block_id=block_id, value=value, member=member)
+    if target is None or member is None:
         return None
-    with session_scope(deps.engine) as session:
-        rows = notices.nudges_for_ticket(session, ticket_id=ticket_id)
-    if not any(row.member_key == member for row in rows):
-        return None
-    still_open = {row.reason for row in rows if row.status in OPEN}
-    reasons = tuple(r.value for r in NudgeReason if r.value in still_open)
-    return NudgeClick(ticket_id, block_id, member, user_id, reasons, action)
+    return NudgeClick(target.ticket_id, block_id, member, user_id, target.reasons, action)
 
 
 # ---- reading the picks ------------------------------------------------------------------------
@@ -272,18 +260,6 @@ def on_noop(ack: Ack) -> None:
     ack()
 
 
-def _store(deps: SlackDeps, record: TicketRecord) -> None:
-    """Keep the database in step with the fix until the next sync reads it anyway."""
-    config = deps.config
-    with session_scope(deps.engine) as session:
-        rule = WaitingRule.from_statuses(
-            config.business_hours.waiting_statuses, repo.list_board_statuses(session)
-        )
-        repo.upsert_tickets(
-            session, records=[record], params=config.derive_params(), waiting_rule=rule
-        )
-
-
 def on_save(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
@@ -324,7 +300,7 @@ def on_save(
             session, ticket_id=click.ticket_id, status="fixed", by=click.member, at=now
         )
     try:
-        _store(deps, result.record)
+        store_fixed_ticket(deps.engine, deps.config, result.record)
     except Exception:  # the next sync stores it: not worth failing the fix for
         log.exception("storing fixed ticket %d failed", click.ticket_id)
     done = nudge_done_message(

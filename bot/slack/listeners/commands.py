@@ -15,7 +15,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.chat import Context, Message, Span
 from bot.commands import (
     Caller,
     CommandContext,
@@ -27,6 +26,7 @@ from bot.commands import (
 from bot.slack.app import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
 from bot.slack.listeners.replies import FAILED, deps_of, reply, reply_text, user_id_of
+from bot.views import shared_by
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,6 @@ def _answer(
     return listener
 
 
-def _shared_by(message: Message, name: str) -> Message:
-    line = (Span(f"Shared by {name}"),)
-    return Message(text=message.text, blocks=(*message.blocks, Context((line,))))
-
-
 def on_share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
              context: BoltContext) -> None:  # fmt: skip
     ack()
@@ -116,7 +111,7 @@ def on_share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
             reply(respond, usage_reply(shared))
             return
         name = identity.display_name(user_id) or "a teammate"
-        reply(respond, _shared_by(shared, name), in_channel=True)
+        reply(respond, shared_by(shared, name), in_channel=True)
     except Exception:
         log.exception("sharing a leaderboard failed for %s", user_id)
         reply_text(respond, FAILED)

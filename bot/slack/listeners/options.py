@@ -18,10 +18,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.chat import Option
-from bot.fixes import agreements_for, company_options, ticket_state
+from bot.fixes import NUDGE_BLOCK, agreements_for, company_options, ticket_state
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import MAX_OPTION_TEXT, MAX_OPTIONS, cut
-from bot.slack.listeners.actions import BLOCK, selection_of
+from bot.slack.listeners.actions import selection_of
 from bot.slack.listeners.replies import deps_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def on_ticket_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> N
     deps = deps_of(context)
     block_id = str(body.get("block_id") or "")
     action_id = str(body.get("action_id") or "")
-    match = BLOCK.match(block_id)
+    match = NUDGE_BLOCK.match(block_id)
     found: Sequence[Option] = ()
     if match is not None:
         try:

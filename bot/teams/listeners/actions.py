@@ -20,9 +20,9 @@ from typing import Any, cast
 from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
 from microsoft_teams.apps import ActivityContext
 
-from bot.chat import Context, Message, Span
+from bot.chat import Message
 from bot.commands import UsageError, handle_share, usage_reply
-from bot.fixes import FixError
+from bot.fixes import ALREADY_DONE, NOT_YOURS, FixError
 from bot.teams.app import TeamsDeps
 from bot.teams.cards import to_adaptive_card
 from bot.teams.identity import user_from_activity
@@ -37,17 +37,13 @@ from bot.teams.listeners.activity import (
     text_response,
 )
 from bot.teams.listeners.commands import command_context
+from bot.views import shared_by
 from psa.errors import ConnectWiseError
 
 log = logging.getLogger(__name__)
 
 OLD_BUTTON = "That button is from an older Deskboard message; run the command again."
 SHARED = "Shared with everyone here."
-
-
-def _shared_by(message: Message, name: str) -> Message:
-    line = (Span(f"Shared by {name}"),)
-    return Message(text=message.text, blocks=(*message.blocks, Context((line,))))
 
 
 async def on_share(
@@ -61,7 +57,7 @@ async def on_share(
     if isinstance(shared, UsageError):
         return text_response(usage_reply(shared).text)
     user = deps.roster.get(sender.id) or sender
-    message = _shared_by(shared, user.name or "a teammate")
+    message = shared_by(shared, user.name or "a teammate")
     conversation = ctx.conversation_ref.conversation
     channel = conversation.model_copy(update={"id": base_conversation_id(conversation.id)})
     where = ctx.conversation_ref.model_copy(update={"conversation": channel})
@@ -103,9 +99,9 @@ async def on_nudge(
     if sender is not None:
         click = await asyncio.to_thread(nudges.authorize, deps, user_id=sender.id, data=data)
     if click is None:
-        return text_response(nudges.NOT_YOURS)
+        return text_response(NOT_YOURS)
     if not click.reasons:
-        return text_response(nudges.ALREADY_DONE)
+        return text_response(ALREADY_DONE)
     try:
         if verb == "nudge_save":
             outcome = await asyncio.to_thread(nudges.save, deps, click, data)

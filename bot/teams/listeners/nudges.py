@@ -44,6 +44,9 @@ from bot.chat import (
     plain,
 )
 from bot.fixes import (
+    NUDGE_BLOCK,
+    NUDGE_SELECTS,
+    OPEN_STATUSES,
     BoardCatalog,
     Selection,
     TicketState,
@@ -51,6 +54,8 @@ from bot.fixes import (
     apply_fix,
     company_options,
     nudge_item,
+    nudge_target,
+    store_fixed_ticket,
     ticket_state,
 )
 from bot.people import people_directory
@@ -59,9 +64,6 @@ from bot.teams.app import TeamsDeps
 from bot.teams.identity import PLATFORM
 from bot.views import Person, nudge_done_message, nudge_ticket_message
 from bot.views.nudges import NudgeItem
-from metrics.records import TicketRecord
-from metrics.triggers import NudgeReason
-from metrics.waiting import WaitingRule
 from psa.conditions import compare
 from psa.connectwise import ConnectWiseClient, NamedRef
 from storage import notices, outbox, repo
@@ -69,11 +71,7 @@ from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
-BLOCK = re.compile(r"^nudge:(\d+)$")
-OPEN = ("pending", "sent")
-SELECTS = ("nudge_type", "nudge_subtype", "nudge_item", "nudge_company", "nudge_agreement")
-NOT_YOURS = "This ticket was sent to another technician: only they can fix it from here."
-ALREADY_DONE = "Nothing left to do here: this ticket was already fixed or marked not needed."
+SELECTS = NUDGE_SELECTS
 IN_CONNECTWISE = Person(key="", display="someone in ConnectWise")
 MAX_CARDS_KEPT = 256
 
@@ -92,24 +90,13 @@ class NudgeClick:
 def authorize(deps: TeamsDeps, *, user_id: str, data: Mapping[str, Any]) -> NudgeClick | None:
     """The click, when it is the nudged technician's and about its own block's ticket."""
     block_id = str(data.get("block") or "")
-    match = BLOCK.match(block_id)
-    if match is None:
-        return None
-    ticket_id = int(match.group(1))
-    if str(data.get("value") or "") != str(ticket_id):
-        return None
     member = deps.identity().member_for_user(user_id)
-    if member is None:
+    value = str(data.get("value") or "")
+    target = nudge_target(deps.engine, block_id=block_id, value=value, member=member)
+    if target is None or member is None:
         return None
-    with session_scope(deps.engine) as session:
-        rows = notices.nudges_for_ticket(session, ticket_id=ticket_id)
-    own = [row for row in rows if row.member_key == member]
-    if not own:
-        return None
-    still_open = {row.reason for row in rows if row.status in OPEN}
-    reasons = tuple(r.value for r in NudgeReason if r.value in still_open)
-    digest = next((row.outbox_key for row in reversed(own) if row.outbox_key), None)
-    return NudgeClick(ticket_id, block_id, member, reasons, digest)
+    digest = next((row.outbox_key for row in reversed(target.own) if row.outbox_key), None)
+    return NudgeClick(target.ticket_id, block_id, member, target.reasons, digest)
 
 
 # ---- reading the picks ------------------------------------------------------------------------
@@ -296,7 +283,7 @@ def with_closed_done(deps: TeamsDeps, message: Message, *, skip: int) -> Message
     shown = [
         int(m.group(1))
         for b in message.blocks
-        if isinstance(b, Actions) and (m := BLOCK.match(b.block_id or "")) is not None
+        if isinstance(b, Actions) and (m := NUDGE_BLOCK.match(b.block_id or "")) is not None
     ]
     others = [t for t in shown if t != skip]
     if not others:
@@ -305,7 +292,7 @@ def with_closed_done(deps: TeamsDeps, message: Message, *, skip: int) -> Message
         rows = {t: notices.nudges_for_ticket(session, ticket_id=t) for t in others}
         records = {r.id: r for r in repo.get_tickets(session, ids=others)}
     for ticket_id, ticket_rows in rows.items():
-        if not ticket_rows or any(r.status in OPEN for r in ticket_rows):
+        if not ticket_rows or any(r.status in OPEN_STATUSES for r in ticket_rows):
             continue
         last = ticket_rows[-1]
         record = records.get(ticket_id)
@@ -374,18 +361,6 @@ def _catalog(deps: TeamsDeps, cw: ConnectWiseClient, ticket: TicketState) -> Boa
     return deps.catalogs.get(cw, ticket.board_id) if ticket.board_id is not None else None
 
 
-def store_record(deps: TeamsDeps, record: TicketRecord) -> None:
-    """Keep the database in step with the fix until the next sync reads it anyway."""
-    config = deps.config
-    with session_scope(deps.engine) as session:
-        rule = WaitingRule.from_statuses(
-            config.business_hours.waiting_statuses, repo.list_board_statuses(session)
-        )
-        repo.upsert_tickets(
-            session, records=[record], params=config.derive_params(), waiting_rule=rule
-        )
-
-
 def save(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome:
     """Save pressed: narrow the choices, or fix the ticket. Raises ``FixError`` (what to
     pick) or ``ConnectWiseError``."""
@@ -429,7 +404,7 @@ def save(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome
             session, ticket_id=click.ticket_id, status="fixed", by=click.member, at=deps.clock()
         )
     try:
-        store_record(deps, result.record)
+        store_fixed_ticket(deps.engine, deps.config, result.record)
     except Exception:  # the next sync stores it: not worth failing the fix for
         log.exception("storing fixed ticket %d failed", click.ticket_id)
     done = nudge_done_message(
