@@ -6,8 +6,8 @@ platform's failure never makes another post twice. Targets:
 - Slack: a contest's ``channel``, ``[kudos] channel``; DMs by Slack user.
 - Teams (the bot): a contest's ``teams_channel``, ``[kudos] teams_channel`` ("Team/Channel",
   a channel name, or a conversation id the bot was installed in); DMs in personal chats.
-- Teams Workflows (post-only, ``[teams] workflow_url``): the webhook's channel receives what
-  has a ``teams_channel`` (any label); no DMs, so no nudges there.
+- Teams Workflows (post-only, ``[teams] workflow_url``): the webhook's channel receives every
+  contest's standings and winners and all kudos; no DMs, so no nudges there.
 - console / demo: the Slack targets, printed.
 """
 
@@ -26,7 +26,7 @@ def _for(platform: str, slack: str | None, teams: str | None) -> str | None:
     if platform == TEAMS:
         return teams
     if platform == TEAMS_WORKFLOW:
-        return WORKFLOW_TARGET if teams else None
+        return WORKFLOW_TARGET
     return slack
 
 

@@ -24,6 +24,7 @@ from bot.links import TicketLink
 from bot.messenger import Messenger
 from bot.notices import record_notices
 from bot.outbox import DeliveryReport, deliver_due
+from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from psa.connectwise import ConnectWiseClient
 
@@ -106,8 +107,12 @@ class Runtime:
         )
 
     def post_nudges(self) -> int:
-        from bot.nudging import queue_nudge_digests
+        from bot.nudging import in_business_hours, queue_nudge_digests
 
+        now = self.clock()
+        can_send = any(can_dm(p) for p in self.platforms) and self.config.nudges.enabled
+        if not can_send or not in_business_hours(self.config, now):
+            return 0  # nothing to send: no need to ask ConnectWise for anything
         with self.connectwise() as client:
             return queue_nudge_digests(
                 self.engine,

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.platforms import contest_target
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def build_scheduler(runtime: Runtime, *, now: datetime) -> BackgroundScheduler:
         id="deliver",
     )
     for contest in config.contest_list():
-        if contest.post and contest.channel:
+        if contest.post and any(contest_target(p, contest) for p in runtime.platforms):
             scheduler.add_job(
                 _guarded(f"standings {contest.name}", runtime.post_standings, then=runtime.deliver),
                 CronTrigger.from_crontab(contest.post, timezone=tz),

@@ -277,3 +277,32 @@ def test_the_outbox_retries_a_throttled_post_once_and_gives_up_on_a_refused_one(
     assert refused.dead
     assert SIGNATURE not in (refused.last_error or "")
     assert len(workflow.requests) == 3
+
+
+def test_post_only_mode_gets_every_contests_standings_but_no_nudges(workflow, messenger, engine):
+    """The Workflows channel gets standings without any teams_channel being set, and no DMs."""
+    from bot.config import parse_config
+    from bot.runtime import Runtime
+
+    config = parse_config(
+        {
+            "timezone": "America/Chicago",
+            "contests": [{"name": "Most resolved", "metric": "resolved", "period": "monthly"}],
+        }
+    )
+    now = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # a Friday afternoon in Chicago
+    runtime = Runtime(
+        engine=engine,
+        config=config,
+        messengers=(messenger,),
+        connectwise=lambda: pytest.fail("post-only standings need no ConnectWise call"),
+        clock=lambda: now,
+        ticket_link=lambda _id: None,
+    )
+    assert runtime.post_standings("Most resolved") == 1
+    assert runtime.deliver().sent == 1
+    (payload,) = workflow.payloads()
+    card = payload["attachments"][0]["content"]
+    validate_card(card)
+    assert "Most resolved" in json.dumps(card)
+    assert runtime.post_nudges() == 0  # a webhook cannot DM: nothing is queued for it
