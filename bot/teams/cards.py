@@ -18,10 +18,8 @@ SDK's own models. What the blocks become:
   ``data`` = action, value and block id) in an ActionSet after the inputs. A select without
   options is left out: Teams cannot load options on demand in schema 1.5.
 
-Untrusted text is backslash-escaped for Adaptive Card markdown: every character that can
-start markup is escaped everywhere, so ``**[x](http://evil)**`` and ``<at>Everyone</at>``
-show literally. A ``mention:ID`` link becomes ``<at>Name</at>`` plus an entity in
-``msteams.entities`` when ID looks like a Teams user id; anything else shows the name.
+Untrusted text is escaped for Adaptive Card markdown (``bot.teams.card_text``); cards are
+checked before sending by ``bot.teams.card_validation.validate_card``.
 
 Size: the serialized card (compact JSON, UTF-8, as httpx and the Teams SDK send it) stays
 within ``limit``: first the image goes, then choices beyond the first ``MIN_CHOICES`` of each
@@ -33,12 +31,9 @@ with their inputs, and the paragraph right above them (a nudge's ticket) are nev
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import BaseModel, ValidationError
 
 from bot.chat import (
     Actions,
@@ -52,8 +47,18 @@ from bot.chat import (
     Message,
     Paragraph,
     Select,
-    Span,
 )
+from bot.teams.card_text import (
+    Mentions,
+    cut,
+    escape,
+    flat,
+    link_url,
+    markdown,
+    mention_name,
+    mention_user,
+)
+from bot.teams.card_validation import card_size, encode_card, validate_card
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -61,7 +66,6 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 BOT_LIMIT = 38_000  # bytes of card JSON in a bot message (Teams refuses about 40 KB)
 WORKFLOW_LIMIT = 26_000  # bytes of card JSON for a Workflows webhook (about 28 KB max)
 
-MAX_LINE = 2_000  # characters of one line of text, before escaping
 MAX_HEADER = 200
 MAX_CHOICE_TITLE = 150
 MAX_LABEL = 100
@@ -69,149 +73,6 @@ MAX_BUTTON_TITLE = 80
 MAX_ALT_TEXT = 300
 FILTERED_FROM = 20  # a select with more choices than this filters as the user types
 MIN_CHOICES = 20  # choices per select kept before any text is cut
-MENTION_PREFIX = "mention:"
-
-# ---- text ----------------------------------------------------------------------------------
-
-_MARKUP = re.compile(r"([\\*_~\[\]()#+\-.!<>`|])")
-_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-
-
-def _flat(text: str) -> str:
-    return _LINE_BREAKS.sub(" ", text)
-
-
-def escape(text: str) -> str:
-    """Adaptive Card markdown escaping of untrusted text: a backslash before every character
-    that can start markup, and line breaks as spaces (a line could otherwise start a list)."""
-    return _MARKUP.sub(r"\\\1", _flat(text))
-
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_URL_ESCAPES = str.maketrans(
-    {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C", '"': "%22"}
-)
-_LINK_SCHEMES = ("https://", "http://", "mailto:")
-
-
-def link_url(link: str | None) -> str | None:
-    """A link target safe inside ``[text](url)``: http(s) or mailto only, with the characters
-    that would end or break the target percent-encoded; None for anything else."""
-    if link is None:
-        return None
-    url = _LINE_BREAKS.sub("", link.strip())
-    if not url.lower().startswith(_LINK_SCHEMES):
-        return None
-    return url.translate(_URL_ESCAPES)
-
-
-# ---- mentions -------------------------------------------------------------------------------
-
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_TEAMS_USER_ID = re.compile(
-    rf"(?:29:[A-Za-z0-9_\-]{{1,200}}|(?:8:orgid:)?{_GUID}"
-    r"|[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+)"
-)
-_NAME_MARKUP = re.compile(r"[\\*_~\[\]()#+!<>`|]")
-
-
-def mention_user(link: str | None) -> str | None:
-    """The Teams user of a ``mention:ID`` link when ID looks like one (a Bot Framework id
-    ``29:...``, ``8:orgid:GUID``, an Entra object id or a user principal name); None for any
-    other link or id, so that the name shows as plain text."""
-    if link is None or not link.startswith(MENTION_PREFIX):
-        return None
-    user = link[len(MENTION_PREFIX) :]
-    return user if _TEAMS_USER_ID.fullmatch(user) else None
-
-
-def mention_name(name: str) -> str:
-    """The name inside ``<at>…</at>``. Teams finds a mention by comparing the entity's text
-    with the card's text, so the name carries no escapes (they could break that match):
-    characters that could be markup are dropped instead."""
-    return " ".join(_NAME_MARKUP.sub(" ", _flat(name)).split()) or "someone"
-
-
-# ---- lines ----------------------------------------------------------------------------------
-
-
-def _cut_line(line: Line, limit: int) -> Line:
-    """``line`` with at most ``limit`` characters of text, the last one an ellipsis."""
-    if sum(len(s.text) for s in line) <= limit:
-        return line
-    kept: list[Span] = []
-    room = limit - 1
-    for span in line:
-        if len(span.text) >= room:
-            text = span.text[:room] + "…"
-            kept.append(Span(text, span.bold, span.italic, span.code, span.link))
-            break
-        kept.append(span)
-        room -= len(span.text)
-    return tuple(kept)
-
-
-class _Mentions:
-    """The mentions a card's text makes, as ``msteams.entities``."""
-
-    def __init__(self) -> None:
-        self.entities: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def add(self, user: str, name: str) -> str:
-        text = f"<at>{mention_name(name)}</at>"
-        self.entities.setdefault(
-            (text, user),
-            {"type": "mention", "text": text, "mentioned": {"id": user, "name": name.strip()}},
-        )
-        return text
-
-
-def _span(span: Span, mentions: _Mentions) -> str:
-    text = _flat(span.text)
-    stripped = text.strip()
-    if not stripped:
-        return " " if text else ""
-    lead = " " if text[:1].isspace() else ""
-    trail = " " if text[-1:].isspace() else ""
-    user = mention_user(span.link)
-    if user:
-        body = mentions.add(user, stripped)
-    elif span.code:
-        code = stripped.replace("`", "")
-        if not code:
-            return lead + trail
-        body = f"`{escape(code)}`"
-    else:
-        body = escape(stripped)
-    if span.italic:
-        body = f"_{body}_"
-    if span.bold:
-        body = f"**{body}**"
-    url = None if user else link_url(span.link)
-    if url:
-        body = f"[{body}]({url})"
-    return lead + body + trail
-
-
-def markdown(line: Line, mentions: _Mentions) -> str:
-    """One line of spans as Adaptive Card markdown."""
-    return "".join(_span(s, mentions) for s in _cut_line(line, MAX_LINE)).strip()
-
-
-# ---- sizes ----------------------------------------------------------------------------------
-
-
-def encode_card(data: Any) -> bytes:
-    """JSON as it goes on the wire: compact, UTF-8 (what httpx and the Teams SDK send)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def card_size(data: Any) -> int:
-    return len(encode_card(data))
-
 
 # ---- the parts of a card --------------------------------------------------------------------
 
@@ -391,14 +252,14 @@ def _unique(candidate: str, used: set[str]) -> str:
 
 def _select(select: Select, input_id: str) -> _Choices:
     choices = [
-        {"title": cut(_flat(o.text).strip() or o.value or "—", MAX_CHOICE_TITLE), "value": o.value}
+        {"title": cut(flat(o.text).strip() or o.value or "—", MAX_CHOICE_TITLE), "value": o.value}
         for o in select.options
     ]
     current = next(
         (i for i, o in enumerate(select.options) if select.initial and o.value == select.initial),
         None,
     )
-    label = cut(_flat(select.placeholder).strip() or "Choose", MAX_LABEL)
+    label = cut(flat(select.placeholder).strip() or "Choose", MAX_LABEL)
     head = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "placeholder": label}
     return _Choices(head, choices, current, filtered=select.external)
 
@@ -409,7 +270,7 @@ _BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}
 def _button(button: Button, block_id: str | None) -> dict[str, Any]:
     action: dict[str, Any] = {
         "type": "Action.Execute",
-        "title": cut(_flat(button.text).strip() or button.action, MAX_BUTTON_TITLE),
+        "title": cut(flat(button.text).strip() or button.action, MAX_BUTTON_TITLE),
         "verb": button.action,
         "data": {"action": button.action, "value": button.value, "block": block_id},
     }
@@ -432,7 +293,7 @@ def _controls(block: Actions, used_ids: set[str]) -> _Controls | None:
     return _Controls(inputs, action_set)
 
 
-def _lines(lines: tuple[Line, ...], mentions: _Mentions, **style: Any) -> list[dict[str, Any]]:
+def _lines(lines: tuple[Line, ...], mentions: Mentions, **style: Any) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for line in lines:
         text = markdown(line, mentions)
@@ -441,7 +302,7 @@ def _lines(lines: tuple[Line, ...], mentions: _Mentions, **style: Any) -> list[d
     return blocks
 
 
-def _list_lines(block: ListBlock, mentions: _Mentions) -> list[dict[str, Any]]:
+def _list_lines(block: ListBlock, mentions: Mentions) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for number, item in enumerate(block.items, start=1):
         bullet = f"{number}\\. " if block.ordered else "- "
@@ -452,7 +313,7 @@ def _list_lines(block: ListBlock, mentions: _Mentions) -> list[dict[str, Any]]:
     return items
 
 
-def _part(block: Any, image: bytes | None, mentions: _Mentions, used: set[str]) -> _Part | None:
+def _part(block: Any, image: bytes | None, mentions: Mentions, used: set[str]) -> _Part | None:
     match block:
         case Header(text=text):
             title = escape(cut(" ".join(text.split()), MAX_HEADER))
@@ -476,7 +337,7 @@ def _part(block: Any, image: bytes | None, mentions: _Mentions, used: set[str]) 
     raise TypeError(f"not a block: {block!r}")
 
 
-def _parts(message: Message, image: bytes | None, mentions: _Mentions) -> list[_Part]:
+def _parts(message: Message, image: bytes | None, mentions: Mentions) -> list[_Part]:
     parts: list[_Part] = []
     used_ids: set[str] = set()
     separator = False
@@ -610,7 +471,7 @@ def to_adaptive_card(
     JPEG or GIF bytes) is shown where the message has an ``attachment:`` image, or before its
     closing context lines. Raises ``CardTooLarge`` if even its headers and controls exceed
     ``limit``."""
-    mentions = _Mentions()
+    mentions = Mentions()
     parts = _parts(message, image, mentions)
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION}
     card["body"] = []
@@ -653,175 +514,22 @@ def workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# ---- validation -----------------------------------------------------------------------------
-
-VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5")
-
-
-def _sdk_models() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:
-    from microsoft_teams import cards as sdk
-
-    elements: dict[str, type[BaseModel]] = {
-        "TextBlock": sdk.TextBlock,
-        "Image": sdk.Image,
-        "Container": sdk.Container,
-        "ColumnSet": sdk.ColumnSet,
-        "Column": sdk.Column,
-        "FactSet": sdk.FactSet,
-        "ActionSet": sdk.ActionSet,
-        "Input.Text": sdk.TextInput,
-        "Input.ChoiceSet": sdk.ChoiceSetInput,
-        "Input.Toggle": sdk.ToggleInput,
-    }
-    actions: dict[str, type[BaseModel]] = {
-        "Action.Execute": sdk.ExecuteAction,
-        "Action.OpenUrl": sdk.OpenUrlAction,
-        "Action.Submit": sdk.SubmitAction,
-        "Action.ShowCard": sdk.ShowCardAction,
-    }
-    return elements, actions
-
-
-def _properties(model: type[BaseModel]) -> set[str]:
-    """The JSON property names a model of the SDK knows."""
-    names = set()
-    for name, info in model.model_fields.items():
-        alias = info.validation_alias if isinstance(info.validation_alias, str) else None
-        names.add(alias or info.alias or name)
-    return names
-
-
-def _text(data: dict[str, Any], key: str, path: str, *, empty: bool = False) -> None:
-    value = data.get(key)
-    if not isinstance(value, str) or (not empty and not value):
-        raise ValueError(f"{path}: {key} must be a{'' if empty else ' non-empty'} string")
-
-
-class _CardChecker:
-    def __init__(self) -> None:
-        self.elements, self.actions = _sdk_models()
-        self.input_ids: set[str] = set()
-        self.texts: list[str] = []
-
-    def sdk(self, model: type[BaseModel], data: dict[str, Any], path: str, *extra: str) -> None:
-        unknown = set(data) - _properties(model) - set(extra)
-        if unknown:
-            raise ValueError(f"{path}: unknown properties {sorted(unknown)}")
-        try:
-            model.model_validate(data)
-        except ValidationError as exc:
-            raise ValueError(f"{path}: the Teams SDK refuses it: {exc}") from exc
-
-    def card(self, card: Any, path: str, *, top: bool) -> None:
-        from microsoft_teams.cards import AdaptiveCard
-
-        if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
-            raise ValueError(f"{path}: not an AdaptiveCard")
-        version = card.get("version")
-        if (top or version is not None) and version not in VERSIONS:
-            raise ValueError(f"{path}: version {version!r} is not 1.5 or earlier")
-        self.sdk(AdaptiveCard, card, path, "$schema")
-        for index, element in enumerate(self.listed(card, "body", path)):
-            self.element(element, f"{path}.body[{index}]")
-        for index, action in enumerate(self.listed(card, "actions", path)):
-            self.action(action, f"{path}.actions[{index}]")
-
-    def listed(
-        self, data: dict[str, Any], key: str, path: str, *, required: bool = False
-    ) -> list[Any]:
-        value = data.get(key, None if required else [])
-        if not isinstance(value, list):
-            raise ValueError(f"{path}: {key} must be a list")
-        return value
-
-    def element(self, element: Any, path: str) -> None:
-        kind = element.get("type") if isinstance(element, dict) else None
-        model = self.elements.get(kind) if isinstance(kind, str) else None
-        if model is None:
-            raise ValueError(f"{path}: element type {kind!r} is not in schema 1.5 (or not used)")
-        kind = str(kind)
-        self.sdk(model, element, path)
-        if kind == "TextBlock":
-            _text(element, "text", path, empty=True)
-            self.texts.append(element["text"])
-        elif kind == "Image":
-            _text(element, "url", path)
-        elif kind in ("Container", "Column"):
-            for index, item in enumerate(self.listed(element, "items", path)):
-                self.element(item, f"{path}.items[{index}]")
-        elif kind == "ColumnSet":
-            for index, column in enumerate(self.listed(element, "columns", path)):
-                if not isinstance(column, dict) or column.get("type", "Column") != "Column":
-                    raise ValueError(f"{path}.columns[{index}]: not a Column")
-                self.element({"type": "Column", **column}, f"{path}.columns[{index}]")
-        elif kind == "FactSet":
-            for index, fact in enumerate(self.listed(element, "facts", path, required=True)):
-                _text(fact, "title", f"{path}.facts[{index}]", empty=True)
-                _text(fact, "value", f"{path}.facts[{index}]", empty=True)
-        elif kind == "ActionSet":
-            for index, action in enumerate(self.listed(element, "actions", path, required=True)):
-                self.action(action, f"{path}.actions[{index}]")
-        elif kind.startswith("Input."):
-            self.input(element, kind, path)
-        if isinstance(element.get("selectAction"), dict):
-            self.action(element["selectAction"], f"{path}.selectAction")
-        if isinstance(element.get("fallback"), dict):
-            self.element(element["fallback"], f"{path}.fallback")
-
-    def input(self, element: dict[str, Any], kind: str, path: str) -> None:
-        _text(element, "id", path)
-        if element["id"] in self.input_ids:
-            raise ValueError(f"{path}: input id {element['id']!r} is used twice")
-        self.input_ids.add(element["id"])
-        if kind == "Input.ChoiceSet":
-            for index, choice in enumerate(self.listed(element, "choices", path)):
-                _text(choice, "title", f"{path}.choices[{index}]", empty=True)
-                _text(choice, "value", f"{path}.choices[{index}]", empty=True)
-        elif kind == "Input.Toggle":
-            _text(element, "title", path)
-        if isinstance(element.get("inlineAction"), dict):
-            self.action(element["inlineAction"], f"{path}.inlineAction")
-
-    def action(self, action: Any, path: str) -> None:
-        kind = action.get("type") if isinstance(action, dict) else None
-        model = self.actions.get(kind) if isinstance(kind, str) else None
-        if model is None:
-            raise ValueError(f"{path}: action type {kind!r} is not in schema 1.5 (or not used)")
-        self.sdk(model, action, path)
-        if kind == "Action.Execute":
-            _text(action, "verb", path)
-        elif kind == "Action.OpenUrl":
-            _text(action, "url", path)
-        elif kind == "Action.ShowCard":
-            self.card(action.get("card"), f"{path}.card", top=False)
-        if isinstance(action.get("fallback"), dict):
-            self.action(action["fallback"], f"{path}.fallback")
-
-    def mentions(self, card: dict[str, Any]) -> None:
-        teams = card.get("msteams") or {}
-        for index, entity in enumerate(teams.get("entities") or []):
-            path = f"card.msteams.entities[{index}]"
-            if entity.get("type") != "mention":
-                raise ValueError(f"{path}: not a mention")
-            _text(entity, "text", path)
-            mentioned = entity.get("mentioned")
-            if not isinstance(mentioned, dict):
-                raise ValueError(f"{path}: mentioned is missing")
-            _text(mentioned, "id", f"{path}.mentioned")
-            _text(mentioned, "name", f"{path}.mentioned")
-            if not any(entity["text"] in text for text in self.texts):
-                raise ValueError(f"{path}: {entity['text']!r} appears in no TextBlock")
-
-
-def validate_card(card: dict[str, Any], *, limit: int | None = None) -> None:
-    """Raise ValueError unless ``card`` is a valid Adaptive Card for Teams: version 1.5 or
-    earlier; only the element and action types of schema 1.5 that Deskboard uses; required
-    properties present; input ids unique; every mention entity found in the text; each
-    element, action and the card itself loaded by the Teams SDK's models
-    (``microsoft_teams.cards``) with no property they do not know; and, with ``limit``, at
-    most that many bytes of JSON."""
-    checker = _CardChecker()
-    checker.card(card, "card", top=True)
-    checker.mentions(card)
-    if limit is not None and card_size(card) > limit:
-        raise ValueError(f"card: {card_size(card)} bytes, more than {limit}")
+__all__ = [
+    "BOT_LIMIT",
+    "CARD_CONTENT_TYPE",
+    "SCHEMA",
+    "VERSION",
+    "WORKFLOW_LIMIT",
+    "CardTooLarge",
+    "card_size",
+    "encode_card",
+    "escape",
+    "link_url",
+    "markdown",
+    "mention_name",
+    "mention_user",
+    "message_activity",
+    "to_adaptive_card",
+    "validate_card",
+    "workflow_payload",
+]

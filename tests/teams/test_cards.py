@@ -36,10 +36,10 @@ from bot.chat import (
     Select,
     Span,
 )
+from bot.teams.card_text import MAX_LINE
 from bot.teams.cards import (
     BOT_LIMIT,
     CARD_CONTENT_TYPE,
-    MAX_LINE,
     SCHEMA,
     WORKFLOW_LIMIT,
     card_size,
