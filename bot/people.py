@@ -33,10 +33,7 @@ def people_directory(engine: Engine, *, platform: str) -> Directory:
     with session_scope(engine) as session:
         members = repo.list_members(session)
         opted_out = people.opted_out(session)
-        mentions = {}
-        for member in members:
-            user = people.chat_user(session, platform=platform, member_key=member.key)
-            if user:
-                mentions[member.key] = user
+        users = people.chat_users(session, platform=platform)
+    mentions = {m.key: users[m.key] for m in members if users.get(m.key)}
     names = {m.key: m.name or m.identifier for m in members}
     return Directory(names=names, mentions=mentions, opted_out=opted_out)

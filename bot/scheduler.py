@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -44,16 +44,23 @@ def _guarded(
     return run
 
 
-def build_scheduler(runtime: Runtime, *, now: datetime) -> BackgroundScheduler:
+def build_scheduler(
+    runtime: Runtime, *, now: datetime, sync_every: timedelta | None = None
+) -> BackgroundScheduler:
+    """The scheduler of ``deskboard run``, not started. ``sync_every`` replaces
+    ``[connectwise] poll_minutes`` (the freshness benchmark polls every 30 s)."""
     config = runtime.config
     tz = config.tz
+    poll = (
+        sync_every if sync_every is not None else timedelta(minutes=config.connectwise.poll_minutes)
+    )
     scheduler = BackgroundScheduler(
         timezone=tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
     )
     scheduler.add_job(
         _guarded("sync", runtime.sync),
-        IntervalTrigger(minutes=config.connectwise.poll_minutes, timezone=tz),
+        IntervalTrigger(seconds=poll.total_seconds(), timezone=tz),
         id="sync",
         next_run_time=now,
     )

@@ -33,6 +33,14 @@ def chat_user(session: Session, *, platform: str, member_key: str) -> str | None
     return session.execute(query).scalar_one_or_none()
 
 
+def chat_users(session: Session, *, platform: str) -> dict[str, str]:
+    """Every member's known user id on ``platform``, by member key (one query for all)."""
+    query = select(_C.member_key, _C.user_id).where(
+        _C.platform == platform, _C.user_id.is_not(None)
+    )
+    return {str(key): str(user_id) for key, user_id in session.execute(query)}
+
+
 def set_chat_user(
     session: Session,
     *,

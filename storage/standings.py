@@ -12,6 +12,9 @@ its definition's population, aggregate, field, denominator and scale, evaluated 
 - ``MEAN``: ``AVG(field)`` (which skips NULLs) × scale; null over no values.
 - ``PER_WORKING_DAY``: the count / ``working_days``; null when the window has none.
 
+The resolved and responded populations are read member by member (``_member_keys``: one
+index range per member over the window) rather than by one scan of the whole index.
+
 A ``METRIC@CATEGORY`` ref adds ``category_mask & bit != 0`` to each condition. SQL sums and
 averages; the divisions and the scale are applied in Python to what it returns, so the
 values are plain Python numbers on SQLite and PostgreSQL alike, never ``Decimal``.
@@ -23,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Label, and_, case, func, select, true
+from sqlalchemy import CTE, Column, ColumnElement, FromClause, Label, and_, case, func, select, true
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
@@ -48,15 +51,36 @@ class _Source:
     conditions: tuple[ColumnElement[bool], ...]
 
 
+def _member_keys(key: Column[Any]) -> CTE:
+    """The distinct members in ``key``, found one index seek per member (a "loose index
+    scan": each step takes the smallest key above the previous one).
+
+    The populations group by member over a time window and the index is (member, time):
+    as a plain ``GROUP BY`` that reads the whole index, every member's tickets of every
+    year, unless the database knows how few members there are (SQLite only skips through
+    the index after ``ANALYZE``; PostgreSQL not at all). Joined to these keys instead, each
+    member's window is one range of the index.
+    """
+    keys = select(func.min(key).label("k")).cte(f"{key.name}s", recursive=True)
+    following = select(func.min(key)).where(key > keys.c.k).scalar_subquery()
+    return keys.union_all(select(following).where(keys.c.k.is_not(None)))
+
+
+def _windowed(key: Column[Any], at: Column[Any], window: Window) -> _Source:
+    start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
+    keys = _member_keys(key)
+    return _Source(
+        keys.join(TICKETS, key == keys.c.k), key, (_T.in_scope == true(), at >= start, at < end)
+    )
+
+
 def _source(population: Population, window: Window) -> _Source:
     start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
     in_scope = _T.in_scope == true()
     if population is Population.RESOLVED:
-        key, at = _T.resolver_key, _T.resolved_at
-        return _Source(TICKETS, key, (in_scope, key.is_not(None), at >= start, at < end))
+        return _windowed(_T.resolver_key, _T.resolved_at, window)
     if population is Population.RESPONDED:
-        key, at = _T.responder_key, _T.responded_at
-        return _Source(TICKETS, key, (in_scope, key.is_not(None), at >= start, at < end))
+        return _windowed(_T.responder_key, _T.responded_at, window)
     if population is Population.OPEN_OWNED:
         key = _T.owner_key
         return _Source(TICKETS, key, (in_scope, _T.is_open == true(), key.is_not(None)))
