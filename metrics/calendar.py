@@ -24,13 +24,17 @@ Decisions worth knowing (the README repeats them):
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
 _SECONDS_PER_MINUTE = 60.0
+_SECONDS_PER_DAY = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_TABLE_MARGIN = 400  # dates tabled beyond those asked for when the span table grows
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,41 @@ def _check_holidays(country: str | None, subdivision: str | None) -> None:
         ) from error
 
 
+class _SpanTable:
+    """The opening intervals of the local dates ``first`` to ``last`` in time order, with the
+    working seconds before each, covering the instants ``[lo, hi)``.
+
+    ``elapsed(t)``, the working seconds between ``lo`` and ``t``, is one binary search: the
+    working time between two instants is the difference of their ``elapsed``, exactly the sum
+    of the intervals' overlaps with them (intervals lie within their own date, so they do
+    not overlap each other and their order is the dates' order).
+    """
+
+    __slots__ = ("before", "closes", "first", "hi", "last", "lo", "opens")
+
+    def __init__(
+        self, first: int, last: int, lo: float, hi: float, spans: list[tuple[float, float]]
+    ) -> None:
+        self.first, self.last, self.lo, self.hi = first, last, lo, hi
+        self.opens = [opening for opening, _ in spans]
+        self.closes = [closing for _, closing in spans]
+        self.before: list[float] = []
+        total = 0.0
+        for opening, closing in spans:
+            self.before.append(total)
+            total += closing - opening
+
+    def elapsed(self, moment: float) -> float:
+        i = bisect_right(self.opens, moment) - 1
+        if i < 0:
+            return 0.0
+        closing = self.closes[i]
+        return self.before[i] + (closing if closing < moment else moment) - self.opens[i]
+
+
 def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is UTC:  # the common case, and the cheapest test
+        return
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime, got naive {moment.isoformat()}")
 
@@ -100,7 +138,15 @@ class BusinessCalendar:
     repeated calls over the same dates cost a dictionary lookup per date.
     """
 
-    __slots__ = ("_country", "_holiday_years", "_midnights", "_spans", "hours", "tz")
+    __slots__ = (
+        "_country",
+        "_holiday_years",
+        "_midnights",
+        "_spans",
+        "_spans_table",
+        "hours",
+        "tz",
+    )
 
     def __init__(self, hours: BusinessHours) -> None:
         self.tz = _load_zone(hours.timezone)
@@ -114,6 +160,7 @@ class BusinessCalendar:
         # ordinal of a local date -> (opening, closing) in POSIX seconds, or None: not working
         self._spans: dict[int, tuple[float, float] | None] = {}
         self._midnights: dict[int, float] = {}
+        self._spans_table = _SpanTable(0, -1, 0.0, 0.0, [])
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.hours!r})"
@@ -178,25 +225,41 @@ class BusinessCalendar:
     def _local_ordinal(self, moment: datetime) -> int:
         return moment.astimezone(self.tz).toordinal()
 
+    def _table(self, lo: float, hi: float) -> _SpanTable:
+        """The span table, extended (by ``_TABLE_MARGIN`` dates) when it does not cover
+        both instants; dates are found from each instant's UTC date, one either side, since
+        a local date is never more than a day away from the UTC one."""
+        table = self._spans_table
+        if table.lo <= lo and hi < table.hi:
+            return table
+        first = int(lo // _SECONDS_PER_DAY) + _EPOCH_ORDINAL - 1
+        last = int(hi // _SECONDS_PER_DAY) + _EPOCH_ORDINAL + 1
+        if table.opens:
+            first, last = min(first, table.first), max(last, table.last)
+        first, last = first - _TABLE_MARGIN, last + _TABLE_MARGIN
+        spans = [span for span in map(self._span, range(first, last + 1)) if span is not None]
+        table = _SpanTable(first, last, self._midnight(first), self._midnight(last + 1), spans)
+        self._spans_table = table
+        return table
+
     def working_minutes(self, start: datetime, end: datetime) -> float:
-        """Working time in minutes between two aware instants; 0.0 when ``end <= start``."""
-        _require_aware(start, "start")
-        _require_aware(end, "end")
+        """Working time in minutes between two aware instants; 0.0 when ``end <= start``.
+
+        The difference of the working time elapsed before each instant (``_SpanTable``), so
+        a ticket open for months costs what one open for an hour does.
+        """
+        if start.tzinfo is not UTC:  # the checks, skipped in the common case: derive calls
+            _require_aware(start, "start")  # this twice for every ticket it stores
+        if end.tzinfo is not UTC:
+            _require_aware(end, "end")
         lo = start.timestamp()
         hi = end.timestamp()
         if hi <= lo:
             return 0.0
-        spans = self._spans
-        total = 0.0
-        for ordinal in range(self._local_ordinal(start), self._local_ordinal(end) + 1):
-            span = spans[ordinal] if ordinal in spans else self._span(ordinal)
-            if span is None:
-                continue
-            opening, closing = span
-            overlap = (closing if closing < hi else hi) - (opening if opening > lo else lo)
-            if overlap > 0:
-                total += overlap
-        return total / _SECONDS_PER_MINUTE
+        table = self._spans_table
+        if not (table.lo <= lo and hi < table.hi):
+            table = self._table(lo, hi)
+        return (table.elapsed(hi) - table.elapsed(lo)) / _SECONDS_PER_MINUTE
 
     def _midnight(self, ordinal: int) -> float:
         """The POSIX instant of local midnight starting the date ``ordinal`` (fold=0)."""

@@ -10,9 +10,11 @@ Nothing here logs or formats request headers, so the credentials never reach a l
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,6 +39,35 @@ _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+_MMAP_THRESHOLD = 128 * 1024  # glibc's default, pinned
+_threshold_pinned = False
+
+
+def pin_mmap_threshold() -> None:
+    """Have glibc hand every allocation of 128 KiB or more straight back to the OS when freed.
+
+    A page of 1,000 tickets arrives as a body of a few MB, decoded into a string of the same
+    size. glibc serves the first such buffer from ``mmap``, and on freeing it raises its
+    threshold to that size (``M_MMAP_THRESHOLD`` is dynamic by default), so every later page
+    body comes from the main heap instead, between smaller objects that outlive it: the heap
+    fragments and the process keeps growing over a long sync (a 200,000-ticket sync grew by
+    about 95 MB, against 50 MB for 20,000). Pinning the threshold at its default turns the
+    adjustment off: those buffers are mapped and unmapped per page, which costs a few page
+    faults per page and keeps the peak flat. Process-wide, so done once, on Linux only; a
+    C library without ``mallopt`` is left alone.
+    """
+    global _threshold_pinned
+    if _threshold_pinned or not sys.platform.startswith("linux"):
+        return
+    _threshold_pinned = True
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+
+
 def build_http_client(
     *,
     api_url: str,
@@ -52,7 +83,8 @@ def build_http_client(
 
     Authenticates with Basic ``company+public:private``, sends the integration's ``clientId``
     and pins the API version in ``Accept``. Redirects are not followed, so the Authorization
-    header is only ever sent to ``api_url``'s host.
+    header is only ever sent to ``api_url``'s host. Building one also pins the C library's
+    mmap threshold (``pin_mmap_threshold``), so that a long sync does not grow the process.
     """
     base = api_url.strip().rstrip("/")
     url = httpx.URL(base)
@@ -61,6 +93,7 @@ def build_http_client(
             "api_url must be the REST root ending in /apis/3.0, e.g. "
             f"https://api-na.myconnectwise.net/v4_6_release/apis/3.0 (got {base!r})"
         )
+    pin_mmap_threshold()
     for name, value in (
         ("company", company),
         ("public_key", public_key),
@@ -182,8 +215,8 @@ class Requester:
         attempts = self._retry.attempts
         for attempt in range(1, attempts + 1):
             try:
-                response = self._http.request(
-                    method, url, params=params, json=json_body, headers=headers
+                response, body = self._exchange(
+                    method, url, params=params, json_body=json_body, headers=headers
                 )
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {str(exc) or 'no detail'}"
@@ -201,7 +234,7 @@ class Requester:
                 status = response.status_code
                 if response.is_success:
                     try:
-                        return Reply(response, _json_body(response))
+                        return Reply(response, _json_body(response, body))
                     except ValueError as exc:
                         problem = f"HTTP {status} with a body that is not JSON: {exc}"
                         if not idempotent:
@@ -239,6 +272,35 @@ class Requester:
             self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
 
+    def _exchange(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, str | int] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request; the response (closed) and its body, read into a bytes of our own.
+
+        A successful body is not left in ``response.content``: an ``httpx.Response`` is in a
+        reference cycle with its stream, so whatever it holds lives until the cyclic garbage
+        collector runs, and in a process with a large heap that can be hundreds of pages later
+        (a 200,000-ticket sync then held every page's body at once). Our ``bytes`` is freed as
+        soon as the page is parsed. Error bodies are read into the response as usual, since
+        ``psa.errors`` reads them from there.
+        """
+        request = self._http.build_request(
+            method, url, params=params, json=json_body, headers=headers
+        )
+        response = self._http.send(request, stream=True)
+        try:
+            if not response.is_success:
+                return response, response.read()
+            return response, b"".join(response.iter_bytes())
+        finally:
+            response.close()
+
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max_delay, base_delay * 2**(attempt-1))]."""
         cap = min(self._retry.max_delay, self._retry.base_delay * 2 ** (attempt - 1))
@@ -256,15 +318,16 @@ class Requester:
         return min(max(seconds, 0.0), self._retry.max_retry_after)
 
 
-def _json_body(response: httpx.Response) -> Any:
+def _json_body(response: httpx.Response, body: bytes) -> Any:
     """The parsed body; ValueError naming the content type and an excerpt when it is not JSON."""
     if response.status_code == 204:
         return None
     try:
-        return json.loads(response.content)
+        return json.loads(body)
     except ValueError:
         kind = response.headers.get("content-type", "no content type")
-        raise ValueError(f"{kind}, {body_excerpt(response.text) or 'empty'!r}") from None
+        text = body.decode(response.charset_encoding or "utf-8", errors="replace")
+        raise ValueError(f"{kind}, {body_excerpt(text) or 'empty'!r}") from None
 
 
 def expect_list(data: Any, path: str) -> list[Any]:

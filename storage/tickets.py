@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
-from metrics.derive import DerivedTicket, DeriveParams, derive
+from metrics.derive import DERIVED_VALUE_FIELDS, DerivedTicket, DeriveParams, derive, derived_values
 from metrics.records import StatusChange, TicketRecord
-from metrics.waiting import WaitingRule, waiting_intervals
-from storage.bulk import chunks, upsert_rows
+from metrics.waiting import Interval, WaitingRule, waiting_intervals
+from storage.bulk import chunks, write_rows
 from storage.sync_state import sync_row
 from storage.tables import STATUS_CHANGES, TICKETS
 
@@ -34,6 +35,11 @@ DERIVED_FIELDS: tuple[str, ...] = tuple(
     and f.name not in NOTE_FIELDS
 )
 _RECORD_COLUMNS = tuple(TICKETS.c[name] for name in RECORD_FIELDS)
+# What an upsert writes, in this order: the record, then its derived values.
+_ROW_FIELDS: tuple[str, ...] = RECORD_FIELDS + DERIVED_FIELDS
+_record_values = attrgetter(*RECORD_FIELDS)
+_stored_derived = itemgetter(*(DERIVED_VALUE_FIELDS.index(name) for name in DERIVED_FIELDS))
+_CHANGE_FIELDS = ("ticket_id", "at", "from_status", "to_status", "reopened", "resolver_key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,31 +88,39 @@ def _derived_values(derived: DerivedTicket) -> dict[str, Any]:
     return {name: getattr(derived, name) for name in DERIVED_FIELDS}
 
 
-def _ticket_row(record: TicketRecord, derived: DerivedTicket) -> dict[str, Any]:
-    row = {name: getattr(record, name) for name in RECORD_FIELDS}
-    row.update(_derived_values(derived))
-    return row
+def _ticket_row(record: TicketRecord, derived: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The ticket's values in ``_ROW_FIELDS`` order, from ``metrics.derive.derived_values``."""
+    values: tuple[Any, ...] = _record_values(record) + _stored_derived(derived)
+    return values
+
+
+# Built once: SQLAlchemy then reuses the compiled form and its cache key for every page.
+_RECORDS_BY_ID = select(*_RECORD_COLUMNS).where(TICKETS.c.id.in_(bindparam("ids", expanding=True)))
+_HISTORIES_BY_ID = (
+    select(
+        STATUS_CHANGES.c.ticket_id,
+        STATUS_CHANGES.c.at,
+        STATUS_CHANGES.c.from_status,
+        STATUS_CHANGES.c.to_status,
+    )
+    .where(STATUS_CHANGES.c.ticket_id.in_(bindparam("ids", expanding=True)))
+    .order_by(STATUS_CHANGES.c.ticket_id, STATUS_CHANGES.c.at, STATUS_CHANGES.c.id)
+)
 
 
 def _load_records(session: Session, ids: Sequence[int]) -> dict[int, TicketRecord]:
     found: dict[int, TicketRecord] = {}
     for chunk in chunks(ids):
-        query = select(*_RECORD_COLUMNS).where(TICKETS.c.id.in_(chunk))
-        for row in session.execute(query).mappings():
+        for row in session.execute(_RECORDS_BY_ID, {"ids": list(chunk)}).mappings():
             found[row["id"]] = _record_from_row(row)
     return found
 
 
 def _load_histories(session: Session, ids: Sequence[int]) -> dict[int, list[StatusChange]]:
-    c = STATUS_CHANGES.c
     histories: dict[int, list[StatusChange]] = {}
     for chunk in chunks(ids):
-        query = (
-            select(c.ticket_id, c.at, c.from_status, c.to_status)
-            .where(c.ticket_id.in_(chunk))
-            .order_by(c.ticket_id, c.at, c.id)
-        )
-        for ticket_id, at, from_status, to_status in session.execute(query):
+        rows = session.execute(_HISTORIES_BY_ID, {"ids": list(chunk)})
+        for ticket_id, at, from_status, to_status in rows:
             histories.setdefault(ticket_id, []).append(
                 StatusChange(ticket_id, at, from_status, to_status)
             )
@@ -153,11 +167,12 @@ def upsert_tickets(
     # Only tickets stored before have a history.
     histories = _load_histories(session, [i for i in changed if i in stored])
 
-    rows: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    changes: list[tuple[Any, ...]] = []
     reopened: list[int] = []
     newly_resolved: list[int] = []
     notes_outdated: list[int] = []
+    waiting_status: dict[str | None, bool] = {}  # a page has a handful of statuses
     for ticket_id in changed:
         record = latest[ticket_id]
         before = stored.get(ticket_id)
@@ -171,32 +186,34 @@ def upsert_tickets(
         if before is not None and _resolution(before) != _resolution(record):
             notes_outdated.append(ticket_id)
 
-        history = histories.get(ticket_id, [])
         at = _change_time(record)
-        if at is not None and (before is None or before.status != record.status or is_reopen):
-            change = StatusChange(
-                ticket_id, at, None if before is None else before.status, record.status
-            )
-            history = [*history, change]
-            changes.append(
-                {
-                    "ticket_id": ticket_id,
-                    "at": at,
-                    "from_status": change.from_status,
-                    "to_status": change.to_status,
-                    "reopened": is_reopen,
-                    "resolver_key": before.resolver_key if is_reopen and before else None,
-                }
-            )
-        waiting = waiting_intervals(history, waiting_rule)
-        rows.append(_ticket_row(record, derive(record, params=params, waiting=waiting)))
+        waiting: list[Interval]
+        if before is None:
+            # First sight: the history is this one change (if it has a time), so the ticket
+            # is waiting from then on exactly when its status is a waiting one.
+            waiting = []
+            if at is not None:
+                status = record.status
+                changes.append((ticket_id, at, None, status, False, None))
+                if status not in waiting_status:
+                    waiting_status[status] = waiting_rule.is_waiting(status)
+                if waiting_status[status]:
+                    waiting = [(at, None)]
+        else:
+            history = histories.get(ticket_id, [])
+            if at is not None and (before.status != record.status or is_reopen):
+                charged = before.resolver_key if is_reopen else None
+                change = (ticket_id, at, before.status, record.status, is_reopen, charged)
+                changes.append(change)
+                history = [*history, StatusChange(*change[:4])]
+            waiting = waiting_intervals(history, waiting_rule)
+        rows.append(_ticket_row(record, derived_values(record, params=params, waiting=waiting)))
 
-    upsert_rows(session, TICKETS, rows)
+    write_rows(session, table=TICKETS, columns=_ROW_FIELDS, rows=rows, upsert=True)
     for chunk in chunks(notes_outdated):  # new rows start NULL: the column's default
         reset = update(TICKETS).where(TICKETS.c.id.in_(chunk))
         session.execute(reset.values({name: None for name in NOTE_FIELDS}))
-    if changes:
-        session.execute(insert(STATUS_CHANGES), changes)
+    write_rows(session, table=STATUS_CHANGES, columns=_CHANGE_FIELDS, rows=changes)
     stamps = [r.updated_at for r in latest.values() if r.updated_at is not None]
     inserted = sum(1 for i in changed if i not in stored)
     return UpsertResult(

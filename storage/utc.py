@@ -40,3 +40,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def sqlite_text(value: datetime) -> str:
+    """Exactly what ``UTCDateTime`` stores on SQLite for ``value``, computed directly.
+
+    For bulk writes that hand rows to the driver themselves (``storage.bulk.write_rows``):
+    SQLAlchemy's own conversion of one value goes through two processors and a format
+    dictionary, and a page of tickets has thousands of timestamps.
+    """
+    if value.tzinfo is not UTC:  # records come in UTC; anything else is checked, converted
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: give it a time zone")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"

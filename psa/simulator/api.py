@@ -359,7 +359,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, str(value).casefold())
 
 
-def _sorted_by(rows: list[Row], value_of: Callable[[Row], Any], descending: bool) -> list[Row]:
+def _sorted_by(rows: Sequence[Row], value_of: Callable[[Row], Any], descending: bool) -> list[Row]:
     return sorted(rows, key=lambda row: _sort_key(value_of(row)), reverse=descending)
 
 

@@ -49,7 +49,7 @@ class SimulationState:
         self._index_times: list[int] | None = None
         self._index_positions: list[int] = []
         self._extra_events: list[tuple[int, int]] = []  # (at, position) added after indexing
-        self._results: OrderedDict[tuple[str, int, int], list[int]] = OrderedDict()
+        self._results: OrderedDict[tuple[str, int, int], Sequence[int]] = OrderedDict()
         self.posted_notes: list[Json] = []
         self._added_notes: dict[int, list[Json]] = {}
         self._next_note_id = 1 + max(
@@ -80,7 +80,7 @@ class SimulationState:
             raise LookupError(f"ticket {self.ids[position]} is not visible at {iso(moment)}")
         return rendered
 
-    def query(self, condition: Condition | None, text: str) -> tuple[list[int], int]:
+    def query(self, condition: Condition | None, text: str) -> tuple[Sequence[int], int]:
         """Positions of the visible tickets matching ``condition`` in id order, and the clock
         they were evaluated at (render the page at that same clock). Cached by ``text``."""
         with self.lock:
@@ -99,7 +99,7 @@ class SimulationState:
 
     def query_after(
         self, condition: Condition | None, *, after_id: int, limit: int
-    ) -> tuple[list[int], bool, int]:
+    ) -> tuple[Sequence[int], bool, int]:
         """Forward-only paging: up to ``limit`` matches with an id above ``after_id``,
         whether more follow, and the clock. Looks no further than it must, so a sync that
         pages while the clock runs costs one page of work per page."""
@@ -109,7 +109,7 @@ class SimulationState:
 
     def _scan(
         self, condition: Condition | None, clock: int, *, after_id: int, limit: int | None
-    ) -> tuple[list[int], bool]:
+    ) -> tuple[Sequence[int], bool]:
         bound, rest = (None, condition)
         if condition is not None:
             bound, rest = split_lower_bound(condition, "lastUpdated")
@@ -124,6 +124,8 @@ class SimulationState:
             else:
                 changed = self._changed_since(bound, clock, visible)
                 candidates = changed[bisect_left(changed, first) :]
+        if rest is None and limit is None:
+            return candidates, False  # a range when nothing narrowed it: no list of 200,000
         keys = ticket_keys(fields_named(rest)) if rest is not None else ()
         tickets = self.tickets
         found: list[int] = []
@@ -134,13 +136,13 @@ class SimulationState:
                 found.append(position)
         return found, False
 
-    def _changed_since(self, bound: tuple[str, bool], clock: int, visible: int) -> list[int]:
+    def _changed_since(self, bound: tuple[str, bool], clock: int, visible: int) -> Sequence[int]:
         """The visible tickets whose ``lastUpdated`` at ``clock`` is after T (or at T when
         ``inclusive``): those with an event in (T, clock], found through the index."""
         after, inclusive = bound
         since = to_epoch(datetime.fromisoformat(after.replace("Z", "+00:00")))
         if not self.entered or since < self.entered[0]:
-            return list(range(visible))  # every ticket was entered after T
+            return range(visible)  # every ticket was entered after T
         times = self._index_times  # built by ``_scan`` before it took the lock
         assert times is not None
         low = (bisect_left if inclusive else bisect_right)(times, since)

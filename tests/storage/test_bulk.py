@@ -1,0 +1,80 @@
+"""``storage.bulk.write_rows``: on SQLite it hands value tuples straight to the driver, and must
+store exactly what SQLAlchemy's own path (``upsert_rows``, with its column types) stores."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from storage.bulk import upsert_rows, write_rows
+from storage.db import create_engine_for, migrate, session_scope
+from storage.tables import MEMBER_PREFS
+
+COLUMNS = ("member_key", "opted_out", "updated_at")
+CHICAGO = ZoneInfo("America/Chicago")
+ROWS = [
+    ("ana", True, datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),  # whole seconds
+    ("bo", False, datetime(2026, 11, 2, 9, 30, 5, 123456, tzinfo=UTC)),  # microseconds
+    # 08:15 in Chicago on Sunday 1 November 2026, after DST ended at 02:00 (CST, UTC-6),
+    # is 14:15 UTC
+    ("cy", True, datetime(2026, 11, 1, 8, 15, tzinfo=CHICAGO)),
+]
+
+
+def _stored(path: Path) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("SELECT * FROM member_prefs ORDER BY member_key").fetchall()
+    finally:
+        connection.close()
+
+
+def _engine(path: Path) -> Engine:
+    engine = create_engine_for(f"sqlite:///{path}")
+    migrate(engine)
+    return engine
+
+
+def test_fast_path_stores_what_sqlalchemy_stores(tmp_path: Path) -> None:
+    fast, ordinary = _engine(tmp_path / "fast.db"), _engine(tmp_path / "ordinary.db")
+    with session_scope(fast) as session:
+        write_rows(session, table=MEMBER_PREFS, columns=COLUMNS, rows=ROWS, upsert=True)
+    with session_scope(ordinary) as session:
+        upsert_rows(session, MEMBER_PREFS, [dict(zip(COLUMNS, row, strict=True)) for row in ROWS])
+    fast.dispose()
+    ordinary.dispose()
+
+    stored = _stored(tmp_path / "fast.db")
+    assert stored == _stored(tmp_path / "ordinary.db")
+    # Booleans as 0/1, timestamps as naive UTC text with microseconds (storage.utc).
+    assert stored == [
+        ("ana", 1, "2026-11-02 09:30:00.000000"),
+        ("bo", 0, "2026-11-02 09:30:05.123456"),
+        ("cy", 1, "2026-11-01 14:15:00.000000"),
+    ]
+
+
+def test_upsert_replaces_the_stored_row_and_a_plain_insert_adds(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "db.db")
+    later = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    with session_scope(engine) as session:
+        write_rows(session, table=MEMBER_PREFS, columns=COLUMNS, rows=ROWS[:1])
+        write_rows(
+            session, table=MEMBER_PREFS, columns=COLUMNS, rows=[("ana", False, later)], upsert=True
+        )
+        write_rows(session, table=MEMBER_PREFS, columns=COLUMNS, rows=[])  # nothing to do
+    engine.dispose()
+    assert _stored(tmp_path / "db.db") == [("ana", 0, "2026-11-03 10:00:00.000000")]
+
+
+def test_a_naive_timestamp_is_refused(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "db.db")
+    naive = [("ana", True, datetime(2026, 11, 2, 9, 30))]
+    with pytest.raises(ValueError, match="naive"), session_scope(engine) as session:
+        write_rows(session, table=MEMBER_PREFS, columns=COLUMNS, rows=naive)
+    engine.dispose()
