@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Insert, bindparam, false, func, insert, null, select, update
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
@@ -108,9 +108,27 @@ _HISTORIES_BY_ID = (
 )
 
 
-def _load_records(session: Session, ids: Sequence[int]) -> dict[int, TicketRecord]:
+_MAX_ID = select(func.max(TICKETS.c.id))
+_CHANGE_TIME = func.coalesce(TICKETS.c.updated_at, TICKETS.c.entered_at)  # _change_time in SQL
+
+
+def _highest_id(session: Session) -> int | None:
+    highest: int | None = session.execute(_MAX_ID).scalar()
+    return highest
+
+
+def _load_records(
+    session: Session, ids: Sequence[int], *, highest: int | None = None
+) -> dict[int, TicketRecord]:
+    """The stored versions of ``ids``. Ids above the highest stored one (``highest``, read
+    when not given) cannot be stored, so a backfill, whose pages come in id order, reads
+    nothing back."""
     found: dict[int, TicketRecord] = {}
-    for chunk in chunks(ids):
+    if highest is None:
+        highest = _highest_id(session)
+    if highest is None:
+        return found
+    for chunk in chunks([i for i in ids if i <= highest]):
         for row in session.execute(_RECORDS_BY_ID, {"ids": list(chunk)}).mappings():
             found[row["id"]] = _record_from_row(row)
     return found
@@ -142,6 +160,24 @@ def _latest_per_id(records: Iterable[TicketRecord]) -> dict[int, TicketRecord]:
     return latest
 
 
+def _first_sight_changes(*, after: int | None, through: int) -> Insert:
+    """The first-sight status change (``None`` to the status, at ``_change_time``) of every
+    ticket with an id in ``(after, through]``, copied from its row in ``tickets``.
+
+    Only for tickets stored for the first time by this upsert with ids above every id
+    stored before it: no other row lies in that range. What it writes equals what the
+    rows of ``_CHANGE_FIELDS`` would, without a conversion and a bound parameter per value.
+    """
+    source = (
+        select(TICKETS.c.id, _CHANGE_TIME, null(), TICKETS.c.status, false(), null())
+        .where(TICKETS.c.id <= through, _CHANGE_TIME.is_not(None))
+        .order_by(TICKETS.c.id)
+    )
+    if after is not None:
+        source = source.where(TICKETS.c.id > after)
+    return insert(STATUS_CHANGES).from_select(list(_CHANGE_FIELDS), source)
+
+
 def upsert_tickets(
     session: Session,
     *,
@@ -162,7 +198,8 @@ def upsert_tickets(
     """
     latest = _latest_per_id(records)
     ids = sorted(latest)
-    stored = _load_records(session, ids)
+    highest = _highest_id(session)
+    stored = _load_records(session, ids, highest=highest)
     changed = [i for i in ids if _is_news(latest[i], stored.get(i))]
     # Only tickets stored before have a history.
     histories = _load_histories(session, [i for i in changed if i in stored])
@@ -173,6 +210,9 @@ def upsert_tickets(
     newly_resolved: list[int] = []
     notes_outdated: list[int] = []
     waiting_status: dict[str | None, bool] = {}  # a page has a handful of statuses
+    # First sights above every stored id (all of a backfill's): their status changes are
+    # copied from the rows just written, by one INSERT ... SELECT (_first_sight_changes).
+    beyond: list[int] = []
     for ticket_id in changed:
         record = latest[ticket_id]
         before = stored.get(ticket_id)
@@ -194,7 +234,10 @@ def upsert_tickets(
             waiting = []
             if at is not None:
                 status = record.status
-                changes.append((ticket_id, at, None, status, False, None))
+                if highest is None or ticket_id > highest:
+                    beyond.append(ticket_id)
+                else:
+                    changes.append((ticket_id, at, None, status, False, None))
                 if status not in waiting_status:
                     waiting_status[status] = waiting_rule.is_waiting(status)
                 if waiting_status[status]:
@@ -214,13 +257,15 @@ def upsert_tickets(
         reset = update(TICKETS).where(TICKETS.c.id.in_(chunk))
         session.execute(reset.values({name: None for name in NOTE_FIELDS}))
     write_rows(session, table=STATUS_CHANGES, columns=_CHANGE_FIELDS, rows=changes)
+    if beyond:  # after the others: the history keeps its ascending ticket order
+        session.execute(_first_sight_changes(after=highest, through=beyond[-1]))
     stamps = [r.updated_at for r in latest.values() if r.updated_at is not None]
     inserted = sum(1 for i in changed if i not in stored)
     return UpsertResult(
         inserted=inserted,
         updated=len(changed) - inserted,
         unchanged=len(ids) - len(changed),
-        status_changes=len(changes),
+        status_changes=len(changes) + len(beyond),
         reopened=reopened,
         newly_resolved=newly_resolved,
         max_updated_at=max(stamps, default=None),

@@ -14,8 +14,8 @@
      starts: the derived values come from ``metrics.derive`` and every value is converted by
      SQLAlchemy's own column types, exactly as Deskboard stores it. So the baseline is what
      SQLite itself needs to hold these rows; the goal is a store step within 2× of it.
-   The time of each is the fastest of five runs, the two taking turns so that a slow spell
-   of the machine hits both.
+   The time of each is the fastest of five runs (three at the small size), the two taking
+   turns so that a slow spell of the machine hits both.
 
 Everything the benchmark itself holds (the simulator's 200,000 timelines, the pages, the
 baseline's rows) is frozen out of the garbage collector while a run is timed
@@ -60,7 +60,7 @@ from storage.tables import STATUS_CHANGES, TICKETS
 
 SEED = 7
 TICKETS_BY_SIZE: dict[str, int] = {"small": 2_000, "full": 200_000}
-REPEATS = 5
+REPEATS: dict[str, int] = {"small": 3, "full": 5}
 STORE_GOAL = 2.0
 
 _RECORD_FIELDS = frozenset(TicketRecord.__dataclass_fields__)
@@ -175,19 +175,19 @@ def outside_the_harness(work: Callable[[], float]) -> float:
 
 def interleaved(
     repeats: int, folder: Path, runs: dict[str, Callable[[Path], float]]
-) -> dict[str, tuple[float, Path]]:
-    """The fastest of ``repeats`` runs of each, taking turns (so that a slow spell of the
+) -> dict[str, tuple[list[float], Path]]:
+    """Every run's seconds, ``repeats`` of each, taking turns (so that a slow spell of the
     machine hits both), each into a new database; the last database of each is kept."""
-    best: dict[str, tuple[float, Path]] = {}
+    done: dict[str, tuple[list[float], Path]] = {}
     for attempt in range(repeats):
         for name, timed in runs.items():
             path = folder / f"{name}-{attempt}.db"
             seconds = outside_the_harness(lambda: timed(path))  # noqa: B023 (called at once)
-            previous = best.get(name)
+            times, previous = done.get(name, ([], None))
             if previous is not None:
-                _remove_database(previous[1])
-            best[name] = (min(seconds, previous[0]) if previous else seconds, path)
-    return best
+                _remove_database(previous)
+            done[name] = ([*times, seconds], path)
+    return done
 
 
 def _remove_database(path: Path) -> None:
@@ -250,19 +250,17 @@ def run(size: Size) -> CaseResult:
 
         step("ingest: the baseline's rows prepared (untimed)")
         prepared = baseline_rows(pages, params=params, rule=rule)
-        step(f"ingest: store step and baseline, best of {REPEATS} each, taking turns")
+        step(f"ingest: store step and baseline, best of {REPEATS[size]} each, taking turns")
         best = interleaved(
-            REPEATS,
+            REPEATS[size],
             folder,
             {
                 "store": lambda path: time_store(pages, path, params=params, rule=rule),
                 "baseline": lambda path: time_baseline(prepared, path),
             },
         )
-        (store_seconds, store_path), (baseline_seconds, baseline_path) = (
-            best["store"],
-            best["baseline"],
-        )
+        (store_runs, store_path), (baseline_runs, baseline_path) = best["store"], best["baseline"]
+        store_seconds, baseline_seconds = min(store_runs), min(baseline_runs)
         sums = [table_checksum(path) for path in (folder / "sync.db", store_path, baseline_path)]
 
     agree = len(set(sums)) == 1 and sums[0][0] == count and synced[0].report.inserted == count
@@ -289,7 +287,10 @@ def run(size: Size) -> CaseResult:
             "sync_tickets_per_second": round(count / sync_seconds),
             "store_tickets_per_second": round(count / store_seconds),
             "baseline_tickets_per_second": round(count / baseline_seconds),
-            "repeats": REPEATS,
+            "runs_seconds": {
+                "store": [round(t, 3) for t in store_runs],
+                "baseline": [round(t, 3) for t in baseline_runs],
+            },
             "rows": {"sync": sums[0][0], "store": sums[1][0], "baseline": sums[2][0]},
             "checksums_equal": len(set(sums)) == 1,
             "baseline": (
