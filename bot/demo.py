@@ -125,7 +125,9 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
     config = demo_config()
     tz = config.tz
     window = demo_window(config, now)
-    until = min(now, window.end)
+    # A month replayed in full ends a minute before the next one starts: at window.end the
+    # contests would already show the new, empty, period.
+    until = min(now, window.end - timedelta(minutes=1))
     console.rule("[bold]Deskboard demo")
     console.print(
         f"Generating an MSP with the ConnectWise simulator (seed {seed}): "

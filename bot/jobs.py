@@ -124,10 +124,20 @@ def derive_fingerprint(params: DeriveParams, rule: WaitingRule) -> str:
 
 
 def backfill_start(since: date | None, *, config: DeskboardConfig, now: datetime) -> datetime:
-    """Local midnight of ``since``, by default the first day of the current month (Crewhu's)."""
-    local_now = now.astimezone(config.tz)
-    day = since or local_now.date().replace(day=1)
+    """Local midnight of ``since``; by default of the first day of the current month or, if
+    earlier, of the start of any configured contest's window at ``now`` (a yearly contest's
+    1 January, a fixed contest's first day), so that every contest counts all its tickets."""
+    day = since or _default_backfill_day(config, now)
     return datetime.combine(day, datetime.min.time(), tzinfo=config.tz).astimezone(UTC)
+
+
+def _default_backfill_day(config: DeskboardConfig, now: datetime) -> date:
+    tz = config.tz
+    starts = [
+        contest.window(now=now, tz=tz, week_start=config.week_start_day).start.astimezone(tz)
+        for contest in config.contest_list()
+    ]
+    return min([now.astimezone(tz).date().replace(day=1), *(s.date() for s in starts)])
 
 
 def refresh_reference_data(client: ConnectWiseClient, engine: Engine, *, now: datetime) -> None:

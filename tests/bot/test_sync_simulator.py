@@ -164,3 +164,28 @@ def test_boards_and_members_are_refreshed_once_a_day_or_on_full(server, client, 
     server.clock = END
     run_sync(client=client, engine=engine, config=CONFIG, now=END)
     assert asked_for_members() == 3  # a day later: refreshed again
+
+
+@pytest.mark.parametrize(
+    ("contests", "first_day"),
+    [
+        ([], datetime(2026, 11, 1)),  # no contest: the first of the month
+        ([{"name": "Week", "metric": "resolved", "period": "weekly"}], datetime(2026, 11, 1)),
+        ([{"name": "Year", "metric": "resolved", "period": "yearly"}], datetime(2026, 1, 1)),
+        (
+            [{"name": "Fall", "metric": "resolved", "start": "2026-10-15", "end": "2026-11-15"}],
+            datetime(2026, 10, 15),
+        ),
+    ],
+)
+def test_a_first_sync_backfills_every_configured_contest_window(
+    server, client, engine, contests, first_day
+):
+    config = parse_config({"timezone": "America/Chicago", "contests": contests})
+    report = run_sync(client=client, engine=engine, config=config, now=END)
+    assert report.updated_after == first_day.replace(tzinfo=config.tz).astimezone(UTC)
+    with session_scope(engine) as session:
+        assert repo.get_sync_state(session).watermark is not None
+    # Once there is a watermark, the next sync starts from it, not from the backfill day.
+    later = run_sync(client=client, engine=engine, config=config, now=END + timedelta(hours=1))
+    assert later.updated_after > END - timedelta(days=1)
