@@ -19,6 +19,7 @@ import httpx
 
 from metrics.notes import TicketNote
 from metrics.records import Board, BoardStatus, Member, TicketRecord
+from psa.callbacks import CallbackEntry, map_callback_entry
 from psa.conditions import changed_tickets, equals
 from psa.errors import ConnectWiseError
 from psa.mapping import (
@@ -289,6 +290,30 @@ class ConnectWiseClient:
             "POST", f"/service/tickets/{ticket_id}/notes", json_body=body
         ).data
         return expect_object(data, f"note on ticket {ticket_id}")
+
+    # ---- callbacks (push) -----------------------------------------------------------------
+
+    def callbacks(self) -> list[CallbackEntry]:
+        """Every registered callback (``/system/callbacks``)."""
+        return self._map_all("/system/callbacks", map_callback_entry, "callback")
+
+    def register_callback(
+        self, *, url: str, description: str, type: str = "ticket", level: str = "owner"
+    ) -> CallbackEntry:
+        """Register ``url`` for changes to every record of ``type`` (``objectId`` 1 with
+        level ``owner``, as ConnectWise documents for "all tickets")."""
+        body = {"url": url, "type": type, "level": level, "objectId": 1, "description": description}
+        data = self._requester.send("POST", "/system/callbacks", json_body=body).data
+        return map_callback_entry(expect_object(data, "the new callback"))
+
+    def signing_key(self, key_url: str) -> str:
+        """The callback signing key at ``key_url`` (an absolute URL on the ConnectWise site;
+        the caller checks that). Raises ``ConnectWiseError`` when there is none."""
+        data = self._requester.send("GET", httpx.URL(key_url)).data
+        key = expect_object(data, "the callback signing key").get("signing_key")
+        if not isinstance(key, str) or not key:
+            raise ConnectWiseError("ConnectWise returned no signing_key for the callback key")
+        return key
 
     def _check_category(
         self, ticket_id: int, type_id: int | None, subtype_id: int | None, item_id: int | None

@@ -5,8 +5,10 @@ Routes (under ``/{codebase}/apis/3.0``): ``/service/tickets`` (+ ``/count``, ``/
 GET and PATCH, ``/{id}/notes`` GET and POST), ``/service/boards`` (+ ``/{id}/statuses``,
 ``/types``, ``/subtypes``, ``/items``, ``/typeSubTypeItemAssociations``, ``/teams``),
 ``/service/priorities``, ``/service/sources``, ``/system/members``, ``/system/info``,
-``/company/companies``, ``/company/contacts``, ``/finance/agreements``. Every list takes
-``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and forward-only paging.
+``/company/companies``, ``/company/contacts``, ``/finance/agreements``, ``/system/callbacks``
+(GET, POST, ``/{id}`` GET and DELETE) and ``/system/callbackkeys/{id}`` (the signing key).
+Every list takes ``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and
+forward-only paging.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
+from psa.simulator.callbacks import CallbackRegistry
 from psa.simulator.conditions import (
     INFO_FIELDS,
     Condition,
@@ -101,11 +104,15 @@ class Api:
         authorization: str,
         client_id: str,
         link_headers: bool = True,
+        callbacks: CallbackRegistry | None = None,
+        on_ticket_change: Callable[[int], None] | None = None,
     ) -> None:
         self.state = state
         self.authorization = authorization
         self.client_id = client_id
         self.link_headers = link_headers
+        self.callbacks = callbacks or CallbackRegistry(company="simulated")
+        self.on_ticket_change = on_ticket_change  # called with a ticket id after a PATCH
         self.failures: list[tuple[int, int | None]] = []  # injected (status, retry-after)
 
     # -- entry ---------------------------------------------------------------------------
@@ -145,6 +152,12 @@ class Api:
         method = request.method
         if parts[:2] == ["service", "tickets"]:
             return self._tickets_route(request, parts[2:])
+        if parts[:2] == ["system", "callbacks"]:
+            return self._callbacks_route(request, parts[2:])
+        if parts[:2] == ["system", "callbackkeys"] and len(parts) == 3 and method == "GET":
+            if parts[2] != self.callbacks.key_id:
+                raise Rejected(404, {"code": "NotFound", "message": "No such signing key."})
+            return json_reply(200, {"signing_key": self.callbacks.signing_key})
         if parts == ["system", "info"] and method == "GET":
             return json_reply(
                 200, {"version": "v2025.1.10431", "isCloud": True, "cloudRegion": "NA"}
@@ -290,6 +303,26 @@ class Api:
         payload = [_project(item, fields) if fields else item for item in chunk]
         return json_reply(200, payload, headers)
 
+    # -- callbacks -----------------------------------------------------------------------
+    def _callbacks_route(self, request: ApiRequest, rest: list[str]) -> ApiReply:
+        method = request.method
+        if not rest and method == "GET":
+            return self._list(request, list(self.callbacks.entries))
+        if not rest and method == "POST":
+            return json_reply(201, self.callbacks.register(_callback_body(request)))
+        if len(rest) == 1 and rest[0].isdigit():
+            entry_id = int(rest[0])
+            found = next((e for e in self.callbacks.entries if e["id"] == entry_id), None)
+            if found is None:
+                message = f"Callback with id {entry_id} was not found."
+                raise Rejected(404, {"code": "NotFound", "message": message})
+            if method == "GET":
+                return json_reply(200, found)
+            if method == "DELETE":
+                self.callbacks.remove(entry_id)
+                return ApiReply(204, b"")
+        raise Rejected(405, {"code": "MethodNotAllowed", "message": f"{method} not allowed"})
+
     # -- tickets -------------------------------------------------------------------------
     def _tickets_route(self, request: ApiRequest, rest: list[str]) -> ApiReply:
         method = request.method
@@ -313,7 +346,10 @@ class Api:
             ticket = self.state.render(position)
             return json_reply(200, _project(ticket, fields) if fields else ticket)
         if rest[1:] == [] and method == "PATCH":
-            return json_reply(200, self.state.patch(position, _json_body(request)))
+            patched = self.state.patch(position, _json_body(request))
+            if self.on_ticket_change is not None:
+                self.on_ticket_change(ticket_id)
+            return json_reply(200, patched)
         if rest[1:] == ["notes"] and method == "GET":
             return self._list(request, self.state.notes(position))
         if rest[1:] == ["notes"] and method == "POST":
@@ -372,6 +408,28 @@ def _json_body(request: ApiRequest) -> object:
         return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise invalid([field_error("InvalidField", "the body is not JSON", "")]) from None
+
+
+def _callback_body(request: ApiRequest) -> Json:
+    body = _json_body(request)
+    if not isinstance(body, dict):
+        raise invalid([field_error("InvalidField", "expected a callback object", "")], "callback")
+    errors: list[Json] = []
+    url = body.get("url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        errors.append(field_error("InvalidField", "url must be an http(s) URL", "url", "callback"))
+    for name in ("type", "level"):
+        if not isinstance(body.get(name), str) or not body[name].strip():
+            message = f"{name} is required"
+            errors.append(field_error("MissingRequiredField", message, name, "callback"))
+    object_id = body.get("objectId")
+    if isinstance(object_id, bool) or not isinstance(object_id, int):
+        message = "objectId must be a number"
+        errors.append(field_error("InvalidField", message, "objectId", "callback"))
+    if errors:
+        raise invalid(errors, "callback")
+    return body
 
 
 def _note_body(request: ApiRequest) -> Json:

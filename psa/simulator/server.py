@@ -4,6 +4,10 @@ port, a daemon thread), for the demo, the tests and the benchmarks.
     with SimulatorServer(generate_msp(start=..., end=...)) as cw:
         httpx.get(f"{cw.url}/service/tickets", headers=cw.headers)
         cw.clock += timedelta(hours=1)      # tickets move on: statuses, resolutions, reopens
+
+Callbacks registered through ``POST /system/callbacks`` are sent, signed, for every ticket
+that changes: when the clock moves forward, on a PATCH and on ``resolve_ticket_now``
+(see ``psa.simulator.callbacks``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from psa.simulator.api import Api, ApiReply, ApiRequest, basic_credentials, error_reply, json_reply
-from psa.simulator.model import SimulatedMSP, from_epoch
+from psa.simulator.callbacks import CallbackRegistry, Delivery
+from psa.simulator.model import SimulatedMSP, from_epoch, to_epoch
 from psa.simulator.state import SimulationState
 
 MAX_RECORDED_REQUESTS = 10_000
@@ -88,11 +93,14 @@ class SimulatorServer:
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.state = SimulationState(msp, clock=clock or msp.end)
+        self.callbacks = CallbackRegistry(company=company)
         self.api = Api(
             self.state,
             authorization=basic_credentials(company, public_key, private_key),
             client_id=client_id,
             link_headers=link_headers,
+            callbacks=self.callbacks,
+            on_ticket_change=self._ticket_changed,
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -118,6 +126,7 @@ class SimulatorServer:
         return self
 
     def stop(self) -> None:
+        self.callbacks.stop()
         if self._http is None:
             return
         self._http.shutdown()
@@ -162,7 +171,31 @@ class SimulatorServer:
 
     @clock.setter
     def clock(self, moment: datetime) -> None:
+        before = self.state.clock
         self.state.set_clock(moment)
+        if self.callbacks.ticket_urls():
+            since = before
+            for position in self.state.changed_between(since, to_epoch(moment)):
+                added = self.state.entered[position] > since
+                self._send_callbacks(position, "added" if added else "updated")
+
+    @property
+    def signing_key(self) -> str:
+        """The key callbacks are signed with (served at ``callback_key_url``)."""
+        return self.callbacks.signing_key
+
+    @property
+    def callback_key_url(self) -> str:
+        return f"{self.url}/system/callbackkeys/{self.callbacks.key_id}"
+
+    @property
+    def callback_deliveries(self) -> list[Delivery]:
+        """Every callback POSTed so far and what its receiver answered."""
+        return list(self.callbacks.deliveries)
+
+    def wait_callbacks_sent(self) -> None:
+        """Until every callback queued so far has been POSTed (or failed)."""
+        self.callbacks.wait_sent()
 
     @property
     def link_headers(self) -> bool:
@@ -181,6 +214,7 @@ class SimulatorServer:
     def resolve_ticket_now(self, ticket_id: int, *, by: str) -> None:
         """Resolve a visible ticket at the clock, as member ``by`` (identifier)."""
         self.state.resolve_now(ticket_id, by=by)
+        self._ticket_changed(ticket_id)
 
     def fail_next(self, status: int, *, count: int = 1, retry_after: int | None = None) -> None:
         """Answer the next ``count`` API requests with ``status`` (429, 500, 503...) and an
@@ -189,6 +223,23 @@ class SimulatorServer:
 
     def clear_requests(self) -> None:
         self.requests.clear()
+
+    # -- callbacks -----------------------------------------------------------------------
+    def _ticket_changed(self, ticket_id: int) -> None:
+        position = self.state.position(ticket_id)
+        if position is not None and self.callbacks.ticket_urls():
+            self._send_callbacks(position, "updated")
+
+    def _send_callbacks(self, position: int, action: str) -> None:
+        try:
+            ticket = self.state.render(position)
+        except LookupError:  # the clock moved back meanwhile
+            return
+        body = self.callbacks.body(
+            action=action, ticket=ticket, key_url=self.callback_key_url, from_url=self.root_url
+        )
+        for url in self.callbacks.ticket_urls():
+            self.callbacks.enqueue(url, ticket["id"], action, body)
 
     # -- serving -------------------------------------------------------------------------
     def dispatch(

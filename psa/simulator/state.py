@@ -178,6 +178,15 @@ class SimulationState:
                 self._index_times = [at for at, _ in pairs]
                 del self._extra_events[:recorded]  # now in the index; later ones stay extra
 
+    def changed_between(self, since: int, clock: int) -> list[int]:
+        """Positions of the tickets entered or changed in (``since``, ``clock``]."""
+        if clock <= since:
+            return []
+        self._event_index()  # before taking the lock, as in ``_scan``
+        with self.lock:
+            visible = bisect_right(self.entered, clock)
+            return list(self._changed_since((iso(since), False), clock, visible))
+
     def notes(self, position: int) -> list[Json]:
         ticket = self.tickets[position]
         clock = self._clock

@@ -1,0 +1,250 @@
+"""ConnectWise callbacks in psa: the signature as API.md describes it, the key-URL origin
+check, the body parser, and the simulator's /system/callbacks, signing key and signed POSTs
+against a small recording HTTP server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from psa.callbacks import MalformedCallback, parse_callback, same_site, sign, signature_matches
+from psa.connectwise import ConnectWiseClient, build_http_client
+from psa.errors import NotFound
+from psa.simulator import SimulatorServer, generate_msp
+
+START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+END = datetime(2026, 11, 13, 23, 0, tzinfo=UTC)
+API = "https://na.myconnectwise.net/v4_6_release/apis/3.0"
+
+
+def spec_signature(body: bytes, signing_key: str) -> str:
+    """base64(HMAC-SHA256(key = SHA256(signing key), body)), written out from API.md."""
+    key = hashlib.sha256(signing_key.encode()).digest()
+    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+
+
+class Recorder:
+    """An HTTP server on 127.0.0.1:0 that answers 200 and keeps every POST."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                recorder.posts.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/connectwise/callback"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def msp():
+    return generate_msp(seed=5, start=START, end=END, tickets_per_workday=10)
+
+
+@pytest.fixture
+def simulator(msp) -> Iterator[SimulatorServer]:
+    with SimulatorServer(msp, clock=END) as server:
+        yield server
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    server = Recorder()
+    yield server
+    server.close()
+
+
+@contextmanager
+def client_for(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
+    http = build_http_client(
+        api_url=server.url,
+        company=server.company,
+        public_key=server.public_key,
+        private_key=server.private_key,
+        client_id=server.client_id,
+    )
+    with http:
+        yield ConnectWiseClient(http)
+
+
+# ---- signature, origin, parsing ----------------------------------------------------------
+
+
+def test_the_signature_is_the_one_the_spec_describes():
+    body = b'{"Action":"updated","Type":"ticket","ID":7}'
+    assert sign(body, "k3y") == spec_signature(body, "k3y")
+    assert signature_matches(body, spec_signature(body, "k3y"), "k3y")
+    assert not signature_matches(body + b" ", spec_signature(body, "k3y"), "k3y")
+    assert not signature_matches(body, spec_signature(body, "other"), "k3y")
+    # a plain HMAC with the key itself (not its SHA-256) is not the ConnectWise signature
+    plain = base64.b64encode(hmac.new(b"k3y", body, hashlib.sha256).digest()).decode()
+    assert not signature_matches(body, plain, "k3y")
+    assert not signature_matches(body, "not base64 at all!", "k3y")
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://na.myconnectwise.net/v4_6_release/apis/3.0/system/callbackkeys/1", True),
+        ("https://NA.myconnectwise.net:443/anything/else", True),
+        ("http://na.myconnectwise.net/v4_6_release/apis/3.0/key", False),  # scheme
+        ("https://evil.example/v4_6_release/apis/3.0/key", False),
+        ("https://na.myconnectwise.net.evil.example/key", False),
+        ("https://na.myconnectwise.net:8443/key", False),
+        ("https://user:pw@na.myconnectwise.net/key", False),
+        ("https://evil.example@na.myconnectwise.net/key", False),
+        ("file:///etc/passwd", False),
+        ("https://[::1/key", False),
+        ("", False),
+    ],
+)
+def test_only_key_urls_on_the_configured_site_are_trusted(url, ok):
+    assert same_site(url, API) is ok
+
+
+def body_of(**fields: Any) -> bytes:
+    base: dict[str, Any] = {
+        "Action": "updated",
+        "Type": "ticket",
+        "ID": 12,
+        "Entity": json.dumps({"id": 12, "_info": {"lastUpdated": "2026-11-13T22:00:00Z"}}),
+        "Metadata": {"key_url": f"{API}/system/callbackkeys/x"},
+    }
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not None}).encode()
+
+
+def test_a_callback_body_is_read_for_action_id_key_url_and_last_updated():
+    payload = parse_callback(body_of())
+    assert (payload.action, payload.type, payload.id) == ("updated", "ticket", 12)
+    assert payload.key_url == f"{API}/system/callbackkeys/x"
+    assert payload.last_updated == datetime(2026, 11, 13, 22, 0, tzinfo=UTC)
+    assert parse_callback(body_of(Entity=None)).last_updated is None
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[]", "not a JSON object"),
+        (body_of(Action="exploded"), "Action"),
+        (body_of(ID="twelve"), "ID"),
+        (body_of(ID=-1), "ID"),
+        (body_of(Metadata={}), "key_url"),
+        (body_of(Entity="{broken"), "Entity is not JSON"),
+        (body_of(Entity=json.dumps({"_info": {"lastUpdated": "yesterday"}})), "lastUpdated"),
+    ],
+)
+def test_malformed_bodies_are_named_without_their_values(body, problem):
+    with pytest.raises(MalformedCallback, match=problem) as caught:
+        parse_callback(body)
+    assert "exploded" not in str(caught.value)
+    assert "twelve" not in str(caught.value)
+
+
+# ---- the simulator -------------------------------------------------------------------------
+
+
+def test_register_and_list_callbacks_and_fetch_the_signing_key(simulator):
+    with client_for(simulator) as client:
+        assert client.callbacks() == []
+        created = client.register_callback(url="https://bot.example/connectwise/callback",
+                                           description="Deskboard")  # fmt: skip
+        (listed,) = client.callbacks()
+        assert listed == created
+        assert (listed.type, listed.level, listed.object_id) == ("ticket", "owner", 1)
+        assert client.signing_key(simulator.callback_key_url) == simulator.signing_key
+        with pytest.raises(NotFound):
+            client.signing_key(f"{simulator.url}/system/callbackkeys/nope")
+    # the key is not handed to anyone without the API credentials
+    assert httpx.get(simulator.callback_key_url).status_code == 401
+
+
+def test_registration_checks_the_body(simulator):
+    bad = httpx.post(
+        f"{simulator.url}/system/callbacks",
+        json={"url": "ftp://x", "type": "ticket", "level": "owner", "objectId": "one"},
+        headers=simulator.headers,
+    )
+    assert bad.status_code == 400
+    fields = {e["field"] for e in bad.json()["errors"]}
+    assert fields == {"url", "objectId"}
+
+
+def test_changed_tickets_are_posted_signed_when_the_clock_moves(simulator, recorder):
+    with client_for(simulator) as client:
+        client.register_callback(url=recorder.url, description="Deskboard")
+    before = simulator.clock
+    later = before + timedelta(hours=3)
+    changed = httpx.get(
+        f"{simulator.url}/service/tickets",
+        params={"conditions": f"lastUpdated > [{before:%Y-%m-%dT%H:%M:%SZ}]", "pageSize": 1000,
+                "fields": "id"},
+        headers=simulator.headers,
+    )  # fmt: skip
+    assert changed.json() == []  # nothing after the clock yet
+    simulator.clock = later
+    simulator.wait_callbacks_sent()
+    expected = httpx.get(
+        f"{simulator.url}/service/tickets",
+        params={"conditions": f"lastUpdated > [{before:%Y-%m-%dT%H:%M:%SZ}]", "pageSize": 1000,
+                "fields": "id"},
+        headers=simulator.headers,
+    ).json()  # fmt: skip
+    assert expected, "three hours of the simulated MSP changed no ticket"
+    posted_ids = []
+    for headers, body in recorder.posts:
+        assert headers["x-content-signature"] == spec_signature(body, simulator.signing_key)
+        payload = json.loads(body)
+        entity = json.loads(payload["Entity"])
+        assert payload["Type"] == "ticket"
+        assert payload["Metadata"]["key_url"] == simulator.callback_key_url
+        assert entity["id"] == payload["ID"]
+        assert before < datetime.fromisoformat(entity["_info"]["lastUpdated"]) <= later
+        posted_ids.append(payload["ID"])
+    assert sorted(posted_ids) == sorted(t["id"] for t in expected)
+    assert all(d.status == 200 for d in simulator.callback_deliveries)
+
+
+def test_a_resolution_is_posted_at_once(simulator, recorder):
+    with client_for(simulator) as client:
+        client.register_callback(url=recorder.url, description="Deskboard")
+        open_ticket = next(
+            t for page in client.iter_ticket_pages() for t in page.records
+            if t.resolved_at is None and not t.closed
+        )  # fmt: skip
+    simulator.resolve_ticket_now(open_ticket.id, by="jsmith")
+    simulator.wait_callbacks_sent()
+    ((_, body),) = recorder.posts
+    payload = json.loads(body)
+    assert (payload["Action"], payload["ID"]) == ("updated", open_ticket.id)
+    assert json.loads(payload["Entity"])["resolvedBy"] == "jsmith"
