@@ -26,6 +26,7 @@ from bot.notices import record_notices
 from bot.outbox import DeliveryReport, deliver_due
 from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
+from bot.push import TicketSyncResult, sync_ticket
 from psa.connectwise import ConnectWiseClient
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,26 @@ class Runtime:
         )
         self.deliver()
         return report
+
+    def sync_ticket(self, ticket_id: int) -> TicketSyncResult:
+        """One ticket now (a ConnectWise callback), its kudos and nudges, then delivery;
+        serialized with ``sync`` by the same lock."""
+        with self._sync_lock:
+            now = self.clock()
+            with self.connectwise() as client:
+                result = sync_ticket(
+                    client=client, engine=self.engine, config=self.config, ticket_id=ticket_id
+                )
+            record_notices(
+                self.engine,
+                config=self.config,
+                ticket_ids=result.newly_resolved,
+                now=now,
+                ticket_link=self.ticket_link,
+                platforms=self.platforms,
+            )
+        self.deliver()
+        return result
 
     def deliver(self) -> DeliveryReport:
         """Send what is due on every platform (each messenger takes only its own)."""

@@ -8,7 +8,9 @@ apps, and serving them from one process.
 - **Dry run**: one console messenger, nothing served.
 
 Everything HTTP shares one server on ``PORT``: the Teams FastAPI app with Slack's routes
-mounted on it. Slack in Socket Mode needs no port and runs beside it on its own thread.
+mounted on it, and ConnectWise's ``/connectwise/callback`` (``bot.callbacks``) whatever the
+platforms, so the port is served even with only Slack in Socket Mode (which needs no port
+and runs beside it on its own thread). A dry run serves nothing: it only prints.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.console import Console
 from slack_bolt import App as SlackApp
 from sqlalchemy import Engine
 
+from bot.callbacks import CallbackReceiver, callback_receiver, callback_route
 from bot.config import DeskboardConfig
 from bot.messenger import ConsoleMessenger, Messenger
 from bot.runtime import Runtime
@@ -36,6 +39,8 @@ class Service:
     runtime: Runtime
     slack: SlackApp | None = None
     teams: Any | None = None  # microsoft_teams.apps.App
+    callbacks: CallbackReceiver | None = None
+    dry_run: bool = False
     closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -62,7 +67,7 @@ def build_service(
     """Messengers for every configured platform, the runtime over them, and the apps."""
     if dry_run:
         runtime = build_runtime(settings, config, engine, (ConsoleMessenger(console),))
-        return Service(runtime)
+        return Service(runtime, dry_run=True)
     from bot.slack.app import messaging_client, uses_oauth
     from bot.teams.app import teams_configured
 
@@ -127,17 +132,12 @@ def build_service(
     return service
 
 
-def serve(service: Service, settings: Settings) -> None:
-    """Serve the configured apps until the process is stopped (Ctrl-C, SIGTERM). Blocks."""
+def service_asgi(service: Service, settings: Settings) -> Any:
+    """One ASGI app for everything served over HTTP (see the module docstring)."""
+    receiver = callback_receiver(service.runtime, api_url=settings.cw_api_url or "")
+    service.callbacks = receiver
+    service.closers.append(receiver.close)
     slack_socket_mode = service.slack is not None and settings.slack_app_token is not None
-    if slack_socket_mode and service.slack is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        assert settings.slack_app_token is not None
-        handler = SocketModeHandler(service.slack, settings.slack_app_token.get_secret_value())
-        handler.connect()  # runs on the SDK's own threads
-        service.closers.append(handler.close)
-        log.info("Slack: Socket Mode")
     asgi: Any = None
     if service.teams is not None:
         from bot.teams.app import teams_asgi
@@ -152,8 +152,26 @@ def serve(service: Service, settings: Settings) -> None:
         else:
             asgi.mount("/", slack_http)  # after the Teams routes: /api/messages stays Teams'
     if asgi is None:
+        from starlette.applications import Starlette
+
+        return Starlette(routes=[callback_route(receiver)])
+    asgi.router.routes.insert(0, callback_route(receiver))  # before Slack's catch-all mount
+    return asgi
+
+
+def serve(service: Service, settings: Settings) -> None:
+    """Serve the configured apps until the process is stopped (Ctrl-C, SIGTERM). Blocks."""
+    if service.slack is not None and settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(service.slack, settings.slack_app_token.get_secret_value())
+        handler.connect()  # runs on the SDK's own threads
+        service.closers.append(handler.close)
+        log.info("Slack: Socket Mode")
+    if service.dry_run:
         threading.Event().wait()  # nothing to serve: the scheduler does the work
         return
+    asgi = service_asgi(service, settings)
     from bot.teams.app import http_server
 
     log.info("HTTP on port %d", settings.port)
