@@ -18,7 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from psa.callbacks import MalformedCallback, parse_callback, same_site, sign, signature_matches
+from psa.callbacks import (
+    MalformedCallback,
+    SigningKeys,
+    parse_callback,
+    same_site,
+    sign,
+    signature_matches,
+)
 from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.errors import NotFound
 from psa.simulator import SimulatorServer, generate_msp
@@ -248,3 +255,26 @@ def test_a_resolution_is_posted_at_once(simulator, recorder):
     payload = json.loads(body)
     assert (payload["Action"], payload["ID"]) == ("updated", open_ticket.id)
     assert json.loads(payload["Entity"])["resolvedBy"] == "jsmith"
+
+
+def test_signing_keys_are_cached_and_fetched_again_only_after_a_pause():
+    fetched: list[str] = []
+    keys_by_url = {"u": "first"}
+    clock = [0.0]
+
+    def fetch(url: str) -> str:
+        fetched.append(url)
+        return keys_by_url[url]
+
+    keys = SigningKeys(fetch, ttl=3600, min_refresh=60, monotonic=lambda: clock[0])
+    assert keys.get("u") == "first"
+    assert keys.get("u") == "first"
+    assert fetched == ["u"]  # cached
+    keys_by_url["u"] = "rotated"
+    assert keys.refresh("u") is None  # asked a moment ago: not again
+    clock[0] = 61
+    assert keys.refresh("u") == "rotated"
+    assert keys.get("u") == "rotated"
+    clock[0] = 61 + 3600
+    assert keys.get("u") == "rotated"
+    assert fetched == ["u", "u", "u"]  # refreshed once, then again when the hour was up

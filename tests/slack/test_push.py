@@ -48,14 +48,16 @@ def spec_signature(body: bytes, signing_key: str) -> str:
 class Push:
     """The service's ASGI app over the simulator and the fake Slack, at a settable clock."""
 
-    def __init__(self, engine, simulator: SimulatorServer, slack: FakeSlack) -> None:
+    def __init__(
+        self, engine, simulator: SimulatorServer, slack: FakeSlack, config: dict[str, Any] = CONFIG
+    ) -> None:
         self.now = LATER
         self.simulator = simulator
         client = WebClient(token="xoxb-test", base_url=slack.api_url)
         clock = lambda: self.now  # noqa: E731
         runtime = Runtime(
             engine=engine,
-            config=parse_config(CONFIG),
+            config=parse_config(config),
             messengers=(SlackMessenger(client, engine=engine, clock=clock, sleep=lambda _s: None),),
             connectwise=lambda: cw_client(simulator),
             clock=clock,
@@ -269,3 +271,28 @@ def test_deleted_is_acknowledged_and_changes_nothing(push, engine, simulator):
     assert ticket_reads(simulator) == []
     with session_scope(engine) as session:
         assert repo.get_tickets(session, ids=[ticket_id])  # still stored; the poll reconciles
+
+
+def test_a_ticket_on_a_board_not_selected_is_not_stored(engine, simulator, slack):
+    ticket_id, technician = next(
+        (i, t) for i, t in open_tickets_answered_by_their_technician(engine)
+        if board_of(engine, i) == "Service Desk"
+    )  # fmt: skip
+    simulator.clock = LATER
+    simulator.resolve_ticket_now(ticket_id, by=technician)
+    body = callback_body(simulator, ticket_id)
+    only_escalations = Push(
+        engine, simulator, slack, {**CONFIG, "connectwise": {"boards": ["Escalations"]}}
+    )
+    try:
+        assert only_escalations.signed(body).status_code == 200
+    finally:
+        only_escalations.close()
+    assert stored_resolution(engine, ticket_id) is None
+    assert kudos_posts(slack) == []
+
+
+def board_of(engine, ticket_id: int) -> str | None:
+    with session_scope(engine) as session:
+        (record,) = repo.get_tickets(session, ids=[ticket_id])
+    return record.board
