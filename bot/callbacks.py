@@ -9,8 +9,9 @@ What is checked, in order (the first failure answers, and nothing is synced):
    ``CW_API_URL`` (401). Nothing else is ever fetched: the body is not trusted yet.
 4. The signature, computed as ConnectWise documents with the key from that URL (cached per
    URL for an hour; fetched again at most once a minute when a signature does not match,
-   in case the key was rotated), compared in constant time (401). A key that cannot be
-   fetched answers 503, so that ConnectWise tries again.
+   in case the key was rotated; at most 20 key requests a minute in all), compared in
+   constant time (401). A key that cannot be fetched answers 503, so that ConnectWise
+   tries again.
 5. Fresh, not replayed (403). *Stale* means the entity's ``_info.lastUpdated`` is more than
    ``STALE_AFTER`` away from our clock, either way (a body recorded and sent again later,
    or a clock far off); a callback without that time cannot be judged and is refused
@@ -44,6 +45,7 @@ from bot.push import describe
 from bot.runtime import Runtime
 from psa.callbacks import (
     SIGNATURE_HEADER,
+    KeyFetchLimited,
     MalformedCallback,
     SigningKeys,
     parse_callback,
@@ -113,6 +115,8 @@ class CallbackReceiver:
         except ConnectWiseError as exc:
             log.warning("ConnectWise callback: could not fetch the signing key: %s", exc)
             return Outcome(503, "the signing key could not be fetched; try again")
+        except KeyFetchLimited:
+            return self._refuse(503, "too many signing-key requests; try again in a minute")
         if not verified:
             return self._refuse(401, "the signature does not match")
         if payload.action == "deleted" or payload.type != "ticket":

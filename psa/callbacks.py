@@ -27,6 +27,10 @@ SIGNATURE_HEADER = "x-content-signature"
 ACTIONS = frozenset({"added", "updated", "deleted"})
 
 
+class KeyFetchLimited(Exception):
+    """Too many signing-key requests in the last minute; try again later."""
+
+
 class MalformedCallback(ValueError):
     """The body is not a ConnectWise callback; the message names what is wrong, never a value."""
 
@@ -177,8 +181,10 @@ class SigningKeys:
     """Signing keys by key URL, each kept for ``ttl`` seconds, fetched by ``fetch``.
 
     ``refresh`` fetches a key again when a signature did not match a cached one (ConnectWise
-    may have rotated it), at most once per ``min_refresh`` seconds per URL, so that a flood of
-    badly signed requests cannot become a flood of key requests.
+    may have rotated it), at most once per ``min_refresh`` seconds per URL, and no more than
+    ``fetches_per_minute`` keys are fetched in any minute (``KeyFetchLimited`` beyond), so
+    that a flood of badly signed requests, each naming another key URL on the ConnectWise
+    site, cannot become a flood of requests to ConnectWise.
     """
 
     def __init__(
@@ -188,12 +194,15 @@ class SigningKeys:
         ttl: float = 3600.0,
         min_refresh: float = 60.0,
         max_keys: int = 64,
+        fetches_per_minute: int = 20,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch
         self._ttl = ttl
         self._min_refresh = min_refresh
         self._max_keys = max_keys
+        self._fetches_per_minute = fetches_per_minute
+        self._fetched_at: list[float] = []
         self._monotonic = monotonic
         self._keys: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
@@ -216,6 +225,11 @@ class SigningKeys:
         return self._store(key_url, now)
 
     def _store(self, key_url: str, now: float) -> str:
+        with self._lock:
+            self._fetched_at = [at for at in self._fetched_at if now - at < 60.0]
+            if len(self._fetched_at) >= self._fetches_per_minute:
+                raise KeyFetchLimited("too many signing-key requests in the last minute")
+            self._fetched_at.append(now)
         key = self._fetch(key_url)
         with self._lock:
             if len(self._keys) >= self._max_keys and key_url not in self._keys:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from psa.callbacks import (
+    KeyFetchLimited,
     MalformedCallback,
     SigningKeys,
     parse_callback,
@@ -278,3 +279,23 @@ def test_signing_keys_are_cached_and_fetched_again_only_after_a_pause():
     clock[0] = 61 + 3600
     assert keys.get("u") == "rotated"
     assert fetched == ["u", "u", "u"]  # refreshed once, then again when the hour was up
+
+
+def test_key_requests_are_limited_per_minute_whatever_the_urls():
+    fetched: list[str] = []
+    clock = [0.0]
+
+    def fetch(url: str) -> str:
+        fetched.append(url)
+        return "k"
+
+    keys = SigningKeys(fetch, fetches_per_minute=3, monotonic=lambda: clock[0])
+    for n in range(3):
+        assert keys.get(f"https://cw.example/key/{n}") == "k"
+    with pytest.raises(KeyFetchLimited):
+        keys.get("https://cw.example/key/3")
+    assert keys.get("https://cw.example/key/0") == "k"  # cached keys still answer
+    assert len(fetched) == 3
+    clock[0] = 60.0
+    assert keys.get("https://cw.example/key/3") == "k"
+    assert len(fetched) == 4
