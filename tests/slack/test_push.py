@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -227,7 +228,10 @@ def refused_cases(push: Push, simulator: SimulatorServer, body: bytes, foreign: 
     push.now = LATER
 
 
-def test_refused_callbacks_read_store_and_post_nothing(push, engine, simulator, slack, attacker):
+def test_refused_callbacks_read_store_and_post_nothing(
+    push, engine, simulator, slack, attacker, caplog
+):
+    caplog.set_level(logging.DEBUG)
     ticket_id, technician = open_ticket_answered_by_its_technician(engine)
     simulator.resolve_ticket_now(ticket_id, by=technician)
     body = callback_body(simulator, ticket_id)
@@ -244,6 +248,12 @@ def test_refused_callbacks_read_store_and_post_nothing(push, engine, simulator, 
     assert ticket_reads(simulator) == []
     assert stored_resolution(engine, ticket_id) is None
     assert kudos_posts(slack) == []
+    # refusals are logged with their reason, never with the key, a signature or the body
+    assert "refused (401): the signature does not match" in caplog.text
+    assert simulator.signing_key not in caplog.text
+    assert spec_signature(body, simulator.signing_key) not in caplog.text
+    assert simulator.private_key not in caplog.text
+    assert '"Entity"' not in caplog.text
 
 
 def test_a_replayed_callback_is_refused(push, engine, simulator, slack):
