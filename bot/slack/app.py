@@ -15,6 +15,9 @@ Listeners are plain functions in ``bot.slack.listeners``, registered per kind; a
 puts ``SlackDeps`` into every request's context as ``context["deps"]``. They ack first
 (Slack waits 3 s at most) and do the work after, on Bolt's threads
 (``process_before_response`` is False).
+
+In HTTP mode every request must be signed with ``SLACK_SIGNING_SECRET`` within Bolt's
+five-minute window, and a signed request is served once (``bot.slack.replay``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from bot.links import TicketLink
 from bot.messenger import Messenger
 from bot.settings import Settings, SettingsError
 from bot.slack.identity import SlackIdentity
+from bot.slack.replay import ReplayGuard
 from psa.connectwise import ConnectWiseClient
 
 log = logging.getLogger(__name__)
@@ -202,8 +206,15 @@ def _deps_middleware(deps: SlackDeps) -> Callable[..., BoltResponse]:
     return inject_deps
 
 
-def build_slack_app(*, deps: SlackDeps, client: WebClient | None = None) -> App:
-    """The Bolt app for the mode the settings choose (see the module docstring)."""
+def build_slack_app(
+    *, deps: SlackDeps, client: WebClient | None = None, replay_guard: ReplayGuard | None = None
+) -> App:
+    """The Bolt app for the mode the settings choose (see the module docstring).
+
+    Every HTTP request must carry a valid signature with a timestamp within five minutes
+    (Bolt's check; no setting turns it off) and is served once: ``replay_guard`` refuses a
+    signature seen before (``bot.slack.replay``; a new one per app by default).
+    """
     from bot.slack.listeners import register_all
 
     settings = deps.settings
@@ -228,6 +239,8 @@ def build_slack_app(*, deps: SlackDeps, client: WebClient | None = None) -> App:
         process_before_response=False,
         name="deskboard",
         logger=log,
+        request_verification_enabled=True,
+        before_authorize=replay_guard or ReplayGuard(),
     )
     app.use(_deps_middleware(deps))
     register_all(app)
