@@ -115,11 +115,26 @@ def api_base_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def api_logger() -> logging.Logger:
+    """The logger Web API clients write to, never at DEBUG.
+
+    At DEBUG slack_sdk logs every request's parameters and every response's body, and those
+    carry secrets: the bot token ``oauth.v2.access`` hands out, the Socket Mode URL. It
+    checks its logger's own level before doing so, so this one is held at INFO whatever
+    the root logger's level; warnings and errors still go through.
+    """
+    logger = logging.getLogger("bot.slack.api")
+    if logger.level == logging.NOTSET or logger.level < logging.INFO:
+        logger.setLevel(logging.INFO)
+    return logger
+
+
 def slack_client(settings: Settings, *, token: str | None = None) -> WebClient:
     """A Web API client for ``SLACK_API_URL`` that retries rate-limited calls."""
     client = WebClient(
         token=token if token is not None else _secret(settings.slack_bot_token),
         base_url=api_base_url(settings),
+        logger=api_logger(),
     )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return client
@@ -169,6 +184,7 @@ def messaging_client(settings: Settings, engine: Engine) -> WebClient:
     client = InstalledBotClient(
         token_source=lambda: installed_bot_token(engine, client_id=client_id),
         base_url=api_base_url(settings),
+        logger=api_logger(),
     )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return client
