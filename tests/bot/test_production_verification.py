@@ -62,7 +62,7 @@ def running(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
             "TEAMS_CLIENT_SECRET": "production-teams-secret",
             "TEAMS_TENANT_ID": "11111111-2222-4333-8444-555555555555",
             "PORT": str(port),
-            # Every switch the SDKs know for turning verification off:
+            # The Teams SDK reads this one when not told otherwise; SKIP_AUTH is its old name:
             "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS": "true",
             "SKIP_AUTH": "true",
         }
