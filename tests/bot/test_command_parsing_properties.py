@@ -24,7 +24,7 @@ from bot.config import parse_config
 from metrics.definitions import METRICS, MetricRef
 from metrics.windows import named_window
 
-SETTINGS = settings(max_examples=200, deadline=None)
+SETTINGS = settings(max_examples=100, deadline=None)
 CONFIG = parse_config(
     {
         "timezone": "America/Chicago",
