@@ -131,3 +131,13 @@ def test_the_guard_forgets_a_signature_once_bolt_would_refuse_it_as_stale():
     assert guard.first_sight("v0=new", str(int(now[0])))
     assert len(guard) == 1
     assert not guard.first_sight("", str(int(now[0])))  # no signature is never "new"
+
+
+def test_socket_mode_requests_carry_no_signature_and_are_not_refused(app: App, slack: FakeSlack):
+    """Socket Mode events come over Slack's authenticated connection, unsigned; the replay
+    guard must let them through (Slack may redeliver one: the listeners ack first)."""
+    body = help_body(slack)
+    first = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    again = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert (first.status, again.status) == (200, 200)
+    assert len(slack.wait_for_response(count=2)) == 2
