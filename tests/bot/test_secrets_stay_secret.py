@@ -291,3 +291,27 @@ def test_run_dry_run_start_up_in_its_own_process_keeps_every_secret(
     assert "DEBUG" in logged  # the process logged at DEBUG
     assert_no_secret(printed, "the terminal")
     assert_no_secret(logged, "the log")
+
+
+def test_every_secret_setting_is_a_secret_str_and_never_shown(env: dict[str, str]):
+    from pydantic import SecretStr
+
+    from bot.settings import Settings
+
+    everything = {
+        **env,
+        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+        "SLACK_APP_TOKEN": SLACK_APP_TOKEN,
+        "TEAMS_WORKFLOW_URL": f"https://example.invalid/flow?sig={WORKFLOW_SIG}",
+        "DESKBOARD_DATABASE_URL": f"postgresql+psycopg://u:{DB_PASSWORD}@db.invalid/d",
+    }
+    settings = Settings(_env_file=None, **everything)  # type: ignore[arg-type]
+    secret_names = {
+        "database_url", "cw_public_key", "cw_private_key", "cw_client_id", "slack_bot_token",
+        "slack_app_token", "slack_signing_secret", "slack_client_secret", "teams_client_secret",
+        "teams_workflow_url",
+    }  # fmt: skip
+    for name in secret_names:
+        assert isinstance(getattr(settings, name), SecretStr), name
+    shown = repr(settings) + str(settings) + settings.model_dump_json() + repr(vars(settings))
+    assert_no_secret(shown, "the settings' repr and dump")
