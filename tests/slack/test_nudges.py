@@ -82,7 +82,6 @@ def click(
             "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
             "state": {"values": {block_id: state or {}}},
             "response_url": slack.response_url(f"nudge-{user.id}"),
-            "trigger_id": "1.2.3",
             "actions": [{"block_id": block_id, "action_ts": "1700000000.2", **action}],
         },
     )
