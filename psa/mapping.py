@@ -46,7 +46,10 @@ def parse_timestamp(value: object) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
+        raise ValueError(f"timestamp out of range: {value!r}") from None
 
 
 def _ref(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -15,6 +15,9 @@ Listeners are plain functions in ``bot.slack.listeners``, registered per kind; a
 puts ``SlackDeps`` into every request's context as ``context["deps"]``. They ack first
 (Slack waits 3 s at most) and do the work after, on Bolt's threads
 (``process_before_response`` is False).
+
+In HTTP mode every request must be signed with ``SLACK_SIGNING_SECRET`` within Bolt's
+five-minute window, and a signed request is served once (``bot.slack.replay``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from bot.links import TicketLink
 from bot.messenger import Messenger
 from bot.settings import Settings, SettingsError
 from bot.slack.identity import SlackIdentity
+from bot.slack.replay import ReplayGuard
 from psa.connectwise import ConnectWiseClient
 
 log = logging.getLogger(__name__)
@@ -111,11 +115,26 @@ def api_base_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def api_logger() -> logging.Logger:
+    """The logger Web API clients write to, never at DEBUG.
+
+    At DEBUG slack_sdk logs every request's parameters and every response's body, and those
+    carry secrets: the bot token ``oauth.v2.access`` hands out, the Socket Mode URL. It
+    checks its logger's own level before doing so, so this one is held at INFO whatever
+    the root logger's level; warnings and errors still go through.
+    """
+    logger = logging.getLogger("bot.slack.api")
+    if logger.level == logging.NOTSET or logger.level < logging.INFO:
+        logger.setLevel(logging.INFO)
+    return logger
+
+
 def slack_client(settings: Settings, *, token: str | None = None) -> WebClient:
     """A Web API client for ``SLACK_API_URL`` that retries rate-limited calls."""
     client = WebClient(
         token=token if token is not None else _secret(settings.slack_bot_token),
         base_url=api_base_url(settings),
+        logger=api_logger(),
     )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return client
@@ -165,6 +184,7 @@ def messaging_client(settings: Settings, engine: Engine) -> WebClient:
     client = InstalledBotClient(
         token_source=lambda: installed_bot_token(engine, client_id=client_id),
         base_url=api_base_url(settings),
+        logger=api_logger(),
     )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return client
@@ -202,8 +222,15 @@ def _deps_middleware(deps: SlackDeps) -> Callable[..., BoltResponse]:
     return inject_deps
 
 
-def build_slack_app(*, deps: SlackDeps, client: WebClient | None = None) -> App:
-    """The Bolt app for the mode the settings choose (see the module docstring)."""
+def build_slack_app(
+    *, deps: SlackDeps, client: WebClient | None = None, replay_guard: ReplayGuard | None = None
+) -> App:
+    """The Bolt app for the mode the settings choose (see the module docstring).
+
+    Every HTTP request must carry a valid signature with a timestamp within five minutes
+    (Bolt's check; no setting turns it off) and is served once: ``replay_guard`` refuses a
+    signature seen before (``bot.slack.replay``; a new one per app by default).
+    """
     from bot.slack.listeners import register_all
 
     settings = deps.settings
@@ -228,6 +255,8 @@ def build_slack_app(*, deps: SlackDeps, client: WebClient | None = None) -> App:
         process_before_response=False,
         name="deskboard",
         logger=log,
+        request_verification_enabled=True,
+        before_authorize=replay_guard or ReplayGuard(),
     )
     app.use(_deps_middleware(deps))
     register_all(app)

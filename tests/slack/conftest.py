@@ -7,6 +7,7 @@ change the simulator's tickets), a fresh fake Slack and the Bolt app wired to al
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import time
@@ -156,6 +157,10 @@ def app(deps: SlackDeps, client: WebClient) -> App:
 
 # ---- requests as Slack sends them -------------------------------------------------------------
 
+# Slack gives every request its own trigger or event id, so no two bodies are alike; Deskboard
+# refuses a signed request seen before (bot.slack.replay).
+_request_ids = itertools.count(1)
+
 
 def signature_headers(
     body: str, *, content_type: str = "application/x-www-form-urlencoded", secret: str = SECRET
@@ -191,7 +196,7 @@ def slash_body(slack: FakeSlack, command: str, text: str, *, user: SlackUser) ->
             "text": text,
             "api_app_id": "ADESK",
             "response_url": slack.response_url(f"{command.strip('/')}-{user.id}"),
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": f"13345224609.738474920.{next(_request_ids):019x}",
         }
     )
 
@@ -201,7 +206,13 @@ def slash(app: App, slack: FakeSlack, command: str, text: str, *, user: SlackUse
 
 
 def interact(app: App, payload: dict[str, Any]) -> BoltResponse:
-    payload = {"team": {"id": TEAM_ID}, "api_app_id": "ADESK", "token": "verification", **payload}
+    payload = {
+        "team": {"id": TEAM_ID},
+        "api_app_id": "ADESK",
+        "token": "verification",
+        "trigger_id": f"13345224609.738474920.{next(_request_ids):019x}",
+        **payload,
+    }
     return app.dispatch(signed(urlencode({"payload": json.dumps(payload)})))
 
 
@@ -211,7 +222,7 @@ def event(app: App, body: dict[str, Any]) -> BoltResponse:
         "team_id": TEAM_ID,
         "api_app_id": "ADESK",
         "type": "event_callback",
-        "event_id": "Ev0001",
+        "event_id": f"Ev{next(_request_ids):08d}",
         "event_time": int(time.time()),
         "event": body,
     }

@@ -47,6 +47,7 @@ class FakeSlack:
     uploads: list[bytes] = field(default_factory=list)
     # method → error for its next call; "ratelimited" answers HTTP 429, Retry-After: 0
     failures: dict[str, str] = field(default_factory=dict)
+    installed_bot_token: str = "xoxb-9-8-installed"  # what oauth.v2.access hands out
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -198,4 +199,17 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1"}}
+        if method == "oauth.v2.access":  # an OAuth install's code exchanged for a bot token
+            return {
+                "ok": True,
+                "access_token": self.installed_bot_token,
+                "token_type": "bot",
+                "scope": "commands,chat:write",
+                "bot_user_id": BOT_USER,
+                "app_id": "ADESK",
+                "team": {"id": TEAM_ID, "name": "Velocity IT"},
+                "enterprise": None,
+                "authed_user": {"id": "UADMIN"},
+                "is_enterprise_install": False,
+            }
         return {"ok": True}

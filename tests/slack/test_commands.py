@@ -142,7 +142,6 @@ def test_share_in_channel_posts_the_same_standings_for_everyone(app, slack):
             "container": {"type": "message", "channel_id": "CSUPPORT", "is_ephemeral": True},
             "channel": {"id": "CSUPPORT", "name": "support"},
             "response_url": slack.response_url("share"),
-            "trigger_id": "1.2.3",
             "actions": [
                 {
                     "action_id": "leaderboard_share",

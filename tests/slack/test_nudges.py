@@ -82,7 +82,6 @@ def click(
             "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
             "state": {"values": {block_id: state or {}}},
             "response_url": slack.response_url(f"nudge-{user.id}"),
-            "trigger_id": "1.2.3",
             "actions": [{"block_id": block_id, "action_ts": "1700000000.2", **action}],
         },
     )
@@ -366,3 +365,68 @@ def test_board_catalogs_are_read_once_per_ten_minutes(simulator):
         cache.get(cw, SERVICE_DESK)
     assert catalog_reads() == 2
     assert len(first.associations) == len(simulator.msp.associations[SERVICE_DESK])
+
+
+JORDANS = 41237  # jsmith's uncategorized ticket (its summary is the hostile one)
+
+
+def complete_state(simulator: SimulatorServer, ticket_id: int) -> dict[str, Any]:
+    """A complete, valid type/subtype/item pick for the ticket's board."""
+    board = ticket_json(simulator, ticket_id)["board"]["id"]
+    row = simulator.msp.associations[board][0]
+    return {
+        key: {"selected_option": option(row[part]["name"], row[part]["id"])}
+        for key, part in (
+            ("nudge_type", "type"),
+            ("nudge_subtype", "subType"),
+            ("nudge_item", "item"),
+        )
+    }
+
+
+def renamed(blocks: list[dict[str, Any]], old: int, new: int) -> list[dict[str, Any]]:
+    return [
+        {**b, "block_id": f"nudge:{new}"} if b.get("block_id") == f"nudge:{old}" else b
+        for b in blocks
+    ]
+
+
+def test_a_forged_block_for_another_technicians_ticket_patches_nothing(app, slack, deps, simulator):
+    """Blessing's own DM, edited to carry a block for Jordan's nudged ticket: refused."""
+    with session_scope(deps.engine) as session:
+        notices.record_nudges(session, items=[(JORDANS, "uncategorized", "jsmith")], at=NOW)
+    message = send_nudge(deps, slack, UNCATEGORIZED, "uncategorized")
+    forged = {**message, "blocks": renamed(message["blocks"], UNCATEGORIZED, JORDANS)}
+    simulator.clear_requests()
+    save = {"type": "button", "action_id": "nudge_save", "value": str(JORDANS)}
+    click(
+        app, slack, forged, ticket_id=JORDANS, action=save, state=complete_state(simulator, JORDANS)
+    )
+    dismiss = {"type": "button", "action_id": "nudge_dismiss", "value": str(JORDANS)}
+    click(app, slack, forged, ticket_id=JORDANS, action=dismiss)
+    replies = slack.wait_for_response(count=2)
+    assert all("only they can fix it" in r["text"] for r in replies)
+    assert not [r for r in simulator.requests if r.method in ("PATCH", "POST")]
+    assert nudge_status(deps, JORDANS) == {("pending", None)}
+    assert slack.calls_to("chat.update") == []
+
+
+def test_a_click_naming_a_ticket_its_dm_does_not_carry_is_refused(app, slack, deps, simulator):
+    """Both tickets were nudged to Blessing, in two DMs: a click in the first DM cannot act
+    on the second DM's ticket."""
+    first = send_nudge(deps, slack, UNCATEGORIZED, "uncategorized")
+    second = send_nudge(deps, slack, IN_CATCHALL, "catchall")
+    simulator.clear_requests()
+    dismiss = {"type": "button", "action_id": "nudge_dismiss", "value": str(IN_CATCHALL)}
+    click(app, slack, first, ticket_id=IN_CATCHALL, action=dismiss)
+    save = {"type": "button", "action_id": "nudge_save", "value": str(IN_CATCHALL)}
+    click(app, slack, first, ticket_id=IN_CATCHALL, action=save)
+    replies = slack.wait_for_response(count=2)
+    assert all("only they can fix it" in r["text"] for r in replies)
+    assert nudge_status(deps, IN_CATCHALL) == {("pending", None)}
+    assert not [r for r in simulator.requests if r.method in ("PATCH", "POST")]
+
+    # The same click in the DM that carries the ticket is hers to make.
+    click(app, slack, second, ticket_id=IN_CATCHALL, action=dismiss)
+    slack.wait_for_call("chat.update")
+    assert nudge_status(deps, IN_CATCHALL) == {("dismissed", "bokafor")}

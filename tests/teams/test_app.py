@@ -686,3 +686,45 @@ def test_one_http_app_serves_teams_health_and_routes_mounted_on_it(
     assert (health.status_code, health.text) == (200, "ok")
     assert teams.status_code == 200
     assert card_texts(card_of(connector.sent()[-1])).startswith("Deskboard commands")
+
+
+def test_crafted_clicks_for_tickets_not_nudged_to_the_clicker_change_nothing(
+    app, deps, connector, simulator, engine
+):
+    """Action.Execute data comes from the user's Teams client: Blessing edits it to name
+    Jordan's nudged ticket, a ticket nobody was nudged about, or a button value that names
+    another ticket than its block. Each is refused; ConnectWise sees no write."""
+    sent = send_digest(app, deps, connector)
+    with session_scope(engine) as session:
+        notices.record_nudges(session, items=[(HOSTILE_TICKET, "uncategorized", "jsmith")], at=NOW)
+    board = simulator.state.render(simulator.state.position(HOSTILE_TICKET))["board"]["id"]
+    row = simulator.msp.associations[board][0]
+    picks = {
+        "nudge_type": str(row["type"]["id"]),
+        "nudge_subtype": str(row["subType"]["id"]),
+        "nudge_item": str(row["item"]["id"]),
+    }
+    simulator.clear_requests()
+    crafted = [
+        (HOSTILE_TICKET, HOSTILE_TICKET),  # Jordan's
+        (41281, 41281),  # nudged to nobody
+        (UNCATEGORIZED, HOSTILE_TICKET),  # her block, but the value names Jordan's ticket
+    ]
+    for verb in ("nudge_save", "nudge_dismiss"):
+        for block, value in crafted:
+            data = {"action": verb, "value": str(value), "block": f"nudge:{block}"}
+            data.update({f"nudge:{block}|{name}": v for name, v in picks.items()})
+            activity = invoke(
+                personal(connector, BLESSING),
+                user=BLESSING,
+                verb=verb,
+                data=data,
+                reply_to=sent.answered_id,
+            )
+            (response,) = post(app, activity)
+            assert response.status_code == 200
+            refusal = response.json()["value"]
+            assert refusal.startswith("This ticket was sent to another technician"), (block, value)
+    assert not [r for r in simulator.requests if r.method in ("PATCH", "POST")]
+    assert nudge_status(engine, HOSTILE_TICKET) == {("pending", None)}
+    assert nudge_status(engine, UNCATEGORIZED) == {("sent", None)}  # as it was

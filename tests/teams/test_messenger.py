@@ -77,6 +77,56 @@ def test_scheduled_standings_land_in_the_contests_channel_with_the_chart(
     assert item.ref == f"{WINS}:{sent.answered_id}"
 
 
+def test_an_opted_out_technician_is_a_teammate_in_the_card_and_its_chart(
+    team, deps, messenger: TeamsMessenger, connector: FakeConnector, engine
+):
+    import base64
+
+    from bot.chart import compact_png, standings_chart
+    from bot.people import TEAMMATE
+    from bot.reports import standings_for_window
+    from bot.teams.messenger import CHART_BUDGET
+    from bot.views import Person
+    from storage import repo
+
+    config = deps.config
+    contest = next(c for c in config.contest_list() if c.name == "Most resolved")
+    window = contest.window(now=NOW, tz=config.tz, week_start=config.week_start_day)
+    standings = standings_for_window(engine, config=config, contest=contest, window=window)
+    top = standings.ranked[0].member
+    with session_scope(engine) as session:
+        members = {m.key: m for m in repo.list_members(session)}
+        people.set_opt_out(session, member_key=top, opted_out=True, at=NOW)
+    hidden = {members[top].name or "", members[top].identifier, members[top].email or ""} - {""}
+    runtime = Runtime(
+        engine=engine,
+        config=config,
+        messengers=(messenger,),
+        connectwise=deps.connectwise,
+        clock=lambda: NOW,
+        ticket_link=deps.ticket_link,
+    )
+    assert runtime.post_standings("Most resolved") == 1
+    assert runtime.deliver().sent == 1
+    (sent,) = connector.sent()
+    card = card_of(sent)
+    shown = card_texts(card)
+    assert TEAMMATE in shown
+    assert not [h for h in hidden if h in str(card)]
+    (chart,) = images(card)
+    png = base64.b64decode(chart["url"].removeprefix("data:image/png;base64,"))
+
+    def drawn(opted_out: set[str]) -> bytes:
+        keys = {s.member for s in (*standings.ranked, *standings.not_qualified)}
+        names = {k: Person(k, TEAMMATE if k in opted_out else members[k].name or k) for k in keys}
+        chart = compact_png(standings_chart(standings, people=names), budget=CHART_BUDGET)
+        assert chart is not None
+        return chart
+
+    assert png == drawn({top})  # the image itself has "a teammate" in their place
+    assert png != drawn(set())
+
+
 def test_an_unknown_target_is_retried_and_names_what_is_known(
     team, messenger: TeamsMessenger, engine, connector: FakeConnector
 ):

@@ -11,8 +11,9 @@ Each ticket in a nudge digest has an actions block ``nudge:TICKET_ID`` with sele
   ticket's part of the DM with what was done. Not needed marks it dismissed.
 
 Only the technician the nudge is for may act on it (the clicking Slack user must map to the
-nudge's member), and only on the ticket the block is about; anyone else gets a refusal only
-they see, and nothing changes.
+nudge's member), and only on the ticket the block is about, in a message that carries that
+block (the DM the click came from); anyone else gets a refusal only they see, and nothing
+changes.
 """
 
 from __future__ import annotations
@@ -73,10 +74,18 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
     return dict(actions[0])
 
 
+def _in_message(body: dict[str, Any], block_id: str) -> bool:
+    blocks = (body.get("message") or {}).get("blocks") or []
+    return any(isinstance(b, dict) and b.get("block_id") == block_id for b in blocks)
+
+
 def authorize(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> NudgeClick | None:
-    """The click, when it is the nudged technician's and about its own block's ticket."""
+    """The click, when it is the nudged technician's, in the DM that carries the ticket's
+    block, and about that block's ticket."""
     action = _action(body)
     block_id = str(action.get("block_id") or "")
+    if not _in_message(body, block_id):
+        return None
     value = str(action.get("value") or "") if action.get("type") == "button" else None
     user_id = user_id_of(body)
     member = deps.identity(client).member_for_user(user_id) if user_id else None

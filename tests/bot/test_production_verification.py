@@ -1,0 +1,115 @@
+"""The production wiring (``deskboard run``, a process of its own) verifies every request:
+Slack's signature and Teams' Bot Framework token, with the Teams SDK's own environment
+switch for turning authentication off set. Nothing unsigned gets past the door."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from psa.simulator import SimulatorServer, generate_msp
+from tests.slack.fake_slack import FakeSlack
+
+START = datetime(2026, 11, 9, 6, 0, tzinfo=UTC)
+END = datetime(2026, 11, 10, 23, 0, tzinfo=UTC)
+SLASH = "command=%2Fleaderboard&text=&user_id=UBLESSING&team_id=T0DESK&trigger_id=1.2.3"
+ACTIVITY = {
+    "type": "message",
+    "id": "1",
+    "channelId": "msteams",
+    "serviceUrl": "http://127.0.0.1:9/",
+    "from": {"id": "29:someone", "name": "Someone"},
+    "recipient": {"id": "28:00000000-0000-4000-8000-00000000d35c", "name": "Deskboard"},
+    "conversation": {"id": "a:personal", "conversationType": "personal"},
+    "text": "sync",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
+    msp = generate_msp(seed=2, start=START, end=END, tickets_per_workday=3)
+    port = free_port()
+    (tmp_path / "deskboard.toml").write_text('timezone = "America/Chicago"\n')
+    with SimulatorServer(msp, clock=END) as simulator, FakeSlack() as slack:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "DESKBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'deskboard.db'}",
+            "CW_API_URL": simulator.url,
+            "CW_COMPANY": simulator.company,
+            "CW_PUBLIC_KEY": simulator.public_key,
+            "CW_PRIVATE_KEY": simulator.private_key,
+            "CW_CLIENT_ID": simulator.client_id,
+            "SLACK_BOT_TOKEN": "xoxb-1-2-production",
+            "SLACK_SIGNING_SECRET": "production-signing-secret",
+            "SLACK_API_URL": slack.api_url,
+            "TEAMS_CLIENT_ID": "00000000-0000-4000-8000-00000000d35c",
+            "TEAMS_CLIENT_SECRET": "production-teams-secret",
+            "TEAMS_TENANT_ID": "11111111-2222-4333-8444-555555555555",
+            "PORT": str(port),
+            # The Teams SDK reads this one when not told otherwise; SKIP_AUTH is its old name:
+            "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS": "true",
+            "SKIP_AUTH": "true",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        log = (tmp_path / "run.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                assert process.poll() is None, (tmp_path / "run.log").read_text()
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail(
+                    "deskboard run did not serve /health: " + (tmp_path / "run.log").read_text()
+                )
+            yield base, slack
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+
+
+def test_run_refuses_unsigned_slack_and_teams_requests(running):
+    base, slack = running
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    forged = {
+        **form,
+        "x-slack-request-timestamp": str(int(time.time())),
+        "x-slack-signature": "v0=" + "0" * 64,
+    }
+    assert httpx.post(f"{base}/slack/events", content=SLASH, headers=form).status_code == 401
+    assert httpx.post(f"{base}/slack/events", content=SLASH, headers=forged).status_code == 401
+    unsigned = httpx.post(f"{base}/api/messages", json=ACTIVITY)
+    bogus = httpx.post(
+        f"{base}/api/messages", json=ACTIVITY, headers={"Authorization": "Bearer not-a-jwt"}
+    )
+    assert (unsigned.status_code, bogus.status_code) == (401, 401)
+    assert slack.responses == []
+    assert not [c for c in slack.calls if c.method != "auth.test"]  # nothing was answered
