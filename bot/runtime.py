@@ -4,7 +4,12 @@ Every job reads the clock through ``clock`` and talks to ConnectWise through
 ``connectwise`` (a factory of client context managers), so tests drive the same code with a
 fake clock and the simulator. A job's failure is logged and recorded; it never stops the
 process, and the next run catches up. The ``post_*`` jobs only queue messages in the outbox;
-``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s).
+``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s),
+one delivery pass at a time per process.
+
+A sync that fails because the database itself is locked or away cannot record its error
+there; the runtime keeps it and records it at the start of the next sync, so ``deskboard
+status`` still shows it (as recovered, once that sync succeeds).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import DeskboardConfig
 from bot.jobs import SyncReport, run_sync
@@ -27,6 +33,8 @@ from bot.outbox import DeliveryReport, deliver_due
 from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from psa.connectwise import ConnectWiseClient
+from storage import repo
+from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,8 @@ class Runtime:
     clock: Callable[[], datetime]
     ticket_link: TicketLink
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _unrecorded_error: tuple[datetime, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -51,10 +61,20 @@ class Runtime:
         """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
         the scheduled one runs) waits for the running one instead of racing it."""
         with self._sync_lock:
-            return self._sync()
+            try:
+                return self._sync()
+            except DBAPIError as exc:
+                message = f"database: {type(exc.orig).__name__}: {exc.orig}"
+                self._unrecorded_error = (self.clock(), message)
+                raise
 
     def _sync(self) -> SyncReport:
         now = self.clock()
+        if self._unrecorded_error is not None:
+            at, message = self._unrecorded_error
+            with session_scope(self.engine) as session:
+                repo.record_sync_error(session, at=at, message=message)
+            self._unrecorded_error = None
         with self.connectwise() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
         record_notices(
@@ -69,13 +89,16 @@ class Runtime:
         return report
 
     def deliver(self) -> DeliveryReport:
-        """Send what is due on every platform (each messenger takes only its own)."""
+        """Send what is due on every platform (each messenger takes only its own); a pass
+        started meanwhile (the sync's, the 10-second job's) waits for the running one."""
         total = DeliveryReport()
-        for messenger in self.messengers:
-            report = deliver_due(self.engine, messenger, now=self.clock())
-            total.sent += report.sent
-            total.failed += report.failed
-            total.dead += report.dead
+        with self._deliver_lock:
+            for messenger in self.messengers:
+                report = deliver_due(self.engine, messenger, now=self.clock())
+                total.sent += report.sent
+                total.failed += report.failed
+                total.dead += report.dead
+                total.found += report.found
         return total
 
     def post_standings(self, contest_name: str, *, channel: str | None = None) -> int:

@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine, inspect
 
 from bot.chat import Message, Paragraph, Span
-from bot.messenger import DeliveryRefused
+from bot.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
 from bot.settings import Settings, SettingsError
 from bot.slack.app import SlackDeps, build_slack_app, http_app, slack_client
 from bot.slack.identity import SlackIdentity
@@ -70,7 +69,7 @@ def messenger(client: WebClient, engine: Engine, clock: Clock, today: Today) -> 
 def test_post_sends_escaped_blocks_then_the_chart(messenger, slack, clock):
     ref = messenger.post("#deskboard", HELLO, b"\x89PNG chart bytes", "standings.png")
     post = slack.calls_to("chat.postMessage")[0].params
-    assert ref == "CDESKBOARD:1.000100"  # the fake's channel id and first ts
+    assert ref == f"CDESKBOARD:{slack.posted[0].ts}"  # the fake's channel id and ts
     assert post["channel"] == "#deskboard"
     assert "&lt;!channel&gt; hello &amp; bye" in texts(blocks_of(post))
     assert slack.calls_to("files.getUploadURLExternal")[0].params["filename"] == "standings.png"
@@ -94,7 +93,7 @@ def test_posts_to_one_channel_are_a_second_apart(messenger, clock):
 def test_a_failed_chart_upload_keeps_the_posted_message(messenger, slack):
     slack.failures["files.getUploadURLExternal"] = "not_in_channel"
     ref = messenger.post("C1", HELLO, b"png", "chart.png")
-    assert ref == "C1:1.000100"  # not raised: retrying would post the message twice
+    assert ref == f"C1:{slack.posted[0].ts}"  # not raised: retrying would post it twice
     assert slack.uploads == []
 
 
@@ -103,7 +102,10 @@ def test_errors_no_retry_can_fix_are_refused_others_raised(messenger, slack):
     with pytest.raises(DeliveryRefused, match="invalid_blocks"):
         messenger.post("C1", HELLO)
     slack.failures["chat.postMessage"] = "not_in_channel"  # an admin can invite the bot
-    with pytest.raises(SlackApiError):
+    with pytest.raises(DeliveryFailed, match="not_in_channel"):  # retried: nothing was posted
+        messenger.post("C1", HELLO)
+    slack.failures["chat.postMessage"] = "invalid_auth"  # every message would fail: pass stops
+    with pytest.raises(PlatformUnavailable, match="invalid_auth"):
         messenger.post("C1", HELLO)
 
 
@@ -122,7 +124,7 @@ def test_rate_limited_calls_are_retried_by_the_client(slack):
 
 def test_dm_finds_the_technician_by_email_and_remembers_misses(messenger, slack, engine, today):
     ref = messenger.dm("bokafor", HELLO)
-    assert ref == "DUBLESSING:1.000100"
+    assert ref == f"DUBLESSING:{slack.posted[0].ts}"
     assert slack.calls_to("conversations.open")[0].params["users"] == "UBLESSING"
 
     assert messenger.dm("dispatch", HELLO) is None  # dana.whitaker@... has no Slack user
