@@ -162,7 +162,7 @@ def due(
 
 def _unclaimed(now: datetime) -> Any:
     """No deliverer holds the item: never claimed, claim ended, or its lease ran out."""
-    return or_(_O.claim_token.is_(None), _O.last_attempt_at < now - CLAIM_LEASE)
+    return or_(_O.claim_token.is_(None), _O.last_attempt_at <= now - CLAIM_LEASE)
 
 
 def claim(session: Session, *, item_id: int, token: str, at: datetime) -> bool:

@@ -70,6 +70,9 @@ class FakeSlack:
     outages: dict[str, str] = field(default_factory=dict)  # method → error for every call
     retry_after: int = 0  # seconds in a 429's Retry-After
     posted: list[Posted] = field(default_factory=list)
+    # method → called after the fake carried the call out, before it answers (the crash
+    # test kills the process under test here: Slack has the message, the caller never knows)
+    hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -190,7 +193,11 @@ class FakeSlack:
         if error is not None:
             return 200, {"ok": False, "error": error}
         with self._lock:
-            return 200, self._answer(method, params)
+            answer = self._answer(method, params)
+            hook = self.hooks.get(method)
+        if hook is not None:
+            hook()
+        return 200, answer
 
     def _post(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params["channel"])
