@@ -7,6 +7,11 @@ process, and the next run catches up. The ``post_*`` jobs only queue messages in
 ``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s),
 one delivery pass at a time per process.
 
+A sync that stores tickets and then fails or dies before their kudos and nudges are
+recorded leaves ``notices_pending_since`` set; the next sync then also judges every fresh
+resolution not judged yet, so no kudos is lost to a crash (and none doubled: kudos and
+nudges are recorded once per ticket).
+
 A sync that fails because the database itself is locked or away cannot record its error
 there; the runtime keeps it and records it at the start of the next sync, so ``deskboard
 status`` still shows it (as recovered, once that sync succeeds).
@@ -28,12 +33,12 @@ from bot.config import DeskboardConfig
 from bot.jobs import SyncReport, run_sync
 from bot.links import TicketLink
 from bot.messenger import Messenger
-from bot.notices import record_notices
+from bot.notices import FRESH, record_notices
 from bot.outbox import DeliveryReport, deliver_due
 from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from psa.connectwise import ConnectWiseClient
-from storage import repo
+from storage import notices, repo
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -75,16 +80,27 @@ class Runtime:
             with session_scope(self.engine) as session:
                 repo.record_sync_error(session, at=at, message=message)
             self._unrecorded_error = None
+        with session_scope(self.engine) as session:
+            pending = repo.get_sync_state(session).notices_pending_since
+            repo.set_notices_pending(session, since=pending or now)
         with self.connectwise() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
+        ticket_ids = set(report.newly_resolved)
+        if pending is not None:
+            # An earlier sync stored tickets and then failed or died before recording their
+            # kudos and nudges: its new resolutions are among the fresh ones not judged yet.
+            with session_scope(self.engine) as session:
+                ticket_ids |= set(notices.unnoticed_resolutions(session, since=now - FRESH))
         record_notices(
             self.engine,
             config=self.config,
-            ticket_ids=report.newly_resolved,
+            ticket_ids=sorted(ticket_ids),
             now=now,
             ticket_link=self.ticket_link,
             platforms=self.platforms,
         )
+        with session_scope(self.engine) as session:
+            repo.set_notices_pending(session, since=None)
         self.deliver()
         return report
 

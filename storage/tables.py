@@ -151,6 +151,8 @@ class SyncState(SQLModel, table=True):
     members_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
+    # Set while the runtime's sync has not recorded its kudos and nudges (bot.runtime).
+    notices_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -23,7 +23,7 @@ from slack_bolt import App
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from bench.cases.ingest import table_checksum
+from bench.cases.ingest import table_checksum as table_checksum
 from bot.cli import app as cli
 from bot.config import DeskboardConfig, parse_config
 from bot.runtime import Runtime

@@ -1,4 +1,5 @@
-"""Exactly-once delivery: an outbox item is claimed (committed) before it is sent.
+"""Exactly-once delivery: an outbox item is claimed (committed) before it is sent; the sync
+state remembers a sync whose kudos and nudges were not recorded (it died in between).
 
 Revision ID: 0004
 Revises: 0003
@@ -23,9 +24,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("claim_token", sa.String(), nullable=True))
         batch.add_column(sa.Column("claimed_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("last_attempt_at", UTCDateTime(), nullable=True))
+    with op.batch_alter_table("sync_state") as batch:
+        batch.add_column(sa.Column("notices_pending_since", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sync_state") as batch:
+        batch.drop_column("notices_pending_since")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("last_attempt_at")
         batch.drop_column("claimed_at")
