@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -256,3 +256,52 @@ def test_oauth_mode_posts_with_the_installed_bots_token(engine, slack):
 
     (call,) = slack.calls_to("chat.postMessage")
     assert call.token == "xoxb-installed-1"
+
+
+# ---- exactly-once: the outbox key in the metadata, and finding a message by it --------------
+
+
+def test_a_posted_message_is_found_again_by_its_outbox_key(messenger, slack):
+    ref = messenger.post("#deskboard", HELLO, key="slack:kudos:7")
+    assert slack.posted[0].metadata == {
+        "event_type": "deskboard_outbox",
+        "event_payload": {"key": "slack:kudos:7"},
+    }
+    messenger.post("#deskboard", HELLO, key="slack:kudos:8")  # a later one, same channel
+    since = NOW - timedelta(days=30)  # the fake's ts are the wall clock's: after NOW
+    # "#deskboard" is looked up by name (conversations.list), its history read with metadata
+    found = messenger.find_delivered(
+        kind="post", target="#deskboard", key="slack:kudos:7", since=since
+    )
+    assert found == ref
+    history = slack.calls_to("conversations.history")[-1].params
+    assert history["channel"] == "CDESKBOARD"
+    assert str(history["include_all_metadata"]).lower() in ("1", "true")
+    missing = messenger.find_delivered(
+        kind="post", target="CDESKBOARD", key="slack:kudos:9", since=since
+    )
+    assert missing is None
+    later = datetime.now(UTC) + timedelta(minutes=1)  # only messages since then: none
+    assert (
+        messenger.find_delivered(kind="post", target="CDESKBOARD", key="slack:kudos:7", since=later)
+        is None
+    )
+
+
+def test_a_dm_is_found_in_the_technicians_dm_channel(messenger, slack):
+    ref = messenger.dm("bokafor", HELLO, key="slack:nudges:bokafor:1")
+    found = messenger.find_delivered(
+        kind="dm", target="bokafor", key="slack:nudges:bokafor:1", since=NOW - timedelta(days=30)
+    )
+    assert found == ref
+    assert slack.calls_to("conversations.history")[-1].params["channel"] == "DUBLESSING"
+
+
+def test_history_the_app_may_not_read_means_send_again(messenger, slack):
+    messenger.post("C1", HELLO, key="k")
+    slack.failures["conversations.history"] = "missing_scope"  # installed without the scope
+    since = NOW - timedelta(days=30)
+    assert messenger.find_delivered(kind="post", target="C1", key="k", since=since) is None
+    slack.failures["conversations.history"] = "invalid_auth"
+    with pytest.raises(PlatformUnavailable):  # cannot tell: the outbox retries the lookup
+        messenger.find_delivered(kind="post", target="C1", key="k", since=since)
