@@ -175,10 +175,10 @@ def test_killed_runs_end_like_one_never_killed(tmp_path, reference):
     ):
         harness = Harness(tmp_path, simulator, slack)
         starts = harness.run(plan)
-        assert harness.kills == len(plan)  # every planned kill found its moment
-        assert starts == len(plan) + 1
         assert table_checksum(harness.database) == reference.checksum
         assert delivered(slack) == reference.delivered  # every message, none twice
+        assert harness.kills == len(plan)  # every planned kill found its moment
+        assert starts == len(plan) + 1
         # The messages Slack took from a process killed before it heard back were looked up
         # in the channel's history by a later run, found, and not posted again.
         assert len(slack.calls_to("conversations.history")) >= 3
