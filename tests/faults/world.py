@@ -44,7 +44,7 @@ STEP = timedelta(hours=3)
 STEPS = [FIRST_STEP + STEP * i for i in range(4)]
 DRAIN = STEPS[-1] + STEP  # a last cycle that delivers what still waits for a retry
 SIGNING_SECRET = "faults-signing-secret"
-CLIENT_TIMEOUT = 0.5  # seconds: a delayed answer beyond it is a timeout
+CLIENT_TIMEOUT = 2.0  # seconds: a delayed answer beyond it is a timeout (busy CI: not less)
 RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, max_retry_after=0.05)
 ADMIN = SlackUser("UADMIN", "it.director@velocity-it.example", "Ines Director", is_admin=True)
 
@@ -86,6 +86,7 @@ class World:
     runtime: Runtime = field(init=False)
     app: App = field(init=False)
     jobs: dict[str, Callable[[], None]] = field(init=False)
+    cw_sleeps: list[float] = field(default_factory=list)  # the ConnectWise client's backoffs
 
     def __post_init__(self) -> None:
         self.engine = create_engine_for(self.database_url)
@@ -147,7 +148,7 @@ class World:
             timeout=CLIENT_TIMEOUT,
         )
         with http:
-            yield ConnectWiseClient(http, retry=RETRY, sleep=lambda _: None, page_size=50)
+            yield ConnectWiseClient(http, retry=RETRY, sleep=self.cw_sleeps.append, page_size=50)
 
     def at(self, moment: datetime) -> None:
         self.now = moment
