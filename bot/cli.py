@@ -222,9 +222,9 @@ def standings(
 
 @app.command()
 def status(config_path: ConfigOption = None) -> None:
-    """When the data was last synced, the watermark and the last error."""
+    """When the data was last synced, the watermark, the last error and the outbox."""
     from bot.wiring import open_engine
-    from storage import repo
+    from storage import outbox, repo
     from storage.db import session_scope
 
     settings = _settings()
@@ -233,19 +233,29 @@ def status(config_path: ConfigOption = None) -> None:
     with session_scope(engine) as session:
         state = repo.get_sync_state(session)
         count = repo.count_tickets(session)
+        delivery = outbox.delivery_health(session)
     tz = config.tz
 
     def show(moment: datetime | None) -> str:
         return "never" if moment is None else f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}"
 
-    console.print(f"Tickets stored:   {count}")
-    console.print(f"Last sync:        {show(state.last_sync_finished_at)}")
-    console.print(f"Watermark:        {show(state.watermark)}")
+    def plain(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    failing = " (the latest sync failed)" if state.failing else ""
+    plain(f"Tickets stored:   {count}")
+    plain(f"Last sync:        {show(state.last_sync_finished_at)}{failing}")
+    plain(f"Watermark:        {show(state.watermark)}")
     if state.last_error:
-        console.print(
-            f"Last error:       {show(state.last_error_at)}: {state.last_error}",
-            markup=False,
-            highlight=False,
+        recovered = "" if state.failing else " (since recovered)"
+        plain(f"Last error:       {show(state.last_error_at)}{recovered}: {state.last_error}")
+    plain(f"Messages waiting: {delivery.pending}")
+    if delivery.dead:
+        plain(f"Messages given up: {delivery.dead}")
+    if delivery.last_error:
+        plain(
+            f"Delivery error:   {show(delivery.last_error_at)}: {delivery.last_error} "
+            f"({delivery.last_error_key})"
         )
 
 

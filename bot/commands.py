@@ -458,8 +458,14 @@ def _status(ctx: CommandContext) -> Message:
     with session_scope(ctx.engine) as session:
         state = repo.get_sync_state(session)
         tickets = repo.count_tickets(session)
-        pending = outbox.pending_count(session)
-    return status_message(state=state, tickets=tickets, pending_outbox=pending, tz=ctx.config.tz)
+        delivery = outbox.delivery_health(session)
+    return status_message(
+        state=state,
+        tickets=tickets,
+        pending_outbox=delivery.pending,
+        tz=ctx.config.tz,
+        delivery=delivery,
+    )
 
 
 def _sync(ctx: CommandContext) -> Message:

@@ -81,18 +81,23 @@ class RecordingMessenger:
         message: Message,
         attachment: bytes | None = None,
         attachment_name: str | None = None,
+        *,
+        key: str | None = None,
     ) -> str:
         self.sent.append(
             Sent("post", channel, message, self._clock[0], attachment, attachment_name)
         )
         return f"demo:{len(self.sent)}"
 
-    def dm(self, member_key: str, message: Message) -> str | None:
+    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
         self.sent.append(Sent("dm", member_key, message, self._clock[0]))
         return f"demo:{len(self.sent)}"
 
     def update(self, ref: str, message: Message) -> None:
         self.sent.append(Sent("update", ref, message, self._clock[0]))
+
+    def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
+        return None  # the demo never crashes between a send and its commit
 
 
 def _remove_database(path: Path) -> None:

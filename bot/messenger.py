@@ -8,6 +8,7 @@ instead of sending (``deskboard run --dry-run``, ``deskboard post --dry-run``, t
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Protocol
 
 from rich.console import Console
@@ -18,7 +19,18 @@ from bot.chat import Message, message_plain_text
 
 
 class DeliveryRefused(Exception):
-    """The platform will never accept this message as it is (e.g. a malformed block)."""
+    """The platform will never accept this message as it is (e.g. a malformed block, a
+    channel that does not exist): the outbox gives it up at once."""
+
+
+class DeliveryFailed(Exception):
+    """The platform answered and did not post the message (throttled, busy): nothing of it
+    is on the platform, and the outbox retries it later without looking it up first."""
+
+
+class PlatformUnavailable(DeliveryFailed):
+    """The platform refuses every message for now (a revoked or wrong token): the outbox
+    retries this one later and sends nothing more to the platform in this pass."""
 
 
 class Messenger(Protocol):
@@ -30,15 +42,24 @@ class Messenger(Protocol):
         message: Message,
         attachment: bytes | None = None,
         attachment_name: str | None = None,
+        *,
+        key: str | None = None,
     ) -> str:
-        """Post in a channel; return a reference to the posted message."""
+        """Post in a channel; return a reference to the posted message. ``key`` is the
+        outbox key, carried with the message where the platform allows (Slack metadata)."""
         ...
 
-    def dm(self, member_key: str, message: Message) -> str | None:
+    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
         """Message a technician directly; None when they have no chat user or opted out."""
         ...
 
     def update(self, ref: str, message: Message) -> None: ...
+
+    def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
+        """The reference of a message posted with outbox ``key`` to ``target`` (a channel, or
+        a member for ``kind`` "dm") at or after ``since``; None when there is none, or when
+        the platform offers no way to tell (then the outbox sends the message again)."""
+        ...
 
 
 class ConsoleMessenger:
@@ -64,12 +85,17 @@ class ConsoleMessenger:
         message: Message,
         attachment: bytes | None = None,
         attachment_name: str | None = None,
+        *,
+        key: str | None = None,
     ) -> str:
         note = f"+ {attachment_name} ({len(attachment)} bytes)" if attachment else ""
         return self._show(f"post to {channel}", message, note)
 
-    def dm(self, member_key: str, message: Message) -> str | None:
+    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
         return self._show(f"DM to {member_key}", message)
 
     def update(self, ref: str, message: Message) -> None:
         self._show(f"update of {ref}", message)
+
+    def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
+        return None  # printed messages leave no trace to look up

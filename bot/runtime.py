@@ -4,7 +4,17 @@ Every job reads the clock through ``clock`` and talks to ConnectWise through
 ``connectwise`` (a factory of client context managers), so tests drive the same code with a
 fake clock and the simulator. A job's failure is logged and recorded; it never stops the
 process, and the next run catches up. The ``post_*`` jobs only queue messages in the outbox;
-``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s).
+``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s),
+one delivery pass at a time per process.
+
+A sync that stores tickets and then fails or dies before their kudos and nudges are
+recorded leaves ``notices_pending_since`` set; the next sync then also judges every fresh
+resolution not judged yet, so no kudos is lost to a crash (and none doubled: kudos and
+nudges are recorded once per ticket).
+
+A sync that fails because the database itself is locked or away cannot record its error
+there; the runtime keeps it and records it at the start of the next sync, so ``deskboard
+status`` still shows it (as recovered, once that sync succeeds).
 """
 
 from __future__ import annotations
@@ -17,17 +27,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import DeskboardConfig
 from bot.jobs import SyncReport, run_sync
 from bot.links import TicketLink
 from bot.messenger import Messenger
-from bot.notices import record_notices
+from bot.notices import FRESH, record_notices
 from bot.outbox import DeliveryReport, deliver_due
 from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from bot.push import TicketSyncResult, sync_ticket
 from psa.connectwise import ConnectWiseClient
+from storage import notices, repo
+from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +56,8 @@ class Runtime:
     clock: Callable[[], datetime]
     ticket_link: TicketLink
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _unrecorded_error: tuple[datetime, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -52,20 +67,41 @@ class Runtime:
         """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
         the scheduled one runs) waits for the running one instead of racing it."""
         with self._sync_lock:
-            return self._sync()
+            try:
+                return self._sync()
+            except DBAPIError as exc:
+                message = f"database: {type(exc.orig).__name__}: {exc.orig}"
+                self._unrecorded_error = (self.clock(), message)
+                raise
 
     def _sync(self) -> SyncReport:
         now = self.clock()
+        if self._unrecorded_error is not None:
+            at, message = self._unrecorded_error
+            with session_scope(self.engine) as session:
+                repo.record_sync_error(session, at=at, message=message)
+            self._unrecorded_error = None
+        with session_scope(self.engine) as session:
+            pending = repo.get_sync_state(session).notices_pending_since
+            repo.set_notices_pending(session, since=pending or now)
         with self.connectwise() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
+        ticket_ids = set(report.newly_resolved)
+        if pending is not None:
+            # An earlier sync stored tickets and then failed or died before recording their
+            # kudos and nudges: its new resolutions are among the fresh ones not judged yet.
+            with session_scope(self.engine) as session:
+                ticket_ids |= set(notices.unnoticed_resolutions(session, since=now - FRESH))
         record_notices(
             self.engine,
             config=self.config,
-            ticket_ids=report.newly_resolved,
+            ticket_ids=sorted(ticket_ids),
             now=now,
             ticket_link=self.ticket_link,
             platforms=self.platforms,
         )
+        with session_scope(self.engine) as session:
+            repo.set_notices_pending(session, since=None)
         self.deliver()
         return report
 
@@ -90,13 +126,16 @@ class Runtime:
         return result
 
     def deliver(self) -> DeliveryReport:
-        """Send what is due on every platform (each messenger takes only its own)."""
+        """Send what is due on every platform (each messenger takes only its own); a pass
+        started meanwhile (the sync's, the 10-second job's) waits for the running one."""
         total = DeliveryReport()
-        for messenger in self.messengers:
-            report = deliver_due(self.engine, messenger, now=self.clock())
-            total.sent += report.sent
-            total.failed += report.failed
-            total.dead += report.dead
+        with self._deliver_lock:
+            for messenger in self.messengers:
+                report = deliver_due(self.engine, messenger, now=self.clock())
+                total.sent += report.sent
+                total.failed += report.failed
+                total.dead += report.dead
+                total.found += report.found
         return total
 
     def post_standings(self, contest_name: str, *, channel: str | None = None) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
 from storage.bulk import chunks, dialect_insert
-from storage.tables import KUDOS, NUDGES
+from storage.tables import KUDOS, NUDGES, TICKETS
 
 NudgeStatus = Literal["pending", "sent", "fixed", "dismissed"]
 NUDGE_STATUSES: tuple[str, ...] = get_args(NudgeStatus)
@@ -232,3 +232,20 @@ def mark_kudos_queued(session: Session, *, ticket_ids: Sequence[int], outbox_key
             .values(outbox_key=outbox_key)
         )
         session.execute(statement)
+
+
+def unnoticed_resolutions(session: Session, *, since: datetime) -> list[int]:
+    """Tickets resolved at or after ``since`` with neither kudos nor a nudge recorded: what
+    a sync that died between storing its tickets and recording their notices left behind
+    (``bot.runtime``). Kudos and nudges are recorded once per ticket, so offering a ticket
+    again that was already judged changes nothing."""
+    query = (
+        select(TICKETS.c.id)
+        .where(
+            TICKETS.c.resolved_at >= since,
+            TICKETS.c.id.not_in(select(_K.ticket_id)),
+            TICKETS.c.id.not_in(select(_N.ticket_id)),
+        )
+        .order_by(TICKETS.c.id)
+    )
+    return list(session.execute(query).scalars())

@@ -7,15 +7,22 @@ and marks it sent, or failed with a time to retry (or none: then it is dead, giv
 
 Nothing here commits: the caller's ``storage.db.session_scope`` does, so a message is
 enqueued in the same transaction as the decision it carries out.
+
+Claims (exactly-once delivery, ``bot.outbox``): before a send, the deliverer ``claim``s the
+item in a transaction of its own. ``claim_token`` says a deliverer is sending it now (for
+``CLAIM_LEASE``, after which a claim counts as abandoned by a process that died);
+``claimed_at`` says an attempt since then may have reached the platform, so the next
+attempt first looks the message up there. ``mark_failed(..., reached=False)`` clears it when
+the platform surely refused the attempt; ``mark_sent`` ends the claim.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast, get_args
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import false, func, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
@@ -26,6 +33,11 @@ OutboxKind = Literal["post", "dm"]
 OUTBOX_KINDS: tuple[str, ...] = get_args(OutboxKind)
 
 _O = OUTBOX.c
+
+CLAIM_LEASE = timedelta(minutes=5)
+"""How long a claim keeps other deliverers off an item: longer than any one send takes
+(Slack's and Teams' timeouts and rate-limit waits included). A claim older than this was
+left by a process that died; the item is then looked up on the platform and sent if absent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,14 @@ class OutboxItem:
     ref: str | None  # what the platform returned (Slack "channel:ts")
     last_error: str | None
     dead: bool
+    claim_token: str | None = None  # set while a deliverer sends it (or died doing so)
+    claimed_at: datetime | None = None  # an attempt since then may have reached the platform
+    last_attempt_at: datetime | None = None
+
+    @property
+    def maybe_delivered(self) -> bool:
+        """An earlier attempt may have reached the platform: look it up before sending."""
+        return self.claimed_at is not None
 
 
 def _item(row: RowMapping) -> OutboxItem:
@@ -64,6 +84,9 @@ def _item(row: RowMapping) -> OutboxItem:
         ref=row["ref"],
         last_error=row["last_error"],
         dead=row["dead"],
+        claim_token=row["claim_token"],
+        claimed_at=row["claimed_at"],
+        last_attempt_at=row["last_attempt_at"],
     )
 
 
@@ -116,13 +139,19 @@ def enqueue(
 def due(
     session: Session, *, now: datetime, limit: int = 50, platform: str | None = None
 ) -> list[OutboxItem]:
-    """Up to ``limit`` messages to send now: not sent, not dead, due; the oldest first.
-    With ``platform``, only the messages for that platform's messenger."""
+    """Up to ``limit`` messages to send now: not sent, not dead, due, not claimed by a
+    deliverer within ``CLAIM_LEASE``; the oldest first. With ``platform``, only the messages
+    for that platform's messenger."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
     query = (
         select(OUTBOX)
-        .where(_O.sent_at.is_(None), _O.dead == false(), _O.next_attempt_at <= now)
+        .where(
+            _O.sent_at.is_(None),
+            _O.dead == false(),
+            _O.next_attempt_at <= now,
+            _unclaimed(now),
+        )
         .order_by(_O.created_at, _O.id)
         .limit(limit)
     )
@@ -131,26 +160,67 @@ def due(
     return [_item(row) for row in session.execute(query).mappings()]
 
 
-def mark_sent(session: Session, *, item_id: int, at: datetime, ref: str | None) -> None:
-    """The message was delivered at ``at``; ``ref`` is the platform's id for it.
+def _unclaimed(now: datetime) -> Any:
+    """No deliverer holds the item: never claimed, claim ended, or its lease ran out."""
+    return or_(_O.claim_token.is_(None), _O.last_attempt_at <= now - CLAIM_LEASE)
 
-    The attempt is counted; ``last_error`` is kept, to show what earlier attempts met.
-    """
+
+def claim(session: Session, *, item_id: int, token: str, at: datetime) -> bool:
+    """Take the item for one send attempt at ``at``; False when another deliverer holds it,
+    or it was sent or given up meanwhile. Commit before sending: the claim is what tells a
+    restarted process that this message may already be on the platform.
+
+    ``claimed_at`` keeps the first attempt's time until a platform surely refused one."""
     statement = (
-        update(OUTBOX).where(_O.id == item_id).values(sent_at=at, ref=ref, attempts=_O.attempts + 1)
+        update(OUTBOX)
+        .where(_O.id == item_id, _O.sent_at.is_(None), _O.dead == false(), _unclaimed(at))
+        .values(
+            claim_token=token,
+            claimed_at=func.coalesce(_O.claimed_at, at),
+            last_attempt_at=at,
+        )
+        .returning(_O.id)
     )
-    session.execute(statement)
+    return session.execute(statement).first() is not None
+
+
+def mark_sent(
+    session: Session, *, item_id: int, at: datetime, ref: str | None, attempt: bool = True
+) -> None:
+    """The message was delivered at ``at`` (or found on the platform, ``attempt`` False);
+    ``ref`` is the platform's id for it. The claim ends; ``last_error`` is kept, to show what
+    earlier attempts met."""
+    values: dict[str, Any] = {"sent_at": at, "ref": ref, "claim_token": None}
+    if attempt:
+        values["attempts"] = _O.attempts + 1
+    session.execute(update(OUTBOX).where(_O.id == item_id).values(values))
 
 
 def mark_failed(
-    session: Session, *, item_id: int, at: datetime, error: str, retry_at: datetime | None
+    session: Session,
+    *,
+    item_id: int,
+    at: datetime,
+    error: str,
+    retry_at: datetime | None,
+    reached: bool = True,
 ) -> None:
     """An attempt at ``at`` failed with ``error``: try again at ``retry_at``, or never.
 
     ``retry_at`` None marks the message dead (a permanent failure, or too many attempts: the
-    caller decides). A ``retry_at`` before ``at`` is taken as ``at``.
+    caller decides). A ``retry_at`` before ``at`` is taken as ``at``. ``reached`` False says
+    the platform surely did not post it (it answered with a refusal), so the next attempt
+    need not look it up first; True (a timeout, a dropped connection, a 5xx) keeps
+    ``claimed_at``. The claim ends either way.
     """
-    values: dict[str, Any] = {"attempts": _O.attempts + 1, "last_error": error}
+    values: dict[str, Any] = {
+        "attempts": _O.attempts + 1,
+        "last_error": error,
+        "last_attempt_at": at,
+        "claim_token": None,
+    }
+    if not reached:
+        values["claimed_at"] = None
     if retry_at is None:
         values["dead"] = True
     else:
@@ -167,3 +237,37 @@ def pending_count(session: Session) -> int:
     """Messages neither sent nor dead, due now or waiting for a retry."""
     query = select(func.count()).select_from(OUTBOX).where(_O.sent_at.is_(None), _O.dead == false())
     return session.execute(query).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryHealth:
+    """What ``deskboard status`` shows of the outbox."""
+
+    pending: int  # neither sent nor given up
+    dead: int  # given up
+    last_error: str | None  # of the latest failed attempt of a message not sent
+    last_error_at: datetime | None
+    last_error_key: str | None
+
+
+def delivery_health(session: Session) -> DeliveryHealth:
+    dead = session.execute(
+        select(func.count()).select_from(OUTBOX).where(_O.sent_at.is_(None), _O.dead == true())
+    ).scalar_one()
+    latest = (
+        session.execute(
+            select(_O.key, _O.last_error, _O.last_attempt_at)
+            .where(_O.sent_at.is_(None), _O.last_error.is_not(None))
+            .order_by(_O.last_attempt_at.desc().nulls_last(), _O.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return DeliveryHealth(
+        pending=pending_count(session),
+        dead=dead,
+        last_error=None if latest is None else latest["last_error"],
+        last_error_at=None if latest is None else latest["last_attempt_at"],
+        last_error_key=None if latest is None else latest["key"],
+    )

@@ -23,6 +23,7 @@ from storage.sync_state import (
     record_sync_error,
     record_sync_finished,
     record_sync_started,
+    set_notices_pending,
     set_refreshed,
     set_watermark,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "record_sync_started",
     "rederive_all",
     "set_first_contact",
+    "set_notices_pending",
     "set_refreshed",
     "set_watermark",
     "tickets_needing_notes",

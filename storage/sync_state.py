@@ -21,6 +21,7 @@ class SyncStateView:
     members_refreshed_at: datetime | None = None
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
+    notices_pending_since: datetime | None = None
 
     @property
     def failing(self) -> bool:
@@ -54,6 +55,7 @@ def get_sync_state(session: Session) -> SyncStateView:
         members_refreshed_at=row.members_refreshed_at,
         derive_fingerprint=row.derive_fingerprint,
         tickets_seen=row.tickets_seen,
+        notices_pending_since=row.notices_pending_since,
     )
 
 
@@ -74,6 +76,11 @@ def record_sync_finished(
     row.last_sync_finished_at = at
     if tickets_seen is not None:
         row.tickets_seen = tickets_seen
+
+
+def set_notices_pending(session: Session, *, since: datetime | None) -> None:
+    """A sync whose kudos and nudges are not recorded yet began at ``since`` (None: done)."""
+    sync_row(session).notices_pending_since = since
 
 
 def record_sync_error(session: Session, *, at: datetime, message: str) -> None:

@@ -151,6 +151,8 @@ class SyncState(SQLModel, table=True):
     members_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
+    # Set while the runtime's sync has not recorded its kudos and nudges (bot.runtime).
+    notices_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -159,6 +161,7 @@ class OutboxMessage(SQLModel, table=True):
     ``kind`` "post" goes to the channel ``target`` (an id or "#name"); "dm" to the member
     whose key is ``target``. ``message`` is ``bot.chat.message_to_json`` output. Delivered
     when ``sent_at`` is set; given up when ``dead``; otherwise tried at ``next_attempt_at``.
+    ``claim_token``/``claimed_at``: see ``storage.outbox.claim``.
     """
 
     __tablename__ = "outbox"
@@ -181,6 +184,11 @@ class OutboxMessage(SQLModel, table=True):
     ref: str | None = None  # what the platform returned, e.g. Slack "channel:ts"
     last_error: str | None = None
     dead: bool = False
+    # Exactly-once delivery (bot.outbox): who is sending it now, since when an attempt may
+    # have reached the platform, and when it was last tried.
+    claim_token: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ChatUser(SQLModel, table=True):

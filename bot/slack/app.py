@@ -32,7 +32,10 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, select
@@ -177,16 +180,25 @@ def installed_bot_token(engine: Engine, *, client_id: str) -> str | None:
 
 
 def messaging_client(settings: Settings, engine: Engine) -> WebClient:
-    """The client scheduled messages go out with: the bot token, or the installed bot's."""
+    """The client scheduled messages go out with: the bot token, or the installed bot's.
+
+    It does not resend a request whose connection dropped (slack_sdk's default
+    ``ConnectionErrorRetryHandler``): Slack may have posted the message before the connection
+    went, and a blind resend would post it twice. The outbox retries instead, and looks the
+    message up in the channel first (``bot.outbox``)."""
     if settings.slack_bot_token is not None or not uses_oauth(settings):
-        return slack_client(settings)
-    client_id = settings.slack_client_id or ""
-    client = InstalledBotClient(
-        token_source=lambda: installed_bot_token(engine, client_id=client_id),
-        base_url=api_base_url(settings),
-        logger=api_logger(),
-    )
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+        client = slack_client(settings)
+    else:
+        client_id = settings.slack_client_id or ""
+        client = InstalledBotClient(
+            token_source=lambda: installed_bot_token(engine, client_id=client_id),
+            base_url=api_base_url(settings),
+            logger=api_logger(),
+        )
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    client.retry_handlers[:] = [
+        h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)
+    ]
     return client
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import Engine
 
 from bot.chart import compact_png
 from bot.chat import Message
-from bot.messenger import DeliveryRefused
+from bot.messenger import DeliveryFailed, DeliveryRefused
 from bot.slack.messenger import ChannelPacer
 from bot.teams.cards import CardTooLarge, message_activity, to_adaptive_card
 from bot.teams.identity import PLATFORM, TeamsIdentity
@@ -68,7 +68,7 @@ class ConversationUnknown(LookupError):
     """No stored conversation matches a post's target (the bot is not installed there)."""
 
 
-class TeamsSendFailed(RuntimeError):
+class TeamsSendFailed(DeliveryFailed):
     """The Bot Connector refused a send for now (throttled, busy); the outbox retries."""
 
     def __init__(self, message: str, *, status: int) -> None:
@@ -119,12 +119,14 @@ class TeamsMessenger:
         message: Message,
         attachment: bytes | None = None,
         attachment_name: str | None = None,
+        *,
+        key: str | None = None,
     ) -> str:
         conversation = self._find(channel)
         image = compact_png(attachment, budget=CHART_BUDGET) if attachment else None
         return self._send(conversation, message, image=image)
 
-    def dm(self, member_key: str, message: Message) -> str | None:
+    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
         with session_scope(self.engine) as session:
             if member_key in people.opted_out(session):
                 return None
@@ -142,6 +144,12 @@ class TeamsMessenger:
         activity = self._activity(message)
         activity.id = activity_id
         self._deliver(conversation, activity, what=f"update of {ref}")
+
+    def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
+        """Always None: a bot cannot read a conversation's messages back through the Bot
+        Connector, so a send cut off between the connector's accept and the outbox's commit
+        is sent again (at-least-once; see README, "Faults and recovery")."""
+        return None
 
     def close(self) -> None:
         """Stop the send loop, at shutdown: the messenger sends nothing afterwards (the

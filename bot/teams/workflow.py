@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -123,6 +124,8 @@ class WorkflowMessenger:
         message: Message,
         attachment: bytes | None = None,
         attachment_name: str | None = None,
+        *,
+        key: str | None = None,
     ) -> str:
         """Post ``message`` to the webhook's channel (``channel`` is only a label: the
         workflow decides where its cards go)."""
@@ -154,8 +157,12 @@ class WorkflowMessenger:
         log.info("posted a card to the Teams workflow at %s (%d bytes)", self.host, len(body))
         return f"{TEAMS_WORKFLOW}:{self.host}:{uuid.uuid4().hex[:16]}"
 
-    def dm(self, member_key: str, message: Message) -> str | None:
+    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
         """A webhook cannot reach a person: nobody gets a DM this way."""
+        return None
+
+    def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
+        """A webhook cannot be read back: a card whose send was cut off is sent again."""
         return None
 
     def update(self, ref: str, message: Message) -> None:

@@ -21,6 +21,7 @@ from bot.views.common import (
     shorten,
 )
 from metrics.contests import Contest
+from storage.outbox import DeliveryHealth
 from storage.sync_state import SyncStateView
 
 MAX_CONTESTS = 20  # contests listed by /deskboard contests
@@ -68,12 +69,22 @@ def help_message(*, is_admin: bool) -> Message:
 
 
 def status_message(
-    *, state: SyncStateView, tickets: int, pending_outbox: int, tz: tzinfo
+    *,
+    state: SyncStateView,
+    tickets: int,
+    pending_outbox: int,
+    tz: tzinfo,
+    delivery: DeliveryHealth | None = None,
 ) -> Message:
     def when(moment: datetime | None) -> str:
         return "never" if moment is None else format_moment(moment, tz)
 
     error = shorten(state.last_error, ERROR_CHARS) if state.last_error else None
+    delivery_error = (
+        shorten(delivery.last_error, ERROR_CHARS)
+        if delivery is not None and delivery.last_error
+        else None
+    )
     last = when(state.last_sync_finished_at)
     return render(
         "status",
@@ -87,6 +98,9 @@ def status_message(
         failing=state.failing,
         error=error,
         error_at=when(state.last_error_at),
+        dead_outbox=delivery.dead if delivery is not None else 0,
+        delivery_error=delivery_error,
+        delivery_error_at=when(delivery.last_error_at) if delivery is not None else "",
     )
 
 

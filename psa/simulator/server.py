@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from psa.simulator.api import Api, ApiReply, ApiRequest, basic_credentials, error_reply, json_reply
 from psa.simulator.callbacks import CallbackRegistry, Delivery
+from psa.simulator.faults import Fault, FaultPlan
 from psa.simulator.model import SimulatedMSP, from_epoch, to_epoch
 from psa.simulator.state import SimulationState
 
@@ -47,14 +49,34 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        reply = self.server.owner.dispatch(self.command, self.path, self.headers.items(), body)
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
+        owner = self.server.owner
+        fault = owner.faults.take(self.command, owner.relative_path(self.path))
+        if fault is not None:
+            if fault.action is not None:
+                fault.action()
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.drop:
+                self.close_connection = True
+                return
+        reply = owner.dispatch(self.command, self.path, self.headers.items(), body)
+        content_type = "application/json; charset=utf-8"
+        if fault is not None and fault.truncate:
+            reply = ApiReply(reply.status, reply.body[: len(reply.body) // 2], reply.headers)
+        elif fault is not None:
+            headers = [] if fault.retry_after is None else [("Retry-After", str(fault.retry_after))]
+            reply = ApiReply(fault.status, fault.error_body(), headers)
+            content_type = fault.content_type
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout fault)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -89,6 +111,7 @@ class SimulatorServer:
         self.codebase = codebase.strip("/")
         self.base_path = f"/{self.codebase}/apis/3.0"
         self.requests: list[ServedRequest] = []
+        self.faults = FaultPlan()
         self._address = (host, port)
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -220,6 +243,19 @@ class SimulatorServer:
         """Answer the next ``count`` API requests with ``status`` (429, 500, 503...) and an
         error body, plus ``Retry-After`` when given."""
         self.api.failures.extend([(status, retry_after)] * count)
+
+    def inject(self, *faults: Fault) -> None:
+        """Answer matching requests with ``faults`` (``psa.simulator.faults``) until they are
+        used up or ``clear_faults`` is called."""
+        self.faults.add(*faults)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def relative_path(self, target: str) -> str:
+        """A request target's path below the API base (as ``ServedRequest.path``)."""
+        path = urlsplit(target).path
+        return (path[len(self.base_path) :] or "/") if path.startswith(self.base_path) else path
 
     def clear_requests(self) -> None:
         self.requests.clear()

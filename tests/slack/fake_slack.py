@@ -6,6 +6,18 @@ action's ``response_url``; ``files.getUploadURLExternal`` hands out an upload UR
 server too. Users are configured by email (``users.lookupByEmail``) and admin flag
 (``users.info``). Listeners run on Bolt's threads after ``ack()``, so tests wait for what
 they expect with ``wait_for`` (a bounded poll), never a bare sleep.
+
+Posted messages are kept (``posted``: channel id, ``ts`` from the real clock as Slack's
+are, text, ``metadata``) and read back by ``conversations.history`` (newest first,
+``oldest``, ``limit``/``cursor`` paging, metadata only with ``include_all_metadata``);
+``conversations.list`` lists every channel posted to.
+
+Faults: ``failures[method] = error`` answers the method's next call with it; ``outages``
+answers every call until removed. An error is a Slack ``error`` code (``ok: false``), or
+``"ratelimited"`` (HTTP 429 with ``Retry-After: retry_after``), ``"http500"`` (HTTP 500,
+an HTML page), or ``"drop"`` (the connection closes without a response); prefixed with
+``accepted_`` (``"accepted_http500"``), the call is carried out first and then fails: Slack
+posted the message, but the caller never learns it.
 """
 
 from __future__ import annotations
@@ -32,6 +44,14 @@ class Call:
 
 
 @dataclass
+class Posted:
+    channel: str
+    ts: str
+    text: str
+    metadata: dict[str, Any] | None
+
+
+@dataclass
 class SlackUser:
     id: str
     email: str
@@ -48,6 +68,12 @@ class FakeSlack:
     # method → error for its next call; "ratelimited" answers HTTP 429, Retry-After: 0
     failures: dict[str, str] = field(default_factory=dict)
     installed_bot_token: str = "xoxb-9-8-installed"  # what oauth.v2.access hands out
+    outages: dict[str, str] = field(default_factory=dict)  # method → error for every call
+    retry_after: int = 0  # seconds in a 429's Retry-After
+    posted: list[Posted] = field(default_factory=list)
+    # method → called after the fake carried the call out, before it answers (the crash
+    # test kills the process under test here: Slack has the message, the caller never knows)
+    hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -69,11 +95,16 @@ class FakeSlack:
                     body,
                     authorization=self.headers.get("Authorization"),
                 )
+                if status == 0:  # "drop": close without answering
+                    self.close_connection = True
+                    return
                 data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
                 self.send_response(status)
                 if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Retry-After", str(fake.retry_after))
+                html = status >= 500
+                kind = "text/html" if html else "application/json"
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -149,12 +180,56 @@ class FakeSlack:
         with self._lock:
             token = authorization.removeprefix("Bearer ") if authorization else None
             self.calls.append(Call(method, params, token))
-            error = self.failures.pop(method, None)
+            error = self.failures.pop(method, None) or self.outages.get(method)
+        if error is not None and error.startswith("accepted_"):
+            with self._lock:
+                self._answer(method, params)
+            error = error.removeprefix("accepted_")
         if error == "ratelimited":  # HTTP 429 with Retry-After, as Slack answers
             return 429, {"ok": False, "error": error}
+        if error == "http500":
+            return 500, b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+        if error == "drop":
+            return 0, b""
         if error is not None:
             return 200, {"ok": False, "error": error}
-        return 200, self._answer(method, params)
+        with self._lock:
+            answer = self._answer(method, params)
+            hook = self.hooks.get(method)
+        if hook is not None:
+            hook()
+        return 200, answer
+
+    def _post(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        channel_id = channel if channel[:1] in "CDG" else "C" + channel.strip("#").upper()
+        metadata = params.get("metadata")
+        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        self.posted.append(Posted(channel_id, ts, str(params.get("text") or ""), metadata))
+        return {"ok": True, "channel": channel_id, "ts": ts}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        found = [p for p in reversed(self.posted) if p.channel == channel and float(p.ts) >= oldest]
+        page = found[start : start + limit]
+        messages = [
+            {"type": "message", "ts": p.ts, "text": p.text, "bot_id": "BDESK"}
+            | ({"metadata": p.metadata} if with_metadata and p.metadata else {})
+            for p in page
+        ]
+        more = start + limit < len(found)
+        cursor = str(start + limit) if more else ""
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _user(self, user_id: str) -> SlackUser | None:
         return next((u for u in self.users if u.id == user_id), None)
@@ -163,9 +238,13 @@ class FakeSlack:
         if method == "auth.test":
             return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "BDESK"}
         if method == "chat.postMessage":
-            channel = str(params["channel"])
-            channel_id = channel if channel[:1] in "CDG" else "C" + channel.strip("#").upper()
-            return {"ok": True, "channel": channel_id, "ts": f"{next(self._ts)}.000100"}
+            return self._post(params)
+        if method == "conversations.history":
+            return self._history(params)
+        if method == "conversations.list":
+            ids = sorted({p.channel for p in self.posted if p.channel.startswith("C")})
+            channels = [{"id": i, "name": i[1:].lower(), "is_archived": False} for i in ids]
+            return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
         if method == "chat.update":
             return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
         if method == "conversations.open":

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine, inspect
 
 from bot.chat import Message, Paragraph, Span
-from bot.messenger import DeliveryRefused
+from bot.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
 from bot.settings import Settings, SettingsError
 from bot.slack.app import SlackDeps, build_slack_app, http_app, slack_client
 from bot.slack.identity import SlackIdentity
@@ -70,7 +69,7 @@ def messenger(client: WebClient, engine: Engine, clock: Clock, today: Today) -> 
 def test_post_sends_escaped_blocks_then_the_chart(messenger, slack, clock):
     ref = messenger.post("#deskboard", HELLO, b"\x89PNG chart bytes", "standings.png")
     post = slack.calls_to("chat.postMessage")[0].params
-    assert ref == "CDESKBOARD:1.000100"  # the fake's channel id and first ts
+    assert ref == f"CDESKBOARD:{slack.posted[0].ts}"  # the fake's channel id and ts
     assert post["channel"] == "#deskboard"
     assert "&lt;!channel&gt; hello &amp; bye" in texts(blocks_of(post))
     assert slack.calls_to("files.getUploadURLExternal")[0].params["filename"] == "standings.png"
@@ -94,7 +93,7 @@ def test_posts_to_one_channel_are_a_second_apart(messenger, clock):
 def test_a_failed_chart_upload_keeps_the_posted_message(messenger, slack):
     slack.failures["files.getUploadURLExternal"] = "not_in_channel"
     ref = messenger.post("C1", HELLO, b"png", "chart.png")
-    assert ref == "C1:1.000100"  # not raised: retrying would post the message twice
+    assert ref == f"C1:{slack.posted[0].ts}"  # not raised: retrying would post it twice
     assert slack.uploads == []
 
 
@@ -103,7 +102,10 @@ def test_errors_no_retry_can_fix_are_refused_others_raised(messenger, slack):
     with pytest.raises(DeliveryRefused, match="invalid_blocks"):
         messenger.post("C1", HELLO)
     slack.failures["chat.postMessage"] = "not_in_channel"  # an admin can invite the bot
-    with pytest.raises(SlackApiError):
+    with pytest.raises(DeliveryFailed, match="not_in_channel"):  # retried: nothing was posted
+        messenger.post("C1", HELLO)
+    slack.failures["chat.postMessage"] = "invalid_auth"  # every message would fail: pass stops
+    with pytest.raises(PlatformUnavailable, match="invalid_auth"):
         messenger.post("C1", HELLO)
 
 
@@ -122,7 +124,7 @@ def test_rate_limited_calls_are_retried_by_the_client(slack):
 
 def test_dm_finds_the_technician_by_email_and_remembers_misses(messenger, slack, engine, today):
     ref = messenger.dm("bokafor", HELLO)
-    assert ref == "DUBLESSING:1.000100"
+    assert ref == f"DUBLESSING:{slack.posted[0].ts}"
     assert slack.calls_to("conversations.open")[0].params["users"] == "UBLESSING"
 
     assert messenger.dm("dispatch", HELLO) is None  # dana.whitaker@... has no Slack user
@@ -254,3 +256,52 @@ def test_oauth_mode_posts_with_the_installed_bots_token(engine, slack):
 
     (call,) = slack.calls_to("chat.postMessage")
     assert call.token == "xoxb-installed-1"
+
+
+# ---- exactly-once: the outbox key in the metadata, and finding a message by it --------------
+
+
+def test_a_posted_message_is_found_again_by_its_outbox_key(messenger, slack):
+    ref = messenger.post("#deskboard", HELLO, key="slack:kudos:7")
+    assert slack.posted[0].metadata == {
+        "event_type": "deskboard_outbox",
+        "event_payload": {"key": "slack:kudos:7"},
+    }
+    messenger.post("#deskboard", HELLO, key="slack:kudos:8")  # a later one, same channel
+    since = NOW - timedelta(days=30)  # the fake's ts are the wall clock's: after NOW
+    # "#deskboard" is looked up by name (conversations.list), its history read with metadata
+    found = messenger.find_delivered(
+        kind="post", target="#deskboard", key="slack:kudos:7", since=since
+    )
+    assert found == ref
+    history = slack.calls_to("conversations.history")[-1].params
+    assert history["channel"] == "CDESKBOARD"
+    assert str(history["include_all_metadata"]).lower() in ("1", "true")
+    missing = messenger.find_delivered(
+        kind="post", target="CDESKBOARD", key="slack:kudos:9", since=since
+    )
+    assert missing is None
+    later = datetime.now(UTC) + timedelta(minutes=1)  # only messages since then: none
+    assert (
+        messenger.find_delivered(kind="post", target="CDESKBOARD", key="slack:kudos:7", since=later)
+        is None
+    )
+
+
+def test_a_dm_is_found_in_the_technicians_dm_channel(messenger, slack):
+    ref = messenger.dm("bokafor", HELLO, key="slack:nudges:bokafor:1")
+    found = messenger.find_delivered(
+        kind="dm", target="bokafor", key="slack:nudges:bokafor:1", since=NOW - timedelta(days=30)
+    )
+    assert found == ref
+    assert slack.calls_to("conversations.history")[-1].params["channel"] == "DUBLESSING"
+
+
+def test_history_the_app_may_not_read_means_send_again(messenger, slack):
+    messenger.post("C1", HELLO, key="k")
+    slack.failures["conversations.history"] = "missing_scope"  # installed without the scope
+    since = NOW - timedelta(days=30)
+    assert messenger.find_delivered(kind="post", target="C1", key="k", since=since) is None
+    slack.failures["conversations.history"] = "invalid_auth"
+    with pytest.raises(PlatformUnavailable):  # cannot tell: the outbox retries the lookup
+        messenger.find_delivered(kind="post", target="C1", key="k", since=since)

@@ -302,3 +302,74 @@ def test_each_platform_delivers_only_its_own_messages(engine):
         everything = outbox.due(session, now=now)
     assert [(i.key, i.platform) for i in teams] == [("teams:kudos:41", "teams")]
     assert {i.platform for i in everything} == {"slack", "teams"}
+
+
+# ---- claims (exactly-once delivery, bot.outbox) ----------------------------------------------
+
+
+def claim(engine: Engine, key: str, token: str, at: Any) -> bool:
+    with session_scope(engine) as session:
+        return outbox.claim(session, item_id=item(engine, key).id, token=token, at=at)
+
+
+def test_a_claimed_message_is_nobody_elses_until_its_lease_runs_out(engine: Engine):
+    enqueue(engine, "kudos:1")
+    assert claim(engine, "kudos:1", "first", nov(2, 10))
+    assert not claim(engine, "kudos:1", "second", nov(2, 10))  # a second deliverer: refused
+    assert due_keys(engine, nov(2, 10, 4)) == []  # in flight: not due for anyone
+    after_lease = nov(2, 10) + outbox.CLAIM_LEASE
+    assert due_keys(engine, after_lease) == ["kudos:1"]  # its deliverer died
+    assert claim(engine, "kudos:1", "second", after_lease)
+    claimed = item(engine, "kudos:1")
+    assert (claimed.claim_token, claimed.claimed_at) == ("second", nov(2, 10))  # first try kept
+    assert claimed.maybe_delivered
+
+
+def test_a_sent_message_cannot_be_claimed(engine: Engine):
+    enqueue(engine, "kudos:1")
+    assert claim(engine, "kudos:1", "token", nov(2, 10))
+    with session_scope(engine) as session:
+        outbox.mark_sent(session, item_id=item(engine, "kudos:1").id, at=nov(2, 10), ref="C:1")
+    assert item(engine, "kudos:1").claim_token is None
+    assert not claim(engine, "kudos:1", "again", nov(3, 10))
+
+
+def test_a_refusal_clears_the_claim_an_unknown_outcome_keeps_it(engine: Engine):
+    enqueue(engine, "refused")
+    enqueue(engine, "timed-out")
+    for key, reached in (("refused", False), ("timed-out", True)):
+        assert claim(engine, key, "token", nov(2, 10))
+        with session_scope(engine) as session:
+            outbox.mark_failed(
+                session,
+                item_id=item(engine, key).id,
+                at=nov(2, 10),
+                error="boom",
+                retry_at=nov(2, 11),
+                reached=reached,
+            )
+    assert not item(engine, "refused").maybe_delivered  # the platform said no: nothing posted
+    assert item(engine, "timed-out").maybe_delivered  # it may be posted: look it up first
+    assert due_keys(engine, nov(2, 11)) == ["refused", "timed-out"]  # neither is held
+
+
+def test_delivery_health_counts_given_up_messages_and_shows_the_latest_error(engine: Engine):
+    for key in ("a", "b", "c"):
+        enqueue(engine, key)
+    with session_scope(engine) as session:
+        ids = {key: outbox.get_item(session, key=key).id for key in ("a", "b", "c")}  # type: ignore[union-attr]
+        outbox.mark_failed(session, item_id=ids["a"], at=nov(2, 10), error="old", retry_at=None)
+        outbox.mark_failed(
+            session, item_id=ids["b"], at=nov(2, 11), error="newest", retry_at=nov(2, 12)
+        )
+        outbox.mark_failed(
+            session, item_id=ids["c"], at=nov(2, 12), error="then sent", retry_at=nov(2, 12)
+        )
+        outbox.mark_sent(session, item_id=ids["c"], at=nov(2, 13), ref="C:1")
+        health = outbox.delivery_health(session)
+    assert (health.pending, health.dead) == (1, 1)
+    assert (health.last_error, health.last_error_at, health.last_error_key) == (
+        "newest",
+        nov(2, 11),
+        "b",
+    )

@@ -244,3 +244,35 @@ def test_malformed_or_too_large_is_refused_for_good(
         )
     report = deliver_due(engine, messenger, now=NOW)
     assert (report.failed, report.dead) == (1, 1)
+
+
+def test_a_teams_outage_delays_queued_messages_and_each_arrives_once(
+    team, messenger: TeamsMessenger, connector: FakeConnector, engine
+):
+    """Issue 6's Teams faults: a 429 and 500s while the outbox delivers. Each message is
+    retried after its backoff and arrives once; status shows the error meanwhile."""
+    with session_scope(engine) as session:
+        for number in range(3):
+            outbox.enqueue(
+                session,
+                key=f"teams:outage:{number}",
+                platform="teams",
+                kind="post",
+                target="Support/Wins",
+                message=message_to_json(notice(f"message {number}")),
+                now=NOW,
+            )
+    connector.failures.extend([429, 500, 500])
+    report = deliver_due(engine, messenger, now=NOW)
+    assert (report.sent, report.failed, report.dead) == (0, 3, 0)
+    with session_scope(engine) as session:
+        health = outbox.delivery_health(session)
+    assert (health.pending, health.dead) == (3, 0)
+    assert "HTTP 500" in (health.last_error or "")
+
+    report = deliver_due(engine, messenger, now=NOW + timedelta(minutes=1))  # after backoff
+    assert report.sent == 3
+    accepted = [card_texts(card_of(r)) for r in connector.sent() if r.answered_id]
+    for number in range(3):  # each accepted exactly once (the refused tries do not count)
+        assert sum(f"message {number}" in text for text in accepted) == 1
+    assert len(connector.sent()) == 6
