@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,6 +17,7 @@ from metrics.waiting import WaitingRule
 from storage import repo
 from storage.db import create_engine_for, migrate, session_scope
 from storage.tables import TICKETS
+from tests.databases import Databases, sqlite_only
 from tests.storage.helpers import nov, ticket_rows, upsert
 
 TABLES = {"tickets", "status_changes", "members", "boards", "board_statuses", "sync_state"}
@@ -25,8 +25,8 @@ CHAT_TABLES = {"outbox", "chat_users", "member_prefs", "nudges", "kudos"}  # rev
 PLATFORM_TABLES = {"chat_conversations"}  # revision 0003
 
 
-def test_migrate_creates_every_table_and_index_on_a_fresh_file(tmp_path: Path):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'fresh.db'}")
+def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
+    engine = create_engine_for(databases.empty_url())
     migrate(engine)
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) == TABLES | CHAT_TABLES | PLATFORM_TABLES | {
@@ -63,6 +63,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 
+@sqlite_only("PostgreSQL has no pragmas; its MVCC gives what WAL gives SQLite")
 def test_every_connection_uses_wal_and_the_other_pragmas(engine: Engine):
     first, second = engine.connect(), engine.connect()  # two pooled connections
     try:
@@ -140,9 +141,16 @@ def test_timestamps_are_stored_as_utc_and_come_back_aware(engine: Engine, params
     entered = datetime(2026, 11, 2, 10, 0, 0, 123456, tzinfo=chicago)  # 16:00:00.123456 UTC
     upsert(engine, [TicketRecord(id=1, entered_at=entered)], params=params)
     with engine.connect() as connection:
-        raw = connection.exec_driver_sql("SELECT entered_at FROM tickets").scalar()
+        if connection.dialect.name == "postgresql":  # timestamptz, shown here in UTC
+            raw = connection.exec_driver_sql(
+                "SELECT to_char(entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
+                " pg_typeof(entered_at)::text FROM tickets"
+            ).one()
+            assert tuple(raw) == ("2026-11-02 16:00:00.123456", "timestamp with time zone")
+        else:  # fixed-width naive UTC text
+            raw = connection.exec_driver_sql("SELECT entered_at FROM tickets").scalar()
+            assert raw == "2026-11-02 16:00:00.123456"
         loaded = connection.execute(select(TICKETS.c.entered_at)).scalar()
-    assert raw == "2026-11-02 16:00:00.123456"
     assert loaded == entered
     assert loaded.tzinfo == UTC
 
