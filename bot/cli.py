@@ -279,19 +279,36 @@ def run(
         bool, typer.Option("--dry-run", help="Print every message instead of sending it.")
     ] = False,
 ) -> None:
-    """The bot: Slack and/or Teams, and the scheduler (sync, standings, winners, kudos, nudges)."""
+    """The bot: Slack and/or Teams, and the scheduler (sync, standings, winners, kudos, nudges).
+
+    Several processes may share one PostgreSQL database: all serve chat requests, and one at
+    a time runs the scheduler (``bot.leader``)."""
+    from bot.leader import SchedulerLeader
     from bot.scheduler import build_scheduler
     from bot.service import serve
+    from storage.leadership import Leadership
 
     settings = _settings()
     config = _config(settings, config_path)
     service = _service(settings, config, dry_run=dry_run)
     scheduler = build_scheduler(service.runtime, now=_now())
-    scheduler.start()
+    leader = SchedulerLeader(
+        scheduler,
+        Leadership(service.runtime.engine),
+        every=settings.leader_poll_seconds,
+        clock=_now,
+    )
+    leads = leader.start()
     platforms = ", ".join(service.runtime.platforms)
+    role = (
+        f"syncing every {config.connectwise.poll_minutes} min, "
+        f"{len(scheduler.get_jobs())} scheduled jobs"
+        if leads
+        else "standing by: another process runs the scheduler "
+        f"(checking every {settings.leader_poll_seconds:g} s)"
+    )
     console.print(
-        f"Deskboard is running: syncing every {config.connectwise.poll_minutes} min, "
-        f"{len(scheduler.get_jobs())} scheduled jobs, messages to {platforms}"
+        f"Deskboard is running: {role}, messages to {platforms}"
         + (", printing messages (dry run)." if dry_run else "."),
         soft_wrap=True,
     )
@@ -300,7 +317,7 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=False)
+        leader.stop()
         service.close()
 
 

@@ -203,6 +203,11 @@ def sqlite_only(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(on_postgresql(), reason=f"SQLite only: {reason}")
 
 
+def postgresql_only(reason: str) -> pytest.MarkDecorator:
+    """Skip a test on the SQLite run: it is about PostgreSQL (``reason`` says how)."""
+    return pytest.mark.skipif(not on_postgresql(), reason=f"PostgreSQL only: {reason}")
+
+
 def main(argv: list[str]) -> int:
     if argv != ["available"]:
         print("usage: python -m tests.databases available", file=sys.stderr)
