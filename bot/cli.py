@@ -98,6 +98,7 @@ def sync(
     from bot.jobs import SyncConfigError, run_sync
     from bot.wiring import connectwise_client, open_engine
     from psa.errors import ConnectWiseError
+    from storage.db import SYNC_LOCK, one_at_a_time
 
     settings = _settings()
     config = _config(settings, config_path)
@@ -111,18 +112,19 @@ def sync(
         task = progress.add_task("Syncing tickets", total=None)
         notes_task = progress.add_task("Reading notes", total=None, visible=False)
         try:
-            report = run_sync(
-                client=client,
-                engine=engine,
-                config=config,
-                now=_now(),
-                since=since_date,
-                full=full,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-                notes_progress=lambda done, total: progress.update(
-                    notes_task, completed=done, total=total, visible=True
-                ),
-            )
+            with one_at_a_time(engine, key=SYNC_LOCK):  # not beside a running bot's sync
+                report = run_sync(
+                    client=client,
+                    engine=engine,
+                    config=config,
+                    now=_now(),
+                    since=since_date,
+                    full=full,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    notes_progress=lambda done, total: progress.update(
+                        notes_task, completed=done, total=total, visible=True
+                    ),
+                )
         except (ConnectWiseError, SyncConfigError) as exc:
             raise _fail(str(exc), code=1) from None
     console.print(

@@ -27,6 +27,7 @@ from bot.outbox import DeliveryReport, deliver_due
 from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from psa.connectwise import ConnectWiseClient
+from storage.db import SYNC_LOCK, one_at_a_time
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,9 @@ class Runtime:
 
     def sync(self) -> SyncReport:
         """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
-        the scheduled one runs) waits for the running one instead of racing it."""
-        with self._sync_lock:
+        the scheduled one runs) waits for the running one instead of racing it, in this
+        process and in the others sharing a PostgreSQL database."""
+        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
             return self._sync()
 
     def _sync(self) -> SyncReport:

@@ -33,6 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import create_engine_for, migrate
 
+WORKERS = 3  # threads cloning and dropping PostgreSQL databases: the time is I/O waits
 BACKEND_VARIABLE = "DESKBOARD_TEST_DATABASE"
 POSTGRES_URL_VARIABLE = "DESKBOARD_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -78,7 +79,7 @@ def postgres_problem(url: URL | None = None) -> str | None:
 class Databases:
     """Makes databases for one test session; ``close`` drops whatever is left of them."""
 
-    AHEAD = 2  # PostgreSQL clones kept ready per template
+    AHEAD = 4  # PostgreSQL clones kept ready per template
 
     def __init__(self, folder: Path, *, kind: str | None = None) -> None:
         self.kind = kind or backend()
@@ -96,7 +97,7 @@ class Databases:
                 self._admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
             )
             self._prefix = f"deskboard_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+            self._worker = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="test-databases")
 
     # ---- what tests use ---------------------------------------------------------------------
 

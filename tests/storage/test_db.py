@@ -15,9 +15,9 @@ from metrics.derive import DeriveParams
 from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
 from storage import repo
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import SYNC_LOCK, create_engine_for, migrate, one_at_a_time, session_scope
 from storage.tables import TICKETS
-from tests.databases import Databases, sqlite_only
+from tests.databases import Databases, postgresql_only, sqlite_only
 from tests.storage.helpers import nov, ticket_rows, upsert
 
 TABLES = {"tickets", "status_changes", "members", "boards", "board_statuses", "sync_state"}
@@ -165,3 +165,25 @@ def test_naive_timestamps_are_refused(engine: Engine):
         _store_naive_watermark(engine)
     with session_scope(engine) as session:
         assert repo.get_sync_state(session).watermark is None
+
+
+def _lock_is_free(engine: Engine, key: int) -> bool:
+    """Whether another session could take ``key`` now (it takes and frees it at once)."""
+    with engine.connect() as other:
+        taken = other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        if taken:
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    return bool(taken)
+
+
+@postgresql_only("processes share a database, and a sync lock, only on PostgreSQL")
+def test_one_at_a_time_holds_the_lock_for_the_block_and_frees_it_after_a_failure(engine):
+    assert _lock_is_free(engine, SYNC_LOCK)
+    with one_at_a_time(engine, key=SYNC_LOCK):
+        assert not _lock_is_free(engine, SYNC_LOCK)  # another process would wait here
+        with session_scope(engine) as session:  # the block's own work is not held up
+            repo.record_sync_started(session, at=nov(4))
+    assert _lock_is_free(engine, SYNC_LOCK)
+    with pytest.raises(RuntimeError, match="boom"), one_at_a_time(engine, key=SYNC_LOCK):
+        raise RuntimeError("boom")
+    assert _lock_is_free(engine, SYNC_LOCK)
