@@ -24,7 +24,7 @@ from sqlmodel import Session
 DEFAULT_DATABASE_URL = "sqlite:///deskboard.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-_MIGRATION_LOCK = 0x6465736B  # "desk": the PostgreSQL advisory lock held while migrating
+MIGRATION_LOCK = 0x6465736B  # "desk": the PostgreSQL advisory lock held while migrating
 SYNC_LOCK = 0x73796E63  # "sync": held by a sync (one_at_a_time), so two never interleave
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -80,7 +80,7 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # Several processes may start at once; one migrates, the others wait and find
             # nothing left to do. (SQLite serialises writers by itself.)
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

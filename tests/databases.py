@@ -97,7 +97,9 @@ class Databases:
                 self._admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
             )
             self._prefix = f"deskboard_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            self._worker = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="test-databases")
+            self._worker = ThreadPoolExecutor(
+                max_workers=WORKERS, thread_name_prefix="test-databases"
+            )
 
     # ---- what tests use ---------------------------------------------------------------------
 
