@@ -18,7 +18,7 @@ import logging
 import os
 
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,7 @@ class Leadership:
         connection: Connection | None = None
         try:
             connection = self._engine.connect()
-            for setting in _SESSION_SETTINGS:
-                connection.exec_driver_sql(setting)
+            self._configure(connection)
             taken = bool(connection.execute(_TRY_LOCK, {"key": self._key}).scalar_one())
         except DBAPIError as exc:
             log.warning("scheduler lock: the database is not reachable (%s)", type(exc).__name__)
@@ -121,6 +120,14 @@ class Leadership:
         elif connection is not None:
             connection.close()
         return taken
+
+    @staticmethod
+    def _configure(connection: Connection) -> None:
+        for setting in _SESSION_SETTINGS:
+            try:
+                connection.exec_driver_sql(setting)
+            except ProgrammingError:  # idle_session_timeout is PostgreSQL 14's; 13 lacks it
+                log.debug("scheduler lock session: %s not supported", setting)
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None
