@@ -67,7 +67,8 @@ class SchedulerLeader:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self._every + 5)
-        self._scheduler.shutdown(wait=False)
+        if self._scheduler.state != STATE_STOPPED:
+            self._scheduler.shutdown(wait=False)
         self._leadership.release()
 
     def _watch(self) -> None:
