@@ -14,9 +14,11 @@ with a message saying how to enable it, when it does not (the Makefile's Postgre
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
+import socket
 import sys
 import threading
 import uuid
@@ -42,6 +44,23 @@ HOW_TO_ENABLE = (
     f"{POSTGRES_URL_VARIABLE} to a server where the test user may create databases; "
     f"then `make test` (or {BACKEND_VARIABLE}=postgresql .venv/bin/pytest) runs the suite on it"
 )
+
+
+NAME_PREFIX = "deskboard_test_"
+
+
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def backend() -> str:
@@ -96,7 +115,8 @@ class Databases:
             self._admin = create_engine(
                 self._admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
             )
-            self._prefix = f"deskboard_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            self._prefix = f"{NAME_PREFIX}{_host_tag()}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            self._drop_stale()
             self._worker = ThreadPoolExecutor(
                 max_workers=WORKERS, thread_name_prefix="test-databases"
             )
@@ -183,6 +203,19 @@ class Databases:
         with self._lock:
             self._created.add(name)
         return name
+
+    def _drop_stale(self) -> None:
+        """Drop what runs on this machine that were killed left behind (their pid is gone)."""
+        assert self._admin is not None
+        mine = f"{NAME_PREFIX}{_host_tag()}_"
+        with self._admin.connect() as connection:
+            names = connection.exec_driver_sql(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %(prefix)s)",
+                {"prefix": mine},
+            ).scalars()
+            stale = [n for n in names if not _alive(int(n[len(mine) :].split("_", 1)[0]))]
+        for name in stale:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _drop(self, name: str) -> None:
         with self._lock:
