@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format bench lock clean
+.PHONY: setup demo test test-postgresql lint format bench lock clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,21 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# The suite on SQLite, then again on PostgreSQL (tests/databases.py) when one answers at
+# DESKBOARD_TEST_POSTGRES_URL (default 127.0.0.1:5432); otherwise that run is skipped with a
+# message saying how to enable it. Any pytest failure, or exit 5 (no tests ran), fails.
 test: lint
 	$(BIN)/pytest -q
+	@if $(BIN)/python -m tests.databases available; then \
+		echo "== the same tests on PostgreSQL =="; \
+		DESKBOARD_TEST_DATABASE=postgresql $(BIN)/pytest -q; \
+	else \
+		echo "== NOT RUN: the tests on PostgreSQL (see the message above) =="; \
+	fi
+
+# Only the PostgreSQL run; fails when PostgreSQL is not reachable.
+test-postgresql: setup
+	DESKBOARD_TEST_DATABASE=postgresql $(BIN)/pytest -q
 
 format: setup
 	$(BIN)/ruff format .

@@ -98,6 +98,7 @@ def sync(
     from bot.jobs import SyncConfigError, run_sync
     from bot.wiring import connectwise_client, open_engine
     from psa.errors import ConnectWiseError
+    from storage.db import SYNC_LOCK, one_at_a_time
 
     settings = _settings()
     config = _config(settings, config_path)
@@ -111,18 +112,19 @@ def sync(
         task = progress.add_task("Syncing tickets", total=None)
         notes_task = progress.add_task("Reading notes", total=None, visible=False)
         try:
-            report = run_sync(
-                client=client,
-                engine=engine,
-                config=config,
-                now=_now(),
-                since=since_date,
-                full=full,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-                notes_progress=lambda done, total: progress.update(
-                    notes_task, completed=done, total=total, visible=True
-                ),
-            )
+            with one_at_a_time(engine, key=SYNC_LOCK):  # not beside a running bot's sync
+                report = run_sync(
+                    client=client,
+                    engine=engine,
+                    config=config,
+                    now=_now(),
+                    since=since_date,
+                    full=full,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    notes_progress=lambda done, total: progress.update(
+                        notes_task, completed=done, total=total, visible=True
+                    ),
+                )
         except (ConnectWiseError, SyncConfigError) as exc:
             raise _fail(str(exc), code=1) from None
     console.print(
@@ -289,19 +291,36 @@ def run(
         bool, typer.Option("--dry-run", help="Print every message instead of sending it.")
     ] = False,
 ) -> None:
-    """The bot: Slack and/or Teams, and the scheduler (sync, standings, winners, kudos, nudges)."""
+    """The bot: Slack and/or Teams, and the scheduler (sync, standings, winners, kudos, nudges).
+
+    Several processes may share one PostgreSQL database: all serve chat requests, and one at
+    a time runs the scheduler (``bot.leader``)."""
+    from bot.leader import SchedulerLeader
     from bot.scheduler import build_scheduler
     from bot.service import serve
+    from storage.leadership import Leadership
 
     settings = _settings()
     config = _config(settings, config_path)
     service = _service(settings, config, dry_run=dry_run)
     scheduler = build_scheduler(service.runtime, now=_now())
-    scheduler.start()
+    leader = SchedulerLeader(
+        scheduler,
+        Leadership(service.runtime.engine),
+        every=settings.leader_poll_seconds,
+        clock=_now,
+    )
+    leads = leader.start()
     platforms = ", ".join(service.runtime.platforms)
+    role = (
+        f"syncing every {config.connectwise.poll_minutes} min, "
+        f"{len(scheduler.get_jobs())} scheduled jobs"
+        if leads
+        else "standing by: another process runs the scheduler "
+        f"(checking every {settings.leader_poll_seconds:g} s)"
+    )
     console.print(
-        f"Deskboard is running: syncing every {config.connectwise.poll_minutes} min, "
-        f"{len(scheduler.get_jobs())} scheduled jobs, messages to {platforms}"
+        f"Deskboard is running: {role}, messages to {platforms}"
         + (", printing messages (dry run)." if dry_run else "."),
         soft_wrap=True,
     )
@@ -310,7 +329,7 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=False)
+        leader.stop()
         service.close()
 
 

@@ -40,7 +40,7 @@ from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from bot.push import TicketSyncResult, sync_ticket
 from psa.connectwise import ConnectWiseClient
 from storage import notices, repo
-from storage.db import session_scope
+from storage.db import SYNC_LOCK, one_at_a_time, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,9 @@ class Runtime:
 
     def sync(self) -> SyncReport:
         """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
-        the scheduled one runs) waits for the running one instead of racing it."""
-        with self._sync_lock:
+        the scheduled one runs) waits for the running one instead of racing it, in this
+        process and in the others sharing a PostgreSQL database."""
+        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
             try:
                 return self._sync()
             except DBAPIError as exc:
@@ -81,9 +82,7 @@ class Runtime:
             with session_scope(self.engine) as session:
                 repo.record_sync_error(session, at=at, message=message)
             self._unrecorded_error = None
-        with session_scope(self.engine) as session:
-            pending = repo.get_sync_state(session).notices_pending_since
-            repo.set_notices_pending(session, since=pending or now)
+        pending = self._mark_notices_pending(now)
         with self.connectwise() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
         ticket_ids = set(report.newly_resolved)
@@ -107,13 +106,22 @@ class Runtime:
 
     def sync_ticket(self, ticket_id: int) -> TicketSyncResult:
         """One ticket now (a ConnectWise callback), its kudos and nudges, then delivery;
-        serialized with ``sync`` by the same lock."""
-        with self._sync_lock:
+        serialized with ``sync`` by the same locks. Like a sync, it marks notices pending
+        before it stores, so a push that dies between storing and judging leaves the new
+        resolution to the next sync, and a failure is kept as the last sync error."""
+        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
             now = self.clock()
-            with self.connectwise() as client:
-                result = sync_ticket(
-                    client=client, engine=self.engine, config=self.config, ticket_id=ticket_id
-                )
+            pending = self._mark_notices_pending(now)
+            try:
+                with self.connectwise() as client:
+                    result = sync_ticket(
+                        client=client, engine=self.engine, config=self.config, ticket_id=ticket_id
+                    )
+            except Exception as exc:
+                with session_scope(self.engine) as session:
+                    message = f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}"
+                    repo.record_sync_error(session, at=now, message=message)
+                raise
             record_notices(
                 self.engine,
                 config=self.config,
@@ -122,8 +130,19 @@ class Runtime:
                 ticket_link=self.ticket_link,
                 platforms=self.platforms,
             )
+            if pending is None:  # an earlier interrupted sync's mark stays for the next sync
+                with session_scope(self.engine) as session:
+                    repo.set_notices_pending(session, since=None)
         self.deliver()
         return result
+
+    def _mark_notices_pending(self, now: datetime) -> datetime | None:
+        """Mark that tickets may be stored before their kudos and nudges are recorded; the
+        earlier mark, if an interrupted sync left one (it is kept: its start is older)."""
+        with session_scope(self.engine) as session:
+            pending = repo.get_sync_state(session).notices_pending_since
+            repo.set_notices_pending(session, since=pending or now)
+        return pending
 
     def deliver(self) -> DeliveryReport:
         """Send what is due on every platform (each messenger takes only its own); a pass

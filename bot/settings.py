@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_url: SecretStr = Field(
         default=SecretStr("sqlite:///deskboard.db"), alias="DESKBOARD_DATABASE_URL"
     )
+    # Several `deskboard run` on one PostgreSQL: how often a standby tries to take over the
+    # scheduler and the leader checks its lock (bot.leader).
+    leader_poll_seconds: float = Field(
+        default=15.0, gt=0, le=60, alias="DESKBOARD_LEADER_POLL_SECONDS"
+    )
     config_path: Path = Field(default=Path("deskboard.toml"), alias="DESKBOARD_CONFIG")
     cw_api_url: str | None = Field(default=None, alias="CW_API_URL")
     cw_company: str | None = Field(default=None, alias="CW_COMPANY")

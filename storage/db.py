@@ -24,7 +24,8 @@ from sqlmodel import Session
 DEFAULT_DATABASE_URL = "sqlite:///deskboard.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-_MIGRATION_LOCK = 0x6465736B  # "desk": the PostgreSQL advisory lock held while migrating
+MIGRATION_LOCK = 0x6465736B  # "desk": the PostgreSQL advisory lock held while migrating
+SYNC_LOCK = 0x73796E63  # "sync": held by a sync (one_at_a_time), so two never interleave
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA busy_timeout=5000",
@@ -79,9 +80,31 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # Several processes may start at once; one migrates, the others wait and find
             # nothing left to do. (SQLite serialises writers by itself.)
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def one_at_a_time(engine: Engine, *, key: int) -> Iterator[None]:
+    """Run the block in one process at a time among those sharing a PostgreSQL database,
+    waiting for the others (a session-level advisory lock on a pooled connection held for
+    the block). On SQLite there is one process and this does nothing."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({int(key)})")
+        connection.commit()  # only the lock outlives this: no transaction stays open
+        try:
+            yield
+        finally:
+            try:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({int(key)})")
+                connection.commit()
+            except Exception:
+                connection.invalidate()  # closing the session releases the lock
+                raise
 
 
 @contextmanager

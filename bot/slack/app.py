@@ -50,6 +50,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack.identity import SlackIdentity
 from bot.slack.replay import ReplayGuard
 from psa.connectwise import ConnectWiseClient
+from storage.db import MIGRATION_LOCK, one_at_a_time
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +213,9 @@ def _oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     states = SQLAlchemyOAuthStateStore(
         expiration_seconds=OAUTH_STATE_SECONDS, engine=engine, logger=log
     )
-    installations.create_tables()
-    states.create_tables()
+    with one_at_a_time(engine, key=MIGRATION_LOCK):  # processes starting together
+        installations.create_tables()
+        states.create_tables()
     return OAuthSettings(
         client_id=client_id,
         client_secret=_secret(settings.slack_client_secret),

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from bench.cases import ingest, memory, standings
 from bench.core import CaseResult
+from tests.databases import sqlite_only
+
+pytestmark = sqlite_only("the benchmarks measure Deskboard on SQLite files against plain sqlite3")
 
 
 def _positive_figures(result: CaseResult) -> None:

@@ -5,6 +5,9 @@ test must not fail on a slow machine)."""
 from __future__ import annotations
 
 from bench.cases import command, freshness
+from tests.databases import sqlite_only
+
+pytestmark = sqlite_only("the benchmarks measure Deskboard on SQLite files against plain sqlite3")
 
 
 def test_leaderboard_command_shows_the_stored_numbers_and_is_timed() -> None:

@@ -16,6 +16,8 @@ from metrics.records import member_key
 from psa.mapping import map_ticket
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
+from storage import repo
+from storage.db import create_engine_for, session_scope
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 13, 23, 0, tzinfo=UTC)
@@ -48,7 +50,7 @@ def server() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def env(server, tmp_path, monkeypatch) -> dict[str, str]:
+def env(server, tmp_path, monkeypatch, database_url) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "deskboard.toml").write_text(CONFIG)
     return {
@@ -57,7 +59,7 @@ def env(server, tmp_path, monkeypatch) -> dict[str, str]:
         "CW_PUBLIC_KEY": server.public_key,
         "CW_PRIVATE_KEY": server.private_key,
         "CW_CLIENT_ID": server.client_id,
-        "DESKBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'deskboard.db'}",
+        "DESKBOARD_DATABASE_URL": database_url,
     }
 
 
@@ -164,7 +166,6 @@ def test_post_leaderboard_dry_run_prints_what_it_would_post(env):
 def test_run_dry_run_syncs_on_start_and_keeps_running(env, tmp_path):
     import os
     import signal
-    import sqlite3
     import subprocess
     import sys
     import time
@@ -179,20 +180,18 @@ def test_run_dry_run_syncs_on_start_and_keeps_running(env, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    database = tmp_path / "deskboard.db"
+    engine = create_engine_for(env["DESKBOARD_DATABASE_URL"])  # migrated by the fixture
     try:
         deadline = time.monotonic() + 30
         stored = 0
         while time.monotonic() < deadline and not stored:
             time.sleep(0.2)
-            if database.exists():
-                with sqlite3.connect(database) as conn:
-                    tables = {r[0] for r in conn.execute("select name from sqlite_master")}
-                    if "tickets" in tables:
-                        stored = conn.execute("select count(*) from tickets").fetchone()[0]
+            with session_scope(engine) as session:
+                stored = repo.count_tickets(session)
         assert stored > 50  # the scheduler's first sync ran at start
         assert proc.poll() is None  # and the process keeps running
     finally:
+        engine.dispose()
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=20)
     assert "Deskboard is running: syncing every 5 min" in output

@@ -163,9 +163,9 @@ BY_BASIS = {
 
 
 @pytest.fixture
-def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> tuple[Path, Path]:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DESKBOARD_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    monkeypatch.setenv("DESKBOARD_DATABASE_URL", database_url)
     tickets = tmp_path / "tickets.json"
     tickets.write_text(json.dumps(TICKETS))
     config = tmp_path / "deskboard.toml"

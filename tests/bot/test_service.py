@@ -13,7 +13,7 @@ from bot.service import build_service
 from bot.settings import Settings, SettingsError
 from bot.slack.app import http_app
 from bot.teams.app import teams_asgi
-from storage.db import create_engine_for, migrate
+from storage.db import create_engine_for
 from tests.slack.fake_slack import FakeSlack
 
 TEAMS_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -41,10 +41,10 @@ def no_internet(monkeypatch):
 
 
 @pytest.fixture
-def engine():
-    engine = create_engine_for("sqlite://")
-    migrate(engine)
-    return engine
+def engine(database_url):
+    engine = create_engine_for(database_url)
+    yield engine
+    engine.dispose()
 
 
 def settings(**values: str) -> Settings:

@@ -12,7 +12,7 @@ from bot.jobs import run_sync
 from psa.connectwise import RetryPolicy
 from psa.errors import RetriesExhausted
 from storage import repo
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, session_scope
 from tests.psa.conftest import make_client as make_client
 from tests.psa.conftest import sleeps as sleeps
 from tests.psa.fake_connectwise import FakeConnectWise, Scripted, link_header, ticket
@@ -52,10 +52,10 @@ def script_pages(fake: FakeConnectWise, *second_page: Scripted) -> None:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'sync.db'}")
-    migrate(engine)
-    return engine
+def engine(database_url):
+    engine = create_engine_for(database_url)
+    yield engine
+    engine.dispose()
 
 
 def test_a_page_that_fails_midway_loses_nothing_and_skips_nothing(fake_cw, make_client, engine):

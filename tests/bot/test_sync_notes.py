@@ -23,7 +23,7 @@ from psa.mapping import map_ticket
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
 from storage import repo
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, session_scope
 from tests.bot.test_sync_faults import MEMBERS, STATUSES
 from tests.psa.conftest import make_client as make_client
 from tests.psa.conftest import sleeps as sleeps
@@ -60,9 +60,8 @@ def client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'notes.db'}")
-    migrate(engine)
+def engine(database_url):
+    engine = create_engine_for(database_url)
     yield engine
     engine.dispose()
 

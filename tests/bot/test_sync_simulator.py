@@ -18,7 +18,7 @@ from psa.mapping import map_ticket
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
 from storage import repo, standings
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, session_scope
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
@@ -50,10 +50,10 @@ def client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'sim.db'}")
-    migrate(engine)
-    return engine
+def engine(database_url):
+    engine = create_engine_for(database_url)
+    yield engine
+    engine.dispose()
 
 
 def dump(engine) -> tuple[list, list]:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +29,8 @@ from bot.slack.app import SlackDeps, build_slack_app
 from bot.slack.messenger import SlackMessenger
 from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from storage.db import create_engine_for, migrate
+from storage.db import create_engine_for
+from tests.databases import Databases
 from tests.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -89,25 +88,23 @@ def cw_client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
         yield ConnectWiseClient(http)
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "deskboard.db"
-    engine = create_engine_for(f"sqlite:///{path}")
-    migrate(engine)
+def _sync_the_msp(engine: Engine) -> None:
     with SimulatorServer(make_msp(), clock=END) as server, cw_client(server) as client:
         run_sync(client=client, engine=engine, config=make_config(), now=END, since=START.date())
-    engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def template_db(databases: Databases) -> str:
+    return databases.template_url(_sync_the_msp)
 
 
 @pytest.fixture
-def engine(tmp_path: Path, template_db: Path) -> Iterator[Engine]:
-    path = tmp_path / "deskboard.db"
-    shutil.copy(template_db, path)
-    engine = create_engine_for(f"sqlite:///{path}")
-    migrate(engine)
+def engine(databases: Databases, template_db: str) -> Iterator[Engine]:
+    url = databases.fresh_url(template=template_db)
+    engine = create_engine_for(url)
     yield engine
     engine.dispose()
+    databases.drop(url)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from bot.service import Service, service_asgi
 from bot.settings import Settings
 from bot.slack.messenger import SlackMessenger
 from psa.simulator import SimulatorServer
+from psa.simulator.faults import Fault
 from storage import repo
 from storage.db import session_scope
 from tests.slack.conftest import END, cw_client
@@ -160,6 +161,30 @@ def test_a_signed_callback_syncs_that_ticket_at_once_and_kudos_arrive(
     assert f"#{ticket_id}" in json.dumps(post.params)
     # that one ticket was read, by id: no poll of the ticket list explains it
     assert ticket_reads(simulator) == [f"/service/tickets/{ticket_id}"]
+
+
+def test_a_push_that_cannot_read_its_ticket_is_the_last_error_and_the_poll_catches_up(
+    push, engine, simulator, slack
+):
+    ticket_id, technician = open_ticket_answered_by_its_technician(engine)
+    simulator.resolve_ticket_now(ticket_id, by=technician)
+    body = callback_body(simulator, ticket_id)
+    simulator.inject(Fault(path=f"/service/tickets/{ticket_id}", status=403, times=10))
+
+    assert push.signed(body).status_code == 200  # accepted; the read fails afterwards
+
+    assert stored_resolution(engine, ticket_id) is None
+    assert kudos_posts(slack) == []
+    with session_scope(engine) as session:
+        state = repo.get_sync_state(session)
+    assert state.last_error is not None
+    assert state.last_error.startswith(f"push of ticket #{ticket_id}: ")
+    assert state.failing  # deskboard status says the latest sync failed
+    simulator.clear_faults()
+    push.service.runtime.sync()  # the next poll
+    assert stored_resolution(engine, ticket_id) == LATER.replace(microsecond=0)
+    about_it = [p for p in kudos_posts(slack) if f"#{ticket_id} " in json.dumps(p.params)]
+    assert len(about_it) == 1
 
 
 def test_the_signing_key_is_fetched_once_and_cached(push, engine, simulator):

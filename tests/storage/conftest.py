@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -12,16 +11,15 @@ from metrics.calendar import BusinessCalendar, BusinessHours
 from metrics.categories import Category
 from metrics.derive import DeriveParams
 from metrics.waiting import WaitingRule
-from storage.db import create_engine_for, migrate
+from storage.db import create_engine_for
 
 CHICAGO_HOURS = BusinessHours(timezone="America/Chicago")  # Mon-Fri 08:00-17:00
 EMERGENCY = Category("emergency", priority=("P1*",))
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'deskboard.db'}")
-    migrate(engine)
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine_for(database_url)
     yield engine
     engine.dispose()
 

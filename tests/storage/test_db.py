@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,8 +15,9 @@ from metrics.derive import DeriveParams
 from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
 from storage import repo
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import SYNC_LOCK, create_engine_for, migrate, one_at_a_time, session_scope
 from storage.tables import TICKETS
+from tests.databases import Databases, postgresql_only, sqlite_only
 from tests.storage.helpers import nov, ticket_rows, upsert
 
 TABLES = {"tickets", "status_changes", "members", "boards", "board_statuses", "sync_state"}
@@ -25,8 +25,8 @@ CHAT_TABLES = {"outbox", "chat_users", "member_prefs", "nudges", "kudos"}  # rev
 PLATFORM_TABLES = {"chat_conversations"}  # revision 0003
 
 
-def test_migrate_creates_every_table_and_index_on_a_fresh_file(tmp_path: Path):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'fresh.db'}")
+def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
+    engine = create_engine_for(databases.empty_url())
     migrate(engine)
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) == TABLES | CHAT_TABLES | PLATFORM_TABLES | {
@@ -63,6 +63,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 
+@sqlite_only("PostgreSQL has no pragmas; its MVCC gives what WAL gives SQLite")
 def test_every_connection_uses_wal_and_the_other_pragmas(engine: Engine):
     first, second = engine.connect(), engine.connect()  # two pooled connections
     try:
@@ -140,9 +141,16 @@ def test_timestamps_are_stored_as_utc_and_come_back_aware(engine: Engine, params
     entered = datetime(2026, 11, 2, 10, 0, 0, 123456, tzinfo=chicago)  # 16:00:00.123456 UTC
     upsert(engine, [TicketRecord(id=1, entered_at=entered)], params=params)
     with engine.connect() as connection:
-        raw = connection.exec_driver_sql("SELECT entered_at FROM tickets").scalar()
+        if connection.dialect.name == "postgresql":  # timestamptz, shown here in UTC
+            raw = connection.exec_driver_sql(
+                "SELECT to_char(entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
+                " pg_typeof(entered_at)::text FROM tickets"
+            ).one()
+            assert tuple(raw) == ("2026-11-02 16:00:00.123456", "timestamp with time zone")
+        else:  # fixed-width naive UTC text
+            raw = connection.exec_driver_sql("SELECT entered_at FROM tickets").scalar()
+            assert raw == "2026-11-02 16:00:00.123456"
         loaded = connection.execute(select(TICKETS.c.entered_at)).scalar()
-    assert raw == "2026-11-02 16:00:00.123456"
     assert loaded == entered
     assert loaded.tzinfo == UTC
 
@@ -157,3 +165,25 @@ def test_naive_timestamps_are_refused(engine: Engine):
         _store_naive_watermark(engine)
     with session_scope(engine) as session:
         assert repo.get_sync_state(session).watermark is None
+
+
+def _lock_is_free(engine: Engine, key: int) -> bool:
+    """Whether another session could take ``key`` now (it takes and frees it at once)."""
+    with engine.connect() as other:
+        taken = other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        if taken:
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    return bool(taken)
+
+
+@postgresql_only("processes share a database, and a sync lock, only on PostgreSQL")
+def test_one_at_a_time_holds_the_lock_for_the_block_and_frees_it_after_a_failure(engine):
+    assert _lock_is_free(engine, SYNC_LOCK)
+    with one_at_a_time(engine, key=SYNC_LOCK):
+        assert not _lock_is_free(engine, SYNC_LOCK)  # another process would wait here
+        with session_scope(engine) as session:  # the block's own work is not held up
+            repo.record_sync_started(session, at=nov(4))
+    assert _lock_is_free(engine, SYNC_LOCK)
+    with pytest.raises(RuntimeError, match="boom"), one_at_a_time(engine, key=SYNC_LOCK):
+        raise RuntimeError("boom")
+    assert _lock_is_free(engine, SYNC_LOCK)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from metrics.records import TicketRecord
 from storage import outbox, repo
 from storage.db import MIGRATIONS_DIR, create_engine_for, migrate, session_scope
 from storage.tables import OUTBOX
+from tests.databases import Databases
 from tests.storage.helpers import nov, ticket_rows, upsert
 
 MESSAGE: dict[str, Any] = {
@@ -242,8 +242,8 @@ def test_after_a_sent_attempt_the_last_error_is_kept(engine: Engine):
     assert (sent.attempts, sent.last_error, sent.sent_at, sent.ref) == (2, "503", nov(2, 11), None)
 
 
-def test_the_outbox_survives_a_restart_without_double_posts(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'restart.db'}"
+def test_the_outbox_survives_a_restart_without_double_posts(database_url: str):
+    url = database_url
     first = create_engine_for(url)
     migrate(first)
     enqueue(first, "post:a")
@@ -265,8 +265,8 @@ def test_the_outbox_survives_a_restart_without_double_posts(tmp_path: Path):
         second.dispose()
 
 
-def test_a_database_at_the_first_revision_gains_the_chat_tables(tmp_path: Path, params):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'old.db'}")
+def test_a_database_at_the_first_revision_gains_the_chat_tables(databases: Databases, params):
+    engine = create_engine_for(databases.empty_url())
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:

@@ -32,7 +32,6 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -48,7 +47,8 @@ from metrics.records import TicketRecord
 from metrics.values import MemberValues, ReopenEvent
 from metrics.windows import Window, window_for_dates
 from storage import standings
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, session_scope
+from tests.databases import Databases
 from tests.storage.conftest import CHICAGO_HOURS, EMERGENCY
 from tests.storage.helpers import nov, upsert
 
@@ -131,14 +131,14 @@ CATEGORY_REFS = [
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path: Path = tmp_path_factory.mktemp("standings") / "deskboard.db"
-    engine = create_engine_for(f"sqlite:///{path}")
-    migrate(engine)
+def loaded(databases: Databases) -> Iterator[Engine]:
+    url = databases.fresh_url()
+    engine = create_engine_for(url)
     upsert(engine, TICKETS, params=PARAMS)
     upsert(engine, [REOPENED_13], params=PARAMS)
     yield engine
     engine.dispose()
+    databases.drop(url)
 
 
 def values_of(

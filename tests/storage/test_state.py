@@ -129,5 +129,5 @@ def test_member_keys_are_unique_in_the_database(engine: Engine):
     with pytest.raises(IntegrityError), engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO members (id, identifier, key, inactive) VALUES"
-            " (1, 'A', 'a', 0), (2, 'a', 'a', 0)"
+            " (1, 'A', 'a', false), (2, 'a', 'a', false)"
         )

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +33,7 @@ from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.windows import Period, period_window
 from storage import outbox
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, session_scope
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -244,10 +243,9 @@ def test_the_url_must_be_a_web_url():
 
 
 def test_the_outbox_retries_a_throttled_post_once_and_gives_up_on_a_refused_one(
-    workflow, messenger, tmp_path: Path
+    workflow, messenger, database_url: str
 ):
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'outbox.db'}")
-    migrate(engine)
+    engine = create_engine_for(database_url)
     message = kudos_message(
         person=Person("j", "Jane"), ticket_id=1, summary="s", company="c", ticket_url=None
     )
