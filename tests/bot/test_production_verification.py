@@ -41,7 +41,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
+def running(tmp_path: Path, database_url: str) -> Iterator[tuple[str, FakeSlack]]:
     msp = generate_msp(seed=2, start=START, end=END, tickets_per_workday=3)
     port = free_port()
     (tmp_path / "deskboard.toml").write_text('timezone = "America/Chicago"\n')
@@ -49,7 +49,7 @@ def running(tmp_path: Path) -> Iterator[tuple[str, FakeSlack]]:
         env = {
             **os.environ,
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-            "DESKBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'deskboard.db'}",
+            "DESKBOARD_DATABASE_URL": database_url,
             "CW_API_URL": simulator.url,
             "CW_COMPANY": simulator.company,
             "CW_PUBLIC_KEY": simulator.public_key,

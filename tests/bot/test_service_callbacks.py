@@ -31,10 +31,11 @@ UNSIGNED = b'{"Action": "updated", "Type": "ticket", "ID": 1, "Metadata": {"key_
 
 
 @pytest.fixture
-def engine():
-    engine = create_engine_for("sqlite://")
+def engine(database_url):
+    engine = create_engine_for(database_url)
     migrate(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def statuses(asgi, requests: list[tuple[str, bytes]]) -> list[int]:

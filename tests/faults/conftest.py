@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from psa.simulator import SimulatorServer
+from tests.databases import Databases
 from tests.faults.world import ADMIN, DRAIN, STEPS, World, delivered, make_msp
 from tests.slack.fake_slack import FakeSlack
 
@@ -22,12 +23,12 @@ class Reference:
 
 
 @contextmanager
-def world_at(path: Path) -> Iterator[World]:
+def world_at(database_url: str, folder: Path) -> Iterator[World]:
     with (
         SimulatorServer(make_msp(), clock=STEPS[0]) as simulator,
         FakeSlack(users=[ADMIN]) as slack,
     ):
-        world = World(path, simulator, slack)
+        world = World(database_url, folder, simulator, slack)
         world.at(STEPS[0])
         try:
             yield world
@@ -36,9 +37,9 @@ def world_at(path: Path) -> Iterator[World]:
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
+def reference(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Reference:
     """Every step once and the drain, with no fault anywhere."""
-    with world_at(tmp_path_factory.mktemp("reference") / "deskboard.db") as world:
+    with world_at(databases.fresh_url(), tmp_path_factory.mktemp("reference")) as world:
         for moment in [*STEPS, DRAIN]:
             world.at(moment)
             world.cycle()
@@ -51,6 +52,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with world_at(tmp_path / "deskboard.db") as world:
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    with world_at(database_url, tmp_path) as world:
         yield world

@@ -65,11 +65,13 @@ def kill_plan(seed: int) -> list[Kill]:
 class Harness:
     """Starts the driver, answers its steps, and kills it where the plan says."""
 
-    def __init__(self, folder: Path, simulator: SimulatorServer, slack: FakeSlack) -> None:
+    def __init__(
+        self, folder: Path, database_url: str, simulator: SimulatorServer, slack: FakeSlack
+    ) -> None:
         self.folder = folder
         self.simulator = simulator
         self.slack = slack
-        self.database = folder / "deskboard.db"
+        self.database_url = database_url
         self.process: subprocess.Popen[str] | None = None
         self.kills = 0
         self._lock = threading.Lock()
@@ -79,7 +81,7 @@ class Harness:
         return {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "DESKBOARD_DATABASE_URL": f"sqlite:///{self.database}",
+            "DESKBOARD_DATABASE_URL": self.database_url,
             "CW_API_URL": self.simulator.url,
             "CW_COMPANY": self.simulator.company,
             "CW_PUBLIC_KEY": self.simulator.public_key,
@@ -167,15 +169,15 @@ class Harness:
             assert code == -signal.SIGKILL
 
 
-def test_killed_runs_end_like_one_never_killed(tmp_path, reference):
+def test_killed_runs_end_like_one_never_killed(tmp_path, database_url, reference):
     plan = kill_plan(SEED)
     with (
         SimulatorServer(make_msp(), clock=STEPS[0]) as simulator,
         FakeSlack(users=[ADMIN]) as slack,
     ):
-        harness = Harness(tmp_path, simulator, slack)
+        harness = Harness(tmp_path, database_url, simulator, slack)
         starts = harness.run(plan)
-        assert table_checksum(harness.database) == reference.checksum
+        assert table_checksum(database_url) == reference.checksum
         assert delivered(slack) == reference.delivered  # every message, none twice
         assert harness.kills == len(plan)  # every planned kill found its moment
         assert starts == len(plan) + 1

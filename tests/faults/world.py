@@ -10,6 +10,7 @@ saw the same steps.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,10 +21,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slack_bolt import App
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from bench.cases.ingest import table_checksum as table_checksum
+from bench.cases.ingest import CHANGE_COLUMNS, TICKET_COLUMNS
 from bot.cli import app as cli
 from bot.config import DeskboardConfig, parse_config
 from bot.runtime import Runtime
@@ -34,6 +36,7 @@ from bot.slack.messenger import METADATA_EVENT, SlackMessenger
 from psa.connectwise import ConnectWiseClient, RetryPolicy, build_http_client
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage.db import create_engine_for, migrate
+from storage.tables import STATUS_CHANGES, TICKETS
 from tests.slack.conftest import blocks_of, signed, texts
 from tests.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
 
@@ -74,11 +77,33 @@ def delivered(slack: FakeSlack) -> Counter[str]:
     return keys
 
 
+def table_checksum(url: str) -> tuple[int, str]:
+    """How many tickets, and a hash of the ticket rows and status changes in order, on any
+    database (the values as SQLAlchemy reads them, so two databases of one kind compare)."""
+    digest = hashlib.sha256()
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            tickets = select(*(TICKETS.c[n] for n in TICKET_COLUMNS)).order_by(TICKETS.c.id)
+            count = 0
+            for row in connection.execute(tickets):
+                digest.update(repr(tuple(row)).encode())
+                count += 1
+            s = STATUS_CHANGES.c
+            changes = select(*(s[n] for n in CHANGE_COLUMNS)).order_by(s.ticket_id, s.at, s.id)
+            for row in connection.execute(changes):
+                digest.update(repr(tuple(row)).encode())
+    finally:
+        engine.dispose()
+    return count, digest.hexdigest()
+
+
 @dataclass
 class World:
     """A Deskboard database, runtime and Slack app; the simulator and Slack it talks to."""
 
-    path: Path
+    database_url: str
+    folder: Path
     simulator: SimulatorServer
     slack: FakeSlack
     now: datetime = STEPS[0]
@@ -122,8 +147,12 @@ class World:
         self.app = build_slack_app(deps=deps, client=client)
 
     @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.path}"
+    def path(self) -> Path:
+        """The SQLite file (for the tests that lock it)."""
+        url = make_url(self.database_url)
+        assert url.get_backend_name() == "sqlite", "only a SQLite database is a file"
+        assert url.database
+        return Path(url.database)
 
     @property
     def settings(self) -> Settings:
@@ -160,11 +189,11 @@ class World:
         self.jobs["deliver"]()
 
     def checksum(self) -> tuple[int, str]:
-        return table_checksum(self.path)
+        return table_checksum(self.database_url)
 
     def cli_status(self) -> str:
         """``deskboard status`` on this database, as an operator runs it."""
-        config = self.path.parent / "deskboard.toml"
+        config = self.folder / "deskboard.toml"
         config.write_text(f'timezone = "{CONFIG["timezone"]}"\n')
         env = {"DESKBOARD_DATABASE_URL": self.database_url}
         result = CliRunner().invoke(cli, ["status", "--config", str(config)], env=env)

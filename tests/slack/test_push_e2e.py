@@ -83,10 +83,9 @@ def open_ticket_answered_by_its_technician(engine) -> tuple[int, str]:
     raise AssertionError("the simulated MSP has no open ticket answered by a technician")
 
 
-def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_path):
+def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_path, database_url):
     (tmp_path / "deskboard.toml").write_text(CONFIG)
     port = free_port()
-    database = tmp_path / "deskboard.db"
     env = {
         "CW_API_URL": simulator.url,
         "CW_COMPANY": simulator.company,
@@ -97,7 +96,7 @@ def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_p
         "SLACK_SIGNING_SECRET": "test-signing-secret",
         "SLACK_API_URL": slack.api_url,
         "PORT": str(port),
-        "DESKBOARD_DATABASE_URL": f"sqlite:///{database}",
+        "DESKBOARD_DATABASE_URL": database_url,
         "DESKBOARD_CONFIG": str(tmp_path / "deskboard.toml"),
     }
     callback_url = f"http://127.0.0.1:{port}/connectwise/callback"
@@ -116,8 +115,6 @@ def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_p
         def first_sync_done() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"deskboard run exited: {proc.communicate()[0]}")
-            if not database.exists():
-                return False
             try:
                 with session_scope(engine_for()) as session:
                     return repo.get_sync_state(session).last_sync_finished_at is not None
@@ -127,7 +124,7 @@ def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_p
         def engine_for():
             nonlocal engine
             if engine is None:
-                engine = create_engine_for(f"sqlite:///{database}")
+                engine = create_engine_for(database_url)
             return engine
 
         def serving() -> bool:
