@@ -21,6 +21,8 @@ from bot.config import ConfigError, DeskboardConfig, load_config
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.runtime import Runtime
     from bot.service import Service
 
@@ -69,6 +71,16 @@ def _date(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
+def _open_engine(settings: Settings) -> Engine:
+    """The migrated database, or exit 2 with the reason (``bot.wiring.open_engine``)."""
+    from bot.wiring import open_engine
+
+    try:
+        return open_engine(settings)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -96,7 +108,7 @@ def sync(
 ) -> None:
     """Fetch tickets changed since the last sync from ConnectWise into the database."""
     from bot.jobs import SyncConfigError, run_sync
-    from bot.wiring import connectwise_client, open_engine
+    from bot.wiring import connectwise_client
     from psa.errors import ConnectWiseError
     from storage.db import SYNC_LOCK, one_at_a_time
 
@@ -107,7 +119,7 @@ def sync(
         settings.require_connectwise()
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    engine = open_engine(settings)
+    engine = _open_engine(settings)
     with connectwise_client(settings) as client, _progress() as progress:
         task = progress.add_task("Syncing tickets", total=None)
         notes_task = progress.add_task("Reading notes", total=None, visible=False)
@@ -170,7 +182,7 @@ def metrics(
 ) -> None:
     """Every metric for every technician over a window (METRICS.md §8)."""
     from bot.reports import TicketFileError, metrics_from_database, metrics_from_file
-    from bot.wiring import member_names, metrics_window, open_engine, parse_time_basis
+    from bot.wiring import member_names, metrics_window, parse_time_basis
 
     settings = _settings()
     config = _config(settings, config_path)
@@ -184,7 +196,7 @@ def metrics(
             raise _fail(str(exc)) from None
         names: dict[str, str] = {}
     else:
-        engine = open_engine(settings)
+        engine = _open_engine(settings)
         report = metrics_from_database(engine, config=config, window=window, basis=basis)
         names = member_names(engine)
     if as_json:
@@ -203,7 +215,7 @@ def standings(
     """Ranked standings of the configured contests, with "data as of"."""
     from bot.console import standings_panel
     from bot.reports import contest_standings
-    from bot.wiring import member_names, open_engine
+    from bot.wiring import member_names
 
     settings = _settings()
     config = _config(settings, config_path)
@@ -215,7 +227,7 @@ def standings(
             raise _fail(f"no contest named {contest!r}; contests: {known}")
     if not contests:
         raise _fail(f"no contests configured; add [[contests]] to {settings.config_path}")
-    engine = open_engine(settings)
+    engine = _open_engine(settings)
     names = member_names(engine)
     for c in contests:
         result = contest_standings(engine, config=config, contest=c, now=_now())
@@ -225,13 +237,12 @@ def standings(
 @app.command()
 def status(config_path: ConfigOption = None) -> None:
     """When the data was last synced, the watermark, the last error and the outbox."""
-    from bot.wiring import open_engine
     from storage import outbox, repo
     from storage.db import session_scope
 
     settings = _settings()
     config = _config(settings, config_path)
-    engine = open_engine(settings)
+    engine = _open_engine(settings)
     with session_scope(engine) as session:
         state = repo.get_sync_state(session)
         count = repo.count_tickets(session)
@@ -274,11 +285,10 @@ def demo(
 
 def _service(settings: Settings, config: DeskboardConfig, *, dry_run: bool) -> Service:
     from bot.service import build_service
-    from bot.wiring import open_engine
 
     try:
         settings.require_connectwise()
-        engine = open_engine(settings)
+        engine = _open_engine(settings)
         return build_service(settings, config, engine, dry_run=dry_run, console=console)
     except SettingsError as exc:
         raise _fail(str(exc)) from None

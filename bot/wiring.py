@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime
 import typer
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from bot.config import DeskboardConfig
 from bot.links import ticket_link
 from bot.messenger import Messenger
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from metrics.definitions import TimeBasis
 from metrics.windows import Period, Window, period_window, window_for_dates
 from psa.connectwise import ConnectWiseClient, build_http_client
@@ -23,10 +25,30 @@ from storage.db import create_engine_for, migrate, session_scope
 
 
 def open_engine(settings: Settings) -> Engine:
-    """The database engine, migrated to the newest schema (migrations apply at start)."""
-    engine = create_engine_for(settings.database_url.get_secret_value())
-    migrate(engine)
+    """The database engine, migrated to the newest schema (migrations apply at start).
+
+    A database that cannot be opened (a bad URL, a server that does not answer, a refused
+    login, a folder that does not exist) raises ``SettingsError`` naming
+    ``DESKBOARD_DATABASE_URL``, with the URL's password hidden and the driver's first line.
+    """
+    url = settings.database_url.get_secret_value()
+    try:
+        engine = create_engine_for(url)
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
+        raise SettingsError(
+            f"DESKBOARD_DATABASE_URL: cannot open the database {_shown(url)}: "
+            f"{reason[0] if reason else type(exc).__name__}"
+        ) from None
     return engine
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 @contextmanager
