@@ -276,3 +276,42 @@ def test_a_teams_outage_delays_queued_messages_and_each_arrives_once(
     for number in range(3):  # each accepted exactly once (the refused tries do not count)
         assert sum(f"message {number}" in text for text in accepted) == 1
     assert len(connector.sent()) == 6
+
+
+@pytest.mark.parametrize(
+    ("status", "given_up"),
+    [
+        (401, False),  # the bot's credentials refused (Slack's invalid_auth): retried
+        (403, True),  # the bot was removed from the conversation: given up at once
+        (404, True),  # the conversation is gone (Slack's channel_not_found): given up at once
+    ],
+)
+def test_refused_credentials_and_lost_conversations_show_in_status(
+    team, messenger: TeamsMessenger, connector: FakeConnector, engine, status: int, given_up: bool
+):
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            key=f"teams:refused:{status}",
+            platform="teams",
+            kind="post",
+            target="Support/Wins",
+            message=message_to_json(notice("refused once")),
+            now=NOW,
+        )
+    connector.failures.append(status)
+    report = deliver_due(engine, messenger, now=NOW)
+    assert (report.sent, report.failed, report.dead) == (0, 1, int(given_up))
+    with session_scope(engine) as session:
+        health = outbox.delivery_health(session)
+    assert str(status) in (health.last_error or "")
+    assert (health.pending, health.dead) == (0, 1) if given_up else (1, 0)
+
+    later = deliver_due(engine, messenger, now=NOW + timedelta(hours=2))
+    accepted = [r for r in connector.sent() if r.answered_id]
+    if given_up:  # never tried again
+        assert later.sent == 0
+        assert len(connector.sent()) == 1
+    else:  # the credentials work again: it arrives, once
+        assert later.sent == 1
+        assert len(accepted) == 1
