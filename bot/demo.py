@@ -11,8 +11,6 @@ messenger keeps every message, and a sample is printed through the console messe
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +31,6 @@ from bot.reports import contest_standings, metrics_from_database
 from bot.runtime import Runtime
 from bot.wiring import member_names
 from metrics.windows import Period, Window, period_window
-from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator import SimulatorServer, generate_msp
 from storage.db import create_engine_for, migrate
 
@@ -148,23 +145,11 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
     with SimulatorServer(msp, clock=clocks[0]) as server:
         console.print(f"Simulator listening at [cyan]{server.url}[/]")
 
-        @contextmanager
-        def connectwise() -> Iterator[ConnectWiseClient]:
-            http = build_http_client(
-                api_url=server.url,
-                company=server.company,
-                public_key=server.public_key,
-                private_key=server.private_key,
-                client_id=server.client_id,
-            )
-            with http:
-                yield ConnectWiseClient(http)
-
         runtime = Runtime(
             engine=engine,
             config=config,
             messengers=(messenger,),
-            connectwise=connectwise,
+            connectwise=server.connectwise_client,
             clock=lambda: current[0],
             ticket_link=lambda ticket_id: f"https://cw.example/ticket/{ticket_id}",
         )
@@ -174,7 +159,7 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
             for i, clock in enumerate(clocks):
                 current[0] = server.clock = clock
                 if i == 0:  # the backfill: history, not news (no kudos, no nudges)
-                    with connectwise() as client:
+                    with server.connectwise_client() as client:
                         report = run_sync(
                             client=client,
                             engine=engine,

@@ -22,8 +22,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +39,6 @@ from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
 from bot.slack.messenger import SlackMessenger
 from metrics.records import member_key
-from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, migrate, session_scope
@@ -131,19 +129,6 @@ def make_config(msp: SimulatedMSP) -> DeskboardConfig:
     )
 
 
-@contextmanager
-def connectwise(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
-    http = build_http_client(
-        api_url=server.url,
-        company=server.company,
-        public_key=server.public_key,
-        private_key=server.private_key,
-        client_id=server.client_id,
-    )
-    with http:
-        yield ConnectWiseClient(http)
-
-
 def open_ticket(server: SimulatorServer, rng: random.Random, *, taken: set[int]) -> tuple[int, str]:
     """A fresh open ticket and who should resolve it: the technician who responded to it
     (responder = resolver: no escalation, so it earns kudos). Newest first, chosen at random
@@ -215,7 +200,7 @@ def measure(size: Size) -> Measured:
         engine = create_engine_for(f"sqlite:///{Path(folder) / 'deskboard.db'}")
         migrate(engine)
         primed_at = clock()
-        with connectwise(server) as client:
+        with server.connectwise_client() as client:
             run_sync(
                 client=client,
                 engine=engine,
@@ -228,7 +213,7 @@ def measure(size: Size) -> Measured:
             engine=engine,
             config=config,
             messengers=(SlackMessenger(web, engine=engine, clock=clock),),
-            connectwise=lambda: connectwise(server),
+            connectwise=server.connectwise_client,
             clock=clock,
             ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
         )

@@ -16,12 +16,14 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator.api import Api, ApiReply, ApiRequest, basic_credentials, error_reply, json_reply
 from psa.simulator.callbacks import CallbackRegistry, Delivery
 from psa.simulator.faults import Fault, FaultPlan
@@ -187,6 +189,19 @@ class SimulatorServer:
         """The ``Authorization`` and ``clientId`` headers this server accepts."""
         authorization = basic_credentials(self.company, self.public_key, self.private_key)
         return {"Authorization": authorization, "clientId": self.client_id}
+
+    @contextmanager
+    def connectwise_client(self) -> Iterator[ConnectWiseClient]:
+        """Deskboard's ConnectWise client, built as ``deskboard`` builds it, logged in here."""
+        http = build_http_client(
+            api_url=self.url,
+            company=self.company,
+            public_key=self.public_key,
+            private_key=self.private_key,
+            client_id=self.client_id,
+        )
+        with http:
+            yield ConnectWiseClient(http)
 
     @property
     def clock(self) -> datetime:

@@ -18,7 +18,7 @@ from bot.jobs import NOTES_FAILURES_IN_A_ROW, run_sync
 from bot.reports import metrics_from_database
 from metrics.definitions import TimeBasis
 from metrics.windows import Window
-from psa.connectwise import ConnectWiseClient, RetryPolicy, build_http_client
+from psa.connectwise import ConnectWiseClient, RetryPolicy
 from psa.mapping import map_ticket
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
@@ -48,15 +48,8 @@ def server(msp: SimulatedMSP) -> Iterator[SimulatorServer]:
 
 @pytest.fixture
 def client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
-    http = build_http_client(
-        api_url=server.url,
-        company=server.company,
-        public_key=server.public_key,
-        private_key=server.private_key,
-        client_id=server.client_id,
-    )
-    with http:
-        yield ConnectWiseClient(http)
+    with server.connectwise_client() as client:
+        yield client
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.config import parse_config
 from bot.jobs import run_sync
 from metrics.records import member_key
 from metrics.windows import Window
-from psa.connectwise import ConnectWiseClient, build_http_client
+from psa.connectwise import ConnectWiseClient
 from psa.mapping import map_ticket
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
@@ -38,15 +38,8 @@ def server(msp: SimulatedMSP) -> Iterator[SimulatorServer]:
 
 @pytest.fixture
 def client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
-    http = build_http_client(
-        api_url=server.url,
-        company=server.company,
-        public_key=server.public_key,
-        private_key=server.private_key,
-        client_id=server.client_id,
-    )
-    with http:
-        yield ConnectWiseClient(http)
+    with server.connectwise_client() as client:
+        yield client
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,7 +26,6 @@ from psa.callbacks import (
     sign,
     signature_matches,
 )
-from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.errors import NotFound
 from psa.simulator import SimulatorServer, generate_msp
 
@@ -89,19 +87,6 @@ def recorder() -> Iterator[Recorder]:
     server = Recorder()
     yield server
     server.close()
-
-
-@contextmanager
-def client_for(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
-    http = build_http_client(
-        api_url=server.url,
-        company=server.company,
-        public_key=server.public_key,
-        private_key=server.private_key,
-        client_id=server.client_id,
-    )
-    with http:
-        yield ConnectWiseClient(http)
 
 
 # ---- signature, origin, parsing ----------------------------------------------------------
@@ -183,7 +168,7 @@ def test_malformed_bodies_are_named_without_their_values(body, problem):
 
 
 def test_register_and_list_callbacks_and_fetch_the_signing_key(simulator):
-    with client_for(simulator) as client:
+    with simulator.connectwise_client() as client:
         assert client.callbacks() == []
         created = client.register_callback(url="https://bot.example/connectwise/callback",
                                            description="Deskboard")  # fmt: skip
@@ -209,7 +194,7 @@ def test_registration_checks_the_body(simulator):
 
 
 def test_changed_tickets_are_posted_signed_when_the_clock_moves(simulator, recorder):
-    with client_for(simulator) as client:
+    with simulator.connectwise_client() as client:
         client.register_callback(url=recorder.url, description="Deskboard")
     before = simulator.clock
     later = before + timedelta(hours=3)
@@ -244,7 +229,7 @@ def test_changed_tickets_are_posted_signed_when_the_clock_moves(simulator, recor
 
 
 def test_a_resolution_is_posted_at_once(simulator, recorder):
-    with client_for(simulator) as client:
+    with simulator.connectwise_client() as client:
         client.register_callback(url=recorder.url, description="Deskboard")
         open_ticket = next(
             t for page in client.iter_ticket_pages() for t in page.records

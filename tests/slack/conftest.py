@@ -11,7 +11,6 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -27,7 +26,6 @@ from bot.jobs import run_sync
 from bot.settings import Settings
 from bot.slack.app import SlackDeps, build_slack_app
 from bot.slack.messenger import SlackMessenger
-from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage.db import create_engine_for
 from tests.databases import Databases
@@ -75,21 +73,8 @@ def make_config() -> DeskboardConfig:
     )
 
 
-@contextmanager
-def cw_client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
-    http = build_http_client(
-        api_url=server.url,
-        company=server.company,
-        public_key=server.public_key,
-        private_key=server.private_key,
-        client_id=server.client_id,
-    )
-    with http:
-        yield ConnectWiseClient(http)
-
-
 def _sync_the_msp(engine: Engine) -> None:
-    with SimulatorServer(make_msp(), clock=END) as server, cw_client(server) as client:
+    with SimulatorServer(make_msp(), clock=END) as server, server.connectwise_client() as client:
         run_sync(client=client, engine=engine, config=make_config(), now=END, since=START.date())
 
 
@@ -141,7 +126,7 @@ def deps(
         config=make_config(),
         settings=settings,
         clock=lambda: NOW,
-        connectwise=lambda: cw_client(simulator),
+        connectwise=simulator.connectwise_client,
         messenger=SlackMessenger(client, engine=engine, clock=lambda: NOW, sleep=sleeps.append),
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

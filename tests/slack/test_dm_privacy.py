@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
 from storage import notices, repo
 from storage.db import session_scope
-from tests.slack.conftest import BLESSING, END, JORDAN, SARAH, TUAN, blocks_of, cw_client
+from tests.slack.conftest import BLESSING, END, JORDAN, SARAH, TUAN, blocks_of
 
 USERS = {"bokafor": BLESSING, "jsmith": JORDAN, "tnguyen": TUAN, "scohen": SARAH}
 FRIDAY_AFTERNOON = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 15:00 in Chicago
@@ -43,7 +43,7 @@ def test_each_digest_reaches_its_technician_with_only_their_tickets(engine, simu
                 client, engine=engine, clock=lambda: FRIDAY_AFTERNOON, sleep=lambda _: 0
             ),
         ),
-        connectwise=lambda: cw_client(simulator),
+        connectwise=simulator.connectwise_client,
         clock=lambda: FRIDAY_AFTERNOON,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

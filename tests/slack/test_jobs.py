@@ -21,7 +21,7 @@ from bot.scheduler import build_scheduler
 from bot.slack.messenger import SlackMessenger
 from storage import notices, outbox, repo
 from storage.db import create_engine_for, session_scope
-from tests.slack.conftest import END, HOSTILE_TICKET, blocks_of, cw_client, texts
+from tests.slack.conftest import END, HOSTILE_TICKET, blocks_of, texts
 from tests.slack.fake_slack import FakeSlack
 
 CONFIG = {
@@ -47,7 +47,7 @@ def make_runtime(engine, simulator, slack: FakeSlack, clock, config=None) -> Run
         engine=engine,
         config=config or parse_config(CONFIG),
         messengers=(messenger,),
-        connectwise=lambda: cw_client(simulator),
+        connectwise=simulator.connectwise_client,
         clock=clock,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )
@@ -271,7 +271,7 @@ def test_with_two_platforms_a_failure_on_one_never_reposts_on_the_other(engine, 
             SlackMessenger(client, engine=engine, clock=lambda: now, sleep=lambda _s: None),
             ConsoleMessenger(Console(file=printed, width=100)),
         ),
-        connectwise=lambda: cw_client(simulator),
+        connectwise=simulator.connectwise_client,
         clock=lambda: now,
         ticket_link=lambda _i: None,
     )

@@ -21,7 +21,6 @@ from tests.slack.conftest import (
     NOW,
     TEAM_ID,
     blocks_of,
-    cw_client,
     interact,
     texts,
 )
@@ -356,7 +355,7 @@ def test_board_catalogs_are_read_once_per_ten_minutes(simulator):
     def catalog_reads() -> int:
         return sum(r.path.endswith("/typeSubTypeItemAssociations") for r in simulator.requests)
 
-    with cw_client(simulator) as cw:
+    with simulator.connectwise_client() as cw:
         first = cache.get(cw, SERVICE_DESK)
         now[0] += 599
         assert cache.get(cw, SERVICE_DESK) is first

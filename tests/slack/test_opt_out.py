@@ -19,7 +19,7 @@ from bot.views import Person
 from metrics.standings import Standings
 from storage import people, repo
 from storage.db import session_scope
-from tests.slack.conftest import BLESSING, END, JORDAN, SARAH, TUAN, blocks_of, cw_client, texts
+from tests.slack.conftest import BLESSING, END, JORDAN, SARAH, TUAN, blocks_of, texts
 from tests.slack.fake_slack import FakeSlack
 
 CONFIG = {
@@ -40,7 +40,7 @@ def runtime_at(engine, simulator, slack: FakeSlack, now: datetime) -> Runtime:
         engine=engine,
         config=parse_config(CONFIG),
         messengers=(SlackMessenger(client, engine=engine, clock=lambda: now, sleep=lambda _: 0),),
-        connectwise=lambda: cw_client(simulator),
+        connectwise=simulator.connectwise_client,
         clock=lambda: now,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

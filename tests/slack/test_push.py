@@ -30,7 +30,7 @@ from psa.simulator import SimulatorServer
 from psa.simulator.faults import Fault
 from storage import repo
 from storage.db import session_scope
-from tests.slack.conftest import END, cw_client
+from tests.slack.conftest import END
 from tests.slack.fake_slack import FakeSlack
 
 LATER = END + timedelta(minutes=20)
@@ -61,7 +61,7 @@ class Push:
             engine=engine,
             config=parse_config(config),
             messengers=(SlackMessenger(client, engine=engine, clock=clock, sleep=lambda _s: None),),
-            connectwise=lambda: cw_client(simulator),
+            connectwise=simulator.connectwise_client,
             clock=clock,
             ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
         )
@@ -99,7 +99,7 @@ def push(engine, simulator, slack) -> Iterator[Push]:
 def callback_body(
     simulator: SimulatorServer, ticket_id: int, *, action: str = "updated", key_url: str = ""
 ) -> bytes:
-    with cw_client(simulator) as client:
+    with simulator.connectwise_client() as client:
         entity = client.get_ticket_raw(ticket_id)
     payload = {
         "Action": action,

@@ -14,7 +14,6 @@ import base64
 import itertools
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +28,6 @@ from bot.settings import Settings
 from bot.teams.app import MESSAGING_PATH, TeamsDeps, build_teams_app, teams_asgi
 from bot.teams.listeners import background_of
 from bot.teams.messenger import TeamsMessenger
-from psa.connectwise import ConnectWiseClient, build_http_client
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage.db import create_engine_for
 from tests.databases import Databases
@@ -94,19 +92,6 @@ def make_config() -> DeskboardConfig:
     )
 
 
-@contextmanager
-def cw_client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
-    http = build_http_client(
-        api_url=server.url,
-        company=server.company,
-        public_key=server.public_key,
-        private_key=server.private_key,
-        client_id=server.client_id,
-    )
-    with http:
-        yield ConnectWiseClient(http)
-
-
 def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
@@ -126,7 +111,7 @@ def fake_token(scope: str | list[str], tenant_id: str | None = None) -> str:
 
 
 def _sync_the_msp(engine: Engine) -> None:
-    with SimulatorServer(make_msp(), clock=END) as server, cw_client(server) as client:
+    with SimulatorServer(make_msp(), clock=END) as server, server.connectwise_client() as client:
         run_sync(client=client, engine=engine, config=make_config(), now=END, since=START.date())
 
 
@@ -202,7 +187,7 @@ def deps(
         config=make_config(),
         settings=settings,
         clock=lambda: NOW,
-        connectwise=lambda: cw_client(simulator),
+        connectwise=simulator.connectwise_client,
         messenger=messenger,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )
