@@ -27,7 +27,8 @@ from bot.settings import Settings
 from bot.slack.app import SlackDeps, build_slack_app
 from bot.slack.messenger import SlackMessenger
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from storage.db import create_engine_for
+from storage import repo
+from storage.db import create_engine_for, session_scope
 from tests.databases import Databases
 from tests.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
 
@@ -228,6 +229,22 @@ def texts(node: Any) -> str:
 
     walk(node)
     return "\n".join(found)
+
+
+def open_tickets_answered_by_their_technician(engine: Engine) -> list[tuple[int, str]]:
+    found = []
+    with session_scope(engine) as session:
+        for record in repo.iter_tickets(session):
+            open_ = not record.closed and record.resolved_at is None
+            by_technician = record.responder_key not in (None, "dispatch")
+            if open_ and by_technician and record.board in ("Service Desk", "Escalations"):
+                found.append((record.id, record.responder or ""))
+    assert len(found) >= 2, "the simulated MSP has too few open tickets answered by technicians"
+    return found
+
+
+def open_ticket_answered_by_its_technician(engine: Engine) -> tuple[int, str]:
+    return open_tickets_answered_by_their_technician(engine)[0]
 
 
 def blocks_of(params: dict[str, Any]) -> list[dict[str, Any]]:

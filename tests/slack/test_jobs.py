@@ -21,7 +21,13 @@ from bot.scheduler import build_scheduler
 from bot.slack.messenger import SlackMessenger
 from storage import notices, outbox, repo
 from storage.db import create_engine_for, session_scope
-from tests.slack.conftest import END, HOSTILE_TICKET, blocks_of, texts
+from tests.slack.conftest import (
+    END,
+    HOSTILE_TICKET,
+    blocks_of,
+    open_ticket_answered_by_its_technician,
+    texts,
+)
 from tests.slack.fake_slack import FakeSlack
 
 CONFIG = {
@@ -55,16 +61,6 @@ def make_runtime(engine, simulator, slack: FakeSlack, clock, config=None) -> Run
 
 def posts_to(slack: FakeSlack, channel: str) -> list:
     return [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel]
-
-
-def open_ticket_answered_by_its_technician(engine) -> tuple[int, str]:
-    with session_scope(engine) as session:
-        for record in repo.iter_tickets(session):
-            open_ = not record.closed and record.resolved_at is None
-            by_technician = record.responder_key not in (None, "dispatch")
-            if open_ and by_technician and record.board in ("Service Desk", "Escalations"):
-                return record.id, record.responder or ""
-    raise AssertionError("the simulated MSP has no open ticket answered by a technician")
 
 
 def test_a_fresh_resolution_without_escalation_gets_kudos_once(engine, simulator, slack):

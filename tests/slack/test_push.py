@@ -30,7 +30,11 @@ from psa.simulator import SimulatorServer
 from psa.simulator.faults import Fault
 from storage import repo
 from storage.db import session_scope
-from tests.slack.conftest import END
+from tests.slack.conftest import (
+    END,
+    open_ticket_answered_by_its_technician,
+    open_tickets_answered_by_their_technician,
+)
 from tests.slack.fake_slack import FakeSlack
 
 LATER = END + timedelta(minutes=20)
@@ -112,22 +116,6 @@ def callback_body(
         "Metadata": {"key_url": key_url or simulator.callback_key_url},
     }
     return json.dumps(payload).encode()
-
-
-def open_tickets_answered_by_their_technician(engine) -> list[tuple[int, str]]:
-    found = []
-    with session_scope(engine) as session:
-        for record in repo.iter_tickets(session):
-            open_ = not record.closed and record.resolved_at is None
-            by_technician = record.responder_key not in (None, "dispatch")
-            if open_ and by_technician and record.board in ("Service Desk", "Escalations"):
-                found.append((record.id, record.responder or ""))
-    assert len(found) >= 2, "the simulated MSP has too few open tickets answered by technicians"
-    return found
-
-
-def open_ticket_answered_by_its_technician(engine) -> tuple[int, str]:
-    return open_tickets_answered_by_their_technician(engine)[0]
 
 
 def stored_resolution(engine, ticket_id: int):

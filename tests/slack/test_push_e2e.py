@@ -24,6 +24,7 @@ from bot.cli import app
 from psa.simulator import SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, session_scope
+from tests.slack.conftest import open_ticket_answered_by_its_technician
 from tests.slack.fake_slack import FakeSlack
 
 CONFIG = """
@@ -71,16 +72,6 @@ def simulator() -> Iterator[SimulatorServer]:
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
         yield fake
-
-
-def open_ticket_answered_by_its_technician(engine) -> tuple[int, str]:
-    with session_scope(engine) as session:
-        for record in repo.iter_tickets(session):
-            open_ = not record.closed and record.resolved_at is None
-            by_technician = record.responder_key not in (None, "dispatch")
-            if open_ and by_technician and record.board in ("Service Desk", "Escalations"):
-                return record.id, record.responder or ""
-    raise AssertionError("the simulated MSP has no open ticket answered by a technician")
 
 
 def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_path, database_url):
