@@ -79,9 +79,8 @@ class Runtime:
         now = self.clock()
         if self._unrecorded_error is not None:
             at, message = self._unrecorded_error
-            with session_scope(self.engine) as session:
-                repo.record_sync_error(session, at=at, message=message)
             self._unrecorded_error = None
+            self._record_error(at, message)
         pending = self._mark_notices_pending(now)
         with self.connectwise() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
@@ -118,9 +117,7 @@ class Runtime:
                         client=client, engine=self.engine, config=self.config, ticket_id=ticket_id
                     )
             except Exception as exc:
-                with session_scope(self.engine) as session:
-                    message = f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}"
-                    repo.record_sync_error(session, at=now, message=message)
+                self._record_error(now, f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}")
                 raise
             record_notices(
                 self.engine,
@@ -135,6 +132,15 @@ class Runtime:
                     repo.set_notices_pending(session, since=None)
         self.deliver()
         return result
+
+    def _record_error(self, at: datetime, message: str) -> None:
+        """Keep ``message`` as the last sync error; while the database cannot take it (locked,
+        away), hold it here for the next sync to record."""
+        try:
+            with session_scope(self.engine) as session:
+                repo.record_sync_error(session, at=at, message=message)
+        except DBAPIError:
+            self._unrecorded_error = (at, message)
 
     def _mark_notices_pending(self, now: datetime) -> datetime | None:
         """Mark that tickets may be stored before their kudos and nudges are recorded; the
