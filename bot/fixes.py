@@ -28,10 +28,10 @@ from sqlalchemy import Engine
 
 from bot.chat import Option
 from bot.config import DeskboardConfig
+from bot.jobs import stored_waiting_rule
 from bot.views import NudgeItem
 from metrics.records import TicketRecord
 from metrics.triggers import NudgeReason
-from metrics.waiting import WaitingRule
 from psa.conditions import all_of, compare
 from psa.connectwise import Association, ConnectWiseClient, NamedRef, invalid_combination
 from psa.errors import ConnectWiseError
@@ -426,9 +426,7 @@ def nudge_target(
 def store_fixed_ticket(engine: Engine, config: DeskboardConfig, record: TicketRecord) -> None:
     """Keep the database in step with a fix until the next sync reads it anyway."""
     with session_scope(engine) as session:
-        rule = WaitingRule.from_statuses(
-            config.business_hours.waiting_statuses, repo.list_board_statuses(session)
-        )
+        rule = stored_waiting_rule(session, config)
         repo.upsert_tickets(
             session, records=[record], params=config.derive_params(), waiting_rule=rule
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.config import DeskboardConfig
 from metrics.derive import DeriveParams
@@ -123,6 +124,13 @@ def derive_fingerprint(params: DeriveParams, rule: WaitingRule) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def stored_waiting_rule(session: Session, config: DeskboardConfig) -> WaitingRule:
+    """What counts as waiting: the configured status patterns plus the stored boards'
+    NoEscalation statuses. The poll, a push and a nudge fix all derive with this rule."""
+    statuses = repo.list_board_statuses(session)
+    return WaitingRule.from_statuses(config.business_hours.waiting_statuses, statuses)
+
+
 def backfill_start(since: date | None, *, config: DeskboardConfig, now: datetime) -> datetime:
     """Local midnight of ``since``; by default of the first day of the current month or, if
     earlier, of the start of any configured contest's window at ``now`` (a yearly contest's
@@ -214,9 +222,7 @@ def _sync(
         refreshed = True
     with session_scope(engine) as session:
         boards = repo.list_boards(session)
-        rule = WaitingRule.from_statuses(
-            config.business_hours.waiting_statuses, repo.list_board_statuses(session)
-        )
+        rule = stored_waiting_rule(session, config)
     board_ids = resolve_board_ids(config, boards)
 
     rederived = 0

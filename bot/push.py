@@ -16,8 +16,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
-from bot.jobs import SyncConfigError, resolve_board_ids
-from metrics.waiting import WaitingRule
+from bot.jobs import SyncConfigError, resolve_board_ids, stored_waiting_rule
 from psa.connectwise import ConnectWiseClient
 from psa.errors import NotFound
 from storage import repo
@@ -50,7 +49,7 @@ def sync_ticket(
     result = TicketSyncResult(ticket_id)
     with session_scope(engine) as session:
         boards = repo.list_boards(session)
-        statuses = repo.list_board_statuses(session)
+        rule = stored_waiting_rule(session, config)
     if not boards:
         result.skipped = "no boards stored yet; the first poll stores the ticket"
         return result
@@ -70,7 +69,6 @@ def sync_ticket(
     if board_ids and record.board_id not in board_ids:
         result.skipped = "not on a selected board"
         return result
-    rule = WaitingRule.from_statuses(config.business_hours.waiting_statuses, statuses)
     with session_scope(engine) as session:
         upserted = repo.upsert_tickets(
             session, records=[record], params=config.derive_params(), waiting_rule=rule
