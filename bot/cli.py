@@ -144,6 +144,12 @@ def sync(
         f"{len(report.skipped)} skipped, {report.status_changes} status changes, "
         f"{len(report.reopened)} reopened, notes read for {report.notes_read} tickets."
     )
+    judged = report.notices
+    if judged.judged:
+        console.print(
+            f"Judged {judged.judged} new resolutions: {judged.kudos_recorded} kudos, "
+            f"{judged.nudges_recorded} nudges (posted by `deskboard run`, or `deskboard post`)."
+        )
     if report.notes_error is not None:
         console.print(
             f"Notes of {len(report.notes_failed)} tickets could not be read; "

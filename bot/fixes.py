@@ -21,14 +21,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
 from bot.chat import Option
 from bot.config import DeskboardConfig
-from bot.jobs import stored_waiting_rule
+from bot.derived import stored_waiting_rule
+from bot.judging import judge_resolutions
 from bot.views import NudgeItem
 from metrics.records import TicketRecord
 from metrics.triggers import NudgeReason
@@ -423,10 +424,14 @@ def nudge_target(
     return NudgeTarget(ticket_id, own, reasons)
 
 
-def store_fixed_ticket(engine: Engine, config: DeskboardConfig, record: TicketRecord) -> None:
-    """Keep the database in step with a fix until the next sync reads it anyway."""
+def store_fixed_ticket(
+    engine: Engine, config: DeskboardConfig, record: TicketRecord, *, now: datetime
+) -> None:
+    """Keep the database in step with a fix until the next sync reads it anyway; a
+    resolution it stores is judged like the poll's (``bot.judging``)."""
     with session_scope(engine) as session:
         rule = stored_waiting_rule(session, config)
         repo.upsert_tickets(
             session, records=[record], params=config.derive_params(), waiting_rule=rule
         )
+    judge_resolutions(engine, config=config, now=now)

@@ -1,4 +1,8 @@
-"""Jobs: the sync from ConnectWise into the store (ARCHITECTURE.md, "How the pieces meet").
+"""Jobs: the sync from ConnectWise into the store, and the judging of what it stored.
+
+Every sync, whoever runs it (the bot's scheduler, ``/deskboard sync``, the ``deskboard sync``
+command line), judges the fresh resolutions not judged yet for kudos and nudges right after
+storing the tickets (``bot.judging``), so none is lost to the path that stored it.
 
 Sync safety: pages arrive in id order (forward-only paging), not in ``lastUpdated`` order, so
 the watermark cannot move page by page. Each page is upserted in its own transaction; the
@@ -14,20 +18,19 @@ left (a long backfill, a failed request) stays NULL and is read by the next sync
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.config import DeskboardConfig
+from bot.derived import rederive_if_stale, stored_waiting_rule
+from bot.judging import NoticeReport, judge_resolutions
 from metrics.derive import DeriveParams
 from metrics.notes import is_first_contact
 from metrics.records import Board
-from metrics.waiting import WaitingRule
 from psa.conditions import changed_tickets
 from psa.connectwise import ConnectWiseClient, TicketPage
 from psa.errors import ConnectWiseError, NotFound
@@ -78,6 +81,7 @@ class SyncReport:
     notes_gone: list[int] = field(default_factory=list)  # tickets ConnectWise no longer has
     notes_failed: list[int] = field(default_factory=list)  # left NULL, read again next sync
     notes_error: str | None = None  # the last notes request's error, if any failed
+    notices: NoticeReport = field(default_factory=NoticeReport)  # the resolutions judged
 
     @property
     def stored(self) -> int:
@@ -117,18 +121,6 @@ def resolve_board_ids(config: DeskboardConfig, boards: list[Board]) -> list[int]
                 f"boards it has: {known}"
             )
     return sorted(set(ids))
-
-
-def derive_fingerprint(params: DeriveParams, rule: WaitingRule) -> str:
-    text = repr((params.fingerprint, rule.patterns, sorted(rule.no_escalation_names)))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def stored_waiting_rule(session: Session, config: DeskboardConfig) -> WaitingRule:
-    """What counts as waiting: the configured status patterns plus the stored boards'
-    NoEscalation statuses. The poll, a push and a nudge fix all derive with this rule."""
-    statuses = repo.list_board_statuses(session)
-    return WaitingRule.from_statuses(config.business_hours.waiting_statuses, statuses)
 
 
 def backfill_start(since: date | None, *, config: DeskboardConfig, now: datetime) -> datetime:
@@ -225,13 +217,7 @@ def _sync(
         rule = stored_waiting_rule(session, config)
     board_ids = resolve_board_ids(config, boards)
 
-    rederived = 0
-    fingerprint = derive_fingerprint(params, rule)
-    if state.derive_fingerprint != fingerprint:
-        with session_scope(engine) as session:
-            rederived = repo.rederive_all(
-                session, params=params, waiting_rule=rule, fingerprint=fingerprint
-            )
+    rederived = rederive_if_stale(engine, config=config, params=params)  # under the sync lock
 
     if state.watermark is None or full or since is not None:
         updated_after = backfill_start(since, config=config, now=now)
@@ -269,6 +255,7 @@ def _sync(
         with session_scope(engine) as session:
             repo.set_watermark(session, watermark=newest)
     report.watermark = newest
+    report.notices = judge_resolutions(engine, config=config, now=now)
     log.info(
         "sync: %d new, %d changed, %d unchanged, %d skipped, %d status changes",
         report.inserted,

@@ -1,43 +1,36 @@
-"""After each sync: which new resolutions earn kudos and which need a nudge.
+"""Instant kudos: each fresh kudos posted on its own, as soon as a process that can post sees it.
 
-- Only *fresh* resolutions count: resolved at most ``FRESH`` before the sync. The first sync
-  backfills a month of history; congratulating or nudging all of it at once would flood the
-  channel and the technicians.
-- Kudos are recorded once per ticket. In ``instant`` mode each goes to the outbox at once, up
-  to ``[kudos] daily_cap`` per technician per local day; beyond the cap they are recorded but
-  not posted. In ``digest`` mode they wait for the digest (``post_kudos_digest``).
-- Nudges are recorded once per (ticket, reason) and wait for the technician's daily digest
-  (``bot.posting.queue_nudge_digests``), which only goes out in business hours.
-- Excluded members, opted-out technicians and tickets on unselected boards get neither.
+Kudos are recorded by the judging of each resolution (``bot.judging``), whichever path
+stored it. In ``instant`` mode a process that can post queues every fresh kudos not posted
+yet (``queue_instant_kudos``, after each of its syncs and pushes), up to ``[kudos]
+daily_cap`` per technician per local day; beyond the cap a kudos is marked and never posted.
+Kudos a command-line sync recorded are queued by the bot's next sync, or by ``deskboard post
+kudos`` (the digest of every kudos not posted yet). In ``digest`` mode they wait for the
+digest (``bot.posting.queue_kudos_digest``). Nudges wait for the technician's daily digest
+(``bot.nudging.queue_nudge_digests``), which only goes out in business hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 
 from bot.chat import message_to_json
 from bot.config import DeskboardConfig
+from bot.judging import FRESH
 from bot.links import TicketLink
 from bot.people import people_directory
 from bot.platforms import kudos_target, outbox_key
 from bot.views import kudos_message
-from metrics.derive import derive
-from metrics.triggers import NudgeReason, earns_kudos, nudge_reasons
-from storage import notices, outbox, people, repo
+from storage import notices, outbox, repo
 from storage.db import session_scope
 
-FRESH = timedelta(hours=24)
-
-
-@dataclass
-class NoticeReport:
-    kudos_recorded: int = 0
-    kudos_queued: int = 0
-    nudges_recorded: int = 0
+INSTANT_PREFIX = "kudos:"
+"""Outbox event of a kudos posted on its own: ``kudos:TICKET``."""
+OVER_CAP_PREFIX = "over-cap:"
+"""What an instant kudos beyond the daily cap is marked with instead: never posted."""
 
 
 def local_midnight(moment: datetime, config: DeskboardConfig) -> datetime:
@@ -45,68 +38,55 @@ def local_midnight(moment: datetime, config: DeskboardConfig) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def record_notices(
+def queue_instant_kudos(
     engine: Engine,
     *,
     config: DeskboardConfig,
-    ticket_ids: list[int],
     now: datetime,
     ticket_link: TicketLink,
     platforms: Sequence[str],
-) -> NoticeReport:
-    report = NoticeReport()
-    if not ticket_ids:
-        return report
-    params = config.derive_params()
-    reasons_on = [NudgeReason(r) for r in config.nudges.reasons] if config.nudges.enabled else []
+) -> int:
+    """In ``instant`` mode, queue every fresh kudos not posted yet, each on its own, on every
+    platform with a kudos target; return how many kudos were queued."""
+    targets = {p: t for p in platforms if (t := kudos_target(p, config))}
+    if config.kudos.mode != "instant" or not targets:
+        return 0
     with session_scope(engine) as session:
-        records = repo.get_tickets(session, ids=ticket_ids)
-        opted_out = people.opted_out(session)
-    excluded = config.excluded_members | opted_out
-    directories = {p: people_directory(engine, platform=p) for p in platforms}
-    targets = {p: kudos_target(p, config) for p in platforms}
+        rows = notices.unsent_kudos(session, resolved_since=now - FRESH)
+        records = {r.id: r for r in repo.get_tickets(session, ids=[k.ticket_id for k in rows])}
+    if not rows:
+        return 0
+    directories = {p: people_directory(engine, platform=p) for p in targets}
     today = local_midnight(now, config)
-    for record in records:
-        ticket = derive(record, params=params)
-        resolved_at = ticket.resolved_at
-        if ticket.resolver_key is None or resolved_at is None or resolved_at < now - FRESH:
-            continue
-        member = ticket.resolver_key
-        if any(targets.values()) and earns_kudos(ticket, excluded=excluded):
-            with session_scope(engine) as session:
-                new = notices.record_kudos(
-                    session, ticket_id=record.id, member_key=member, resolved_at=resolved_at, at=now
+    queued = 0
+    for row in rows:
+        record = records.get(row.ticket_id)
+        with session_scope(engine) as session:
+            given = notices.kudos_queued(
+                session, member_key=row.member_key, since=today, prefix=INSTANT_PREFIX
+            )
+            if record is None or given >= config.kudos.daily_cap:
+                event = f"{OVER_CAP_PREFIX}{today.date().isoformat()}"
+                notices.mark_kudos_queued(session, ticket_ids=[row.ticket_id], outbox_key=event)
+                continue
+            event = f"{INSTANT_PREFIX}{record.id}"
+            for platform, target in targets.items():
+                message = kudos_message(
+                    person=directories[platform].person(row.member_key),
+                    ticket_id=record.id,
+                    summary=record.summary or "(no summary)",
+                    company=record.company_name or record.company or "no company",
+                    ticket_url=ticket_link(record.id),
                 )
-                report.kudos_recorded += new
-                given = notices.kudos_given(session, member_key=member, since=today)
-                if new and config.kudos.mode == "instant" and given <= config.kudos.daily_cap:
-                    event = f"kudos:{record.id}"
-                    for platform, target in targets.items():
-                        if not target:
-                            continue
-                        message = kudos_message(
-                            person=directories[platform].person(member),
-                            ticket_id=record.id,
-                            summary=record.summary or "(no summary)",
-                            company=record.company_name or record.company or "no company",
-                            ticket_url=ticket_link(record.id),
-                        )
-                        outbox.enqueue(
-                            session,
-                            key=outbox_key(platform, event),
-                            platform=platform,
-                            kind="post",
-                            target=target,
-                            message=message_to_json(message),
-                            now=now,
-                        )
-                    notices.mark_kudos_queued(session, ticket_ids=[record.id], outbox_key=event)
-                    report.kudos_queued += 1
-        reasons = nudge_reasons(ticket, enabled=reasons_on, excluded=excluded)
-        if reasons:
-            with session_scope(engine) as session:
-                rows = notices.record_nudges(
-                    session, items=[(record.id, r.value, member) for r in reasons], at=now
+                outbox.enqueue(
+                    session,
+                    key=outbox_key(platform, event),
+                    platform=platform,
+                    kind="post",
+                    target=target,
+                    message=message_to_json(message),
+                    now=now,
                 )
-            report.nudges_recorded += len(rows)
-    return report
+            notices.mark_kudos_queued(session, ticket_ids=[record.id], outbox_key=event)
+            queued += 1
+    return queued

@@ -6,14 +6,17 @@ operator's ``deskboard post``) never posts twice:
 
 - standings: ``standings:CONTEST:WINDOW-START:POST-TIME`` (POST-TIME to the minute);
 - winners: ``winners:CONTEST:WINDOW-START`` for the period that just ended;
-- kudos digest: ``kudos-digest:DATE``.
+- kudos digest: ``kudos-digest:DATE:DIGEST`` where DIGEST is a short hash of the tickets it
+  celebrates: the same digest again is the same event, while a second digest the same day
+  (``deskboard post kudos`` after the scheduled one) is a new one, never swallowed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -31,6 +34,10 @@ from storage import notices, outbox, repo
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
+
+DIGEST_HORIZON = timedelta(days=7)
+"""A kudos digest celebrates resolutions of the last week that were not posted yet: after a
+week away (the bot stopped, kudos switched on late) old news stays unposted."""
 
 
 def _slug(text: str) -> str:
@@ -143,7 +150,7 @@ def queue_kudos_digest(
         return 0
     day: date = now.astimezone(config.tz).date()
     with session_scope(engine) as session:
-        rows = notices.unsent_kudos(session)
+        rows = notices.unsent_kudos(session, resolved_since=now - DIGEST_HORIZON)
         records = {r.id: r for r in repo.get_tickets(session, ids=[k.ticket_id for k in rows])}
     if not rows:
         return 0
@@ -153,7 +160,8 @@ def queue_kudos_digest(
         per_member[row.member_key] = per_member.get(row.member_key, 0) + 1
         if per_member[row.member_key] <= config.kudos.daily_cap and row.ticket_id in records:
             chosen.append(row)
-    event = f"kudos-digest:{day.isoformat()}"
+    celebrated = ",".join(str(r.ticket_id) for r in sorted(rows, key=lambda r: r.ticket_id))
+    event = f"kudos-digest:{day.isoformat()}:{hashlib.sha256(celebrated.encode()).hexdigest()[:12]}"
     queued = 0
     for platform, target in targets.items():
         if not target:

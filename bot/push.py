@@ -16,7 +16,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
-from bot.jobs import SyncConfigError, resolve_board_ids, stored_waiting_rule
+from bot.derived import stored_waiting_rule
+from bot.jobs import SyncConfigError, resolve_board_ids
+from bot.judging import NoticeReport, judge_resolutions
 from psa.connectwise import ConnectWiseClient
 from psa.errors import NotFound
 from storage import repo
@@ -31,6 +33,7 @@ class TicketSyncResult:
     stored: bool = False  # inserted or changed
     skipped: str | None = None  # why it was not stored
     newly_resolved: list[int] = field(default_factory=list)
+    notices: NoticeReport = field(default_factory=NoticeReport)
 
 
 def sync_ticket(
@@ -39,8 +42,10 @@ def sync_ticket(
     engine: Engine,
     config: DeskboardConfig,
     ticket_id: int,
+    now: datetime,
 ) -> TicketSyncResult:
-    """Fetch ``ticket_id`` and store it if it is on a selected board.
+    """Fetch ``ticket_id``, store it if it is on a selected board, and judge its resolution
+    (``bot.judging``) like the poll judges what it stores.
 
     Before the first poll has stored the boards, nothing is stored (the poll will). A ticket
     ConnectWise no longer has is left as stored; the poll's reconciliation decides.
@@ -75,6 +80,7 @@ def sync_ticket(
         )
     result.stored = upserted.inserted + upserted.updated > 0
     result.newly_resolved = list(upserted.newly_resolved)
+    result.notices = judge_resolutions(engine, config=config, now=now)
     return result
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
+from bot.derived import derive_fingerprint, ensure_derived
 from metrics.calendar import BusinessCalendar
 from metrics.categories import category_bits
 from metrics.contests import Contest
@@ -66,6 +67,8 @@ def _member_values(
     refs: Sequence[MetricRef],
     basis: TimeBasis,
 ) -> dict[str, MemberValues]:
+    """Every reader's one way to the numbers: derived for the configuration in force."""
+    ensure_derived(engine, config=config, params=config.derive_params(calendar))
     with session_scope(engine) as session:
         return standings.member_values(
             session,
@@ -131,6 +134,7 @@ def metrics_from_file(
     rule = WaitingRule(tuple(config.business_hours.waiting_statuses))
     with session_scope(engine) as session:
         repo.upsert_tickets(session, records=records, params=params, waiting_rule=rule)
+        repo.set_derive_fingerprint(session, fingerprint=derive_fingerprint(params, rule))
     metrics = supported_metrics(frozenset())
     members = _member_values(
         engine,

@@ -7,10 +7,9 @@ process, and the next run catches up. The ``post_*`` jobs only queue messages in
 ``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s),
 one delivery pass at a time per process.
 
-A sync that stores tickets and then fails or dies before their kudos and nudges are
-recorded leaves ``notices_pending_since`` set; the next sync then also judges every fresh
-resolution not judged yet, so no kudos is lost to a crash (and none doubled: kudos and
-nudges are recorded once per ticket).
+Every store judges what it stored (``bot.judging``: in ``run_sync`` and ``sync_ticket``);
+the runtime then queues the fresh kudos not posted yet (``bot.notices``), which includes
+those a command-line sync or a nudge fix recorded, and delivers.
 
 A sync that fails because the database itself is locked or away cannot record its error
 there; the runtime keeps it and records it at the start of the next sync, so ``deskboard
@@ -33,13 +32,13 @@ from bot.config import DeskboardConfig
 from bot.jobs import SyncReport, run_sync
 from bot.links import TicketLink
 from bot.messenger import Messenger
-from bot.notices import FRESH, record_notices
+from bot.notices import queue_instant_kudos
 from bot.outbox import DeliveryReport, deliver_due
 from bot.platforms import can_dm
 from bot.posting import queue_kudos_digest, queue_standings, queue_winners
 from bot.push import TicketSyncResult, sync_ticket
 from psa.connectwise import ConnectWiseClient
-from storage import notices, repo
+from storage import repo
 from storage.db import SYNC_LOCK, one_at_a_time, session_scope
 
 log = logging.getLogger(__name__)
@@ -81,57 +80,43 @@ class Runtime:
             at, message = self._unrecorded_error
             self._unrecorded_error = None
             self._record_error(at, message)
-        pending = self._mark_notices_pending(now)
         with self.connectwise() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
-        ticket_ids = set(report.newly_resolved)
-        if pending is not None:
-            # An earlier sync stored tickets and then failed or died before recording their
-            # kudos and nudges: its new resolutions are among the fresh ones not judged yet.
-            with session_scope(self.engine) as session:
-                ticket_ids |= set(notices.unnoticed_resolutions(session, since=now - FRESH))
-        record_notices(
-            self.engine,
-            config=self.config,
-            ticket_ids=sorted(ticket_ids),
-            now=now,
-            ticket_link=self.ticket_link,
-            platforms=self.platforms,
-        )
-        with session_scope(self.engine) as session:
-            repo.set_notices_pending(session, since=None)
+        self.queue_instant_kudos()
         self.deliver()
         return report
 
     def sync_ticket(self, ticket_id: int) -> TicketSyncResult:
-        """One ticket now (a ConnectWise callback), its kudos and nudges, then delivery;
-        serialized with ``sync`` by the same locks. Like a sync, it marks notices pending
-        before it stores, so a push that dies between storing and judging leaves the new
-        resolution to the next sync, and a failure is kept as the last sync error."""
+        """One ticket now (a ConnectWise callback), judged, its instant kudos queued, then
+        delivery; serialized with ``sync`` by the same locks. A failure is kept as the last
+        sync error; a push that dies between storing and judging leaves the resolution
+        unjudged, for the next sync."""
         with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
             now = self.clock()
-            pending = self._mark_notices_pending(now)
             try:
                 with self.connectwise() as client:
                     result = sync_ticket(
-                        client=client, engine=self.engine, config=self.config, ticket_id=ticket_id
+                        client=client,
+                        engine=self.engine,
+                        config=self.config,
+                        ticket_id=ticket_id,
+                        now=now,
                     )
             except Exception as exc:
                 self._record_error(now, f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}")
                 raise
-            record_notices(
-                self.engine,
-                config=self.config,
-                ticket_ids=result.newly_resolved,
-                now=now,
-                ticket_link=self.ticket_link,
-                platforms=self.platforms,
-            )
-            if pending is None:  # an earlier interrupted sync's mark stays for the next sync
-                with session_scope(self.engine) as session:
-                    repo.set_notices_pending(session, since=None)
+            self.queue_instant_kudos()
         self.deliver()
         return result
+
+    def queue_instant_kudos(self) -> int:
+        return queue_instant_kudos(
+            self.engine,
+            config=self.config,
+            now=self.clock(),
+            ticket_link=self.ticket_link,
+            platforms=self.platforms,
+        )
 
     def _record_error(self, at: datetime, message: str) -> None:
         """Keep ``message`` as the last sync error; while the database cannot take it (locked,
@@ -141,14 +126,6 @@ class Runtime:
                 repo.record_sync_error(session, at=at, message=message)
         except DBAPIError:
             self._unrecorded_error = (at, message)
-
-    def _mark_notices_pending(self, now: datetime) -> datetime | None:
-        """Mark that tickets may be stored before their kudos and nudges are recorded; the
-        earlier mark, if an interrupted sync left one (it is kept: its start is older)."""
-        with session_scope(self.engine) as session:
-            pending = repo.get_sync_state(session).notices_pending_since
-            repo.set_notices_pending(session, since=pending or now)
-        return pending
 
     def deliver(self) -> DeliveryReport:
         """Send what is due on every platform (each messenger takes only its own); a pass

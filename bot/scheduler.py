@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.platforms import contest_target
+from bot.platforms import contest_target, kudos_target
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def build_scheduler(
         CronTrigger(hour=0, minute=5, timezone=tz),
         id="winners",
     )
-    if config.kudos.mode == "digest" and config.kudos.channel:
+    if config.kudos.mode == "digest" and any(kudos_target(p, config) for p in runtime.platforms):
         at = config.kudos.digest_at
         scheduler.add_job(
             _guarded("kudos digest", runtime.post_kudos_digest, then=runtime.deliver),

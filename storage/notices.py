@@ -205,22 +205,30 @@ def record_kudos(
     return session.execute(statement, row).first() is not None
 
 
-def kudos_given(session: Session, *, member_key: str, since: datetime) -> int:
-    """How many kudos the member got from ``since`` on, queued or not: what the daily cap counts."""
+def unsent_kudos(session: Session, *, resolved_since: datetime) -> list[KudosRow]:
+    """Kudos recorded but not queued yet for resolutions at or after ``resolved_since``,
+    oldest first (the instant kudos still to post, or the digest's content)."""
+    query = (
+        select(*_KUDOS_COLUMNS)
+        .where(_K.outbox_key.is_(None), _K.resolved_at >= resolved_since)
+        .order_by(_K.created_at, _K.ticket_id)
+    )
+    return [_kudos(row) for row in session.execute(query).mappings()]
+
+
+def kudos_queued(session: Session, *, member_key: str, since: datetime, prefix: str) -> int:
+    """How many of the member's kudos recorded from ``since`` on were queued under an outbox
+    key starting with ``prefix`` (``kudos:``: posted one by one): what the daily cap counts."""
     query = (
         select(func.count())
         .select_from(KUDOS)
-        .where(_K.member_key == member_key, _K.created_at >= since)
+        .where(
+            _K.member_key == member_key,
+            _K.created_at >= since,
+            _K.outbox_key.startswith(prefix, autoescape=True),
+        )
     )
     return session.execute(query).scalar_one()
-
-
-def unsent_kudos(session: Session) -> list[KudosRow]:
-    """Kudos recorded but not queued yet (the digest's content), oldest first."""
-    query = (
-        select(*_KUDOS_COLUMNS).where(_K.outbox_key.is_(None)).order_by(_K.created_at, _K.ticket_id)
-    )
-    return [_kudos(row) for row in session.execute(query).mappings()]
 
 
 def mark_kudos_queued(session: Session, *, ticket_ids: Sequence[int], outbox_key: str) -> None:
@@ -234,18 +242,24 @@ def mark_kudos_queued(session: Session, *, ticket_ids: Sequence[int], outbox_key
         session.execute(statement)
 
 
-def unnoticed_resolutions(session: Session, *, since: datetime) -> list[int]:
-    """Tickets resolved at or after ``since`` with neither kudos nor a nudge recorded: what
-    a sync that died between storing its tickets and recording their notices left behind
-    (``bot.runtime``). Kudos and nudges are recorded once per ticket, so offering a ticket
-    again that was already judged changes nothing."""
+def unjudged_resolutions(session: Session, *, since: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` tickets resolved (by someone) at or after ``since`` whose current
+    resolution has not been judged for kudos and nudges yet, oldest resolution first."""
     query = (
         select(TICKETS.c.id)
         .where(
+            TICKETS.c.judged_at.is_(None),
             TICKETS.c.resolved_at >= since,
-            TICKETS.c.id.not_in(select(_K.ticket_id)),
-            TICKETS.c.id.not_in(select(_N.ticket_id)),
+            TICKETS.c.resolver_key.is_not(None),
         )
-        .order_by(TICKETS.c.id)
+        .order_by(TICKETS.c.resolved_at, TICKETS.c.id)
+        .limit(limit)
     )
     return list(session.execute(query).scalars())
+
+
+def mark_judged(session: Session, *, ticket_ids: Sequence[int], at: datetime) -> None:
+    """The current resolutions of ``ticket_ids`` were judged at ``at``."""
+    for chunk in chunks(list(ticket_ids)):
+        statement = update(TICKETS).where(TICKETS.c.id.in_(chunk)).values(judged_at=at)
+        session.execute(statement)

@@ -23,7 +23,7 @@ from storage.sync_state import (
     record_sync_error,
     record_sync_finished,
     record_sync_started,
-    set_notices_pending,
+    set_derive_fingerprint,
     set_refreshed,
     set_watermark,
 )
@@ -51,8 +51,8 @@ __all__ = [
     "record_sync_finished",
     "record_sync_started",
     "rederive_all",
+    "set_derive_fingerprint",
     "set_first_contact",
-    "set_notices_pending",
     "set_refreshed",
     "set_watermark",
     "tickets_needing_notes",

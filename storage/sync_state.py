@@ -21,7 +21,6 @@ class SyncStateView:
     members_refreshed_at: datetime | None = None
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
-    notices_pending_since: datetime | None = None
 
     @property
     def failing(self) -> bool:
@@ -55,7 +54,6 @@ def get_sync_state(session: Session) -> SyncStateView:
         members_refreshed_at=row.members_refreshed_at,
         derive_fingerprint=row.derive_fingerprint,
         tickets_seen=row.tickets_seen,
-        notices_pending_since=row.notices_pending_since,
     )
 
 
@@ -78,15 +76,15 @@ def record_sync_finished(
         row.tickets_seen = tickets_seen
 
 
-def set_notices_pending(session: Session, *, since: datetime | None) -> None:
-    """A sync whose kudos and nudges are not recorded yet began at ``since`` (None: done)."""
-    sync_row(session).notices_pending_since = since
-
-
 def record_sync_error(session: Session, *, at: datetime, message: str) -> None:
     row = sync_row(session)
     row.last_error = message
     row.last_error_at = at
+
+
+def set_derive_fingerprint(session: Session, *, fingerprint: str) -> None:
+    """What the stored tickets' derived values were computed with (``bot.derived``)."""
+    sync_row(session).derive_fingerprint = fingerprint
 
 
 def set_refreshed(

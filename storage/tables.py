@@ -28,6 +28,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_responder_key_responded_at", "responder_key", "responded_at"),
         Index("ix_tickets_owner_key_is_open", "owner_key", "is_open"),
         Index("ix_tickets_updated_at", "updated_at"),
+        Index("ix_tickets_judged_at_resolved_at", "judged_at", "resolved_at"),
     )
 
     # The record (metrics.records.TicketRecord), field for field.
@@ -86,6 +87,9 @@ class Ticket(SQLModel, table=True):
     # Not derived: written by the note sync (storage.first_contact); NULL until the notes of
     # the current resolution are read, and reset to NULL when the resolution changes.
     first_contact: bool | None = None
+    # Not derived: set when the current resolution's kudos and nudges were decided
+    # (storage.notices.mark_judged); NULL until then, and again when the resolution changes.
+    judged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Member(SQLModel, table=True):
@@ -151,8 +155,6 @@ class SyncState(SQLModel, table=True):
     members_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
-    # Set while the runtime's sync has not recorded its kudos and nudges (bot.runtime).
-    notices_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):

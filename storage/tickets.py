@@ -24,8 +24,10 @@ from storage.sync_state import sync_row
 from storage.tables import STATUS_CHANGES, TICKETS
 
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TicketRecord))
-# Written by the note sync (storage.first_contact), never by an upsert or a re-derivation.
-NOTE_FIELDS: tuple[str, ...] = ("first_contact",)
+# Decided about the current resolution by the note sync (storage.first_contact) and by the
+# judging of kudos and nudges (storage.notices), never by an upsert or a re-derivation; an
+# upsert sets them back to NULL when the resolution changes, so they are decided again.
+NOTE_FIELDS: tuple[str, ...] = ("first_contact", "judged_at")
 # The derived resolved_at/responded_at equal the record's whenever they matter (see tables).
 DERIVED_FIELDS: tuple[str, ...] = tuple(
     f.name
@@ -208,7 +210,7 @@ def upsert_tickets(
     changes: list[tuple[Any, ...]] = []
     reopened: list[int] = []
     newly_resolved: list[int] = []
-    notes_outdated: list[int] = []
+    resolution_changed: list[int] = []
     waiting_status: dict[str | None, bool] = {}  # a page has a handful of statuses
     # First sights above every stored id (all of a backfill's): their status changes are
     # copied from the rows just written, by one INSERT ... SELECT (_first_sight_changes).
@@ -224,7 +226,7 @@ def upsert_tickets(
         if now_resolved and not was_resolved:
             newly_resolved.append(ticket_id)
         if before is not None and _resolution(before) != _resolution(record):
-            notes_outdated.append(ticket_id)
+            resolution_changed.append(ticket_id)
 
         at = _change_time(record)
         waiting: list[Interval]
@@ -253,7 +255,7 @@ def upsert_tickets(
         rows.append(_ticket_row(record, derived_values(record, params=params, waiting=waiting)))
 
     write_rows(session, table=TICKETS, columns=_ROW_FIELDS, rows=rows, upsert=True)
-    for chunk in chunks(notes_outdated):  # new rows start NULL: the column's default
+    for chunk in chunks(resolution_changed):  # new rows start NULL: the column's default
         reset = update(TICKETS).where(TICKETS.c.id.in_(chunk))
         session.execute(reset.values({name: None for name in NOTE_FIELDS}))
     write_rows(session, table=STATUS_CHANGES, columns=_CHANGE_FIELDS, rows=changes)

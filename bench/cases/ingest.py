@@ -57,6 +57,7 @@ from metrics.waiting import WaitingRule, waiting_intervals
 from storage import repo
 from storage.db import session_scope
 from storage.tables import STATUS_CHANGES, TICKETS
+from storage.tickets import NOTE_FIELDS
 
 SEED = 7
 TICKETS_BY_SIZE: dict[str, int] = {"small": 2_000, "full": 200_000}
@@ -66,7 +67,7 @@ STORE_GOAL = 2.0
 _RECORD_FIELDS = frozenset(TicketRecord.__dataclass_fields__)
 # Every ticket column but ``first_contact``, which only the note sync writes.
 TICKET_COLUMNS: tuple[str, ...] = tuple(
-    c.name for c in TICKETS.columns if c.name != "first_contact"
+    c.name for c in TICKETS.columns if c.name not in NOTE_FIELDS
 )
 CHANGE_COLUMNS = ("ticket_id", "at", "from_status", "to_status", "reopened", "resolver_key")
 _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")

@@ -30,6 +30,7 @@ from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.databases import Databases
+from tests.history import notices_dealt_with
 from tests.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -77,6 +78,7 @@ def make_config() -> DeskboardConfig:
 def _sync_the_msp(engine: Engine) -> None:
     with SimulatorServer(make_msp(), clock=END) as server, server.connectwise_client() as client:
         run_sync(client=client, engine=engine, config=make_config(), now=END, since=START.date())
+    notices_dealt_with(engine)
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.config import parse_config
-from bot.notices import record_notices
+from bot.judging import judge_resolutions
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
 from bot.slack.messenger import SlackMessenger
@@ -85,11 +84,9 @@ def test_the_backfill_congratulates_nobody(engine, simulator, slack):
     with session_scope(engine) as session:
         resolved = [t.id for t in repo.iter_tickets(session) if t.resolved_at is not None]
     config = parse_config(CONFIG)
-    report = record_notices(
-        engine, config=config, ticket_ids=resolved, now=END + timedelta(days=3),
-        ticket_link=lambda _i: None, platforms=("slack",),
-    )  # fmt: skip
-    assert (report.kudos_recorded, report.nudges_recorded) == (0, 0)
+    assert resolved
+    report = judge_resolutions(engine, config=config, now=END + timedelta(days=3))
+    assert (report.judged, report.kudos_recorded, report.nudges_recorded) == (0, 0, 0)
 
 
 def test_a_failed_post_is_retried_after_a_restart_and_delivered_exactly_once(
@@ -132,24 +129,25 @@ def test_nudge_digests_go_out_in_business_hours_once_a_day_and_escaped(engine, s
     assert record.resolved_at is not None
     config = parse_config(CONFIG)
     an_hour_later = record.resolved_at + timedelta(hours=1)
-    recorded = record_notices(
-        engine, config=config, ticket_ids=[HOSTILE_TICKET], now=an_hour_later,
-        ticket_link=lambda _i: None, platforms=("slack",),
-    )  # fmt: skip
+    recorded = judge_resolutions(engine, config=config, now=an_hour_later)
     assert recorded.nudges_recorded >= 1
+    with session_scope(engine) as session:
+        assert notices.nudges_for_ticket(session, ticket_id=HOSTILE_TICKET)
+        nudged = {n.member_key for n in notices.pending_nudges(session)}  # that day's resolvers
 
     saturday = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
     assert make_runtime(engine, simulator, slack, lambda: saturday).post_nudges() == 0
 
     friday_afternoon = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 15:00 in Chicago
     runtime = make_runtime(engine, simulator, slack, lambda: friday_afternoon)
-    assert runtime.post_nudges() == 1
-    runtime.deliver()  # the digest (and the kudos the same fresh ticket earned)
+    assert runtime.post_nudges() == len(nudged)  # one digest per technician
+    runtime.deliver()
     dms = [
         c for c in slack.calls_to("chat.postMessage") if c.params.get("channel", "").startswith("D")
     ]
-    assert len(dms) == 1
-    blocks = blocks_of(dms[0].params)
+    assert len({dm.params["channel"] for dm in dms}) == len(dms)  # one DM per technician
+    digests = [blocks_of(dm.params) for dm in dms]
+    (blocks,) = [d for d in digests if f"nudge:{HOSTILE_TICKET}" in [b.get("block_id") for b in d]]
     shown = texts(blocks)
     assert "&lt;!channel&gt;" in shown
     assert "<!channel>" not in json.dumps(blocks)
@@ -191,24 +189,34 @@ def test_the_scheduler_runs_each_job_once_at_a_time_in_the_msp_time_zone(engine,
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
 
 
-@pytest.mark.parametrize("mode", ["instant"])
-def test_the_daily_kudos_cap_holds(engine, simulator, slack, mode):
-    config = parse_config({**CONFIG, "kudos": {"channel": "CKUDOS", "mode": mode, "daily_cap": 1}})
+def test_the_daily_kudos_cap_holds(engine, simulator, slack):
+    config = parse_config(
+        {**CONFIG, "kudos": {"channel": "CKUDOS", "mode": "instant", "daily_cap": 1}}
+    )
     with session_scope(engine) as session:
         mine = [
             t
             for t in repo.iter_tickets(session)
             if t.resolver_key == "tnguyen" and t.responder_key == "tnguyen" and t.resolved_at
         ]
-    assert len(mine) >= 2
     latest = max(t.resolved_at for t in mine)
-    fresh = [t.id for t in mine if t.resolved_at and t.resolved_at > latest - timedelta(hours=20)]
-    report = record_notices(
-        engine, config=config, ticket_ids=fresh, now=latest + timedelta(minutes=1),
-        ticket_link=lambda _i: None, platforms=("slack",),
-    )  # fmt: skip
-    assert report.kudos_queued <= 1
-    assert report.kudos_recorded == len(fresh)
+    fresh = [t for t in mine if t.resolved_at > latest - timedelta(hours=20)][:3]
+    assert len(fresh) >= 2
+    now = latest + timedelta(minutes=1)
+    with session_scope(engine) as session:
+        for ticket in fresh:
+            notices.record_kudos(
+                session, ticket_id=ticket.id, member_key="tnguyen",
+                resolved_at=ticket.resolved_at, at=now,
+            )  # fmt: skip
+    runtime = make_runtime(engine, simulator, slack, lambda: now, config)
+
+    assert runtime.queue_instant_kudos() == 1
+    assert runtime.queue_instant_kudos() == 0  # the others are over the cap for good
+    runtime.deliver()
+    assert len(posts_to(slack, "CKUDOS")) == 1
+    with session_scope(engine) as session:
+        assert not notices.unsent_kudos(session, resolved_since=latest - timedelta(days=1))
 
 
 def test_winners_are_announced_once_when_the_period_ends(engine, simulator, slack):

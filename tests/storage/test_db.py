@@ -38,6 +38,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
         "ix_tickets_responder_key_responded_at": ["responder_key", "responded_at"],
         "ix_tickets_owner_key_is_open": ["owner_key", "is_open"],
         "ix_tickets_updated_at": ["updated_at"],
+        "ix_tickets_judged_at_resolved_at": ["judged_at", "resolved_at"],
     }
     change_indexes = {ix["name"] for ix in inspector.get_indexes("status_changes")}
     assert change_indexes == {"ix_status_changes_ticket_id", "ix_status_changes_reopened_at"}
@@ -59,7 +60,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0004",)]
+    assert versions == [("0005",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 

@@ -202,14 +202,14 @@ def record_kudos(engine: Engine, ticket_id: int, member_key: str, at: datetime) 
         )
 
 
-def kudos_given(engine: Engine, member_key: str, since: datetime) -> int:
+def kudos_posted(engine: Engine, member_key: str, since: datetime) -> int:
     with session_scope(engine) as session:
-        return notices.kudos_given(session, member_key=member_key, since=since)
+        return notices.kudos_queued(session, member_key=member_key, since=since, prefix="kudos:")
 
 
 def unsent(engine: Engine) -> list[notices.KudosRow]:
     with session_scope(engine) as session:
-        return notices.unsent_kudos(session)
+        return notices.unsent_kudos(session, resolved_since=nov(1))
 
 
 def test_a_ticket_gets_kudos_once(engine: Engine):
@@ -227,16 +227,27 @@ def test_a_ticket_gets_kudos_once(engine: Engine):
     ]
 
 
-def test_kudos_given_counts_a_members_kudos_from_a_time_on(engine: Engine):
-    record_kudos(engine, 101, "jsmith", nov(1, 23))  # yesterday
-    record_kudos(engine, 102, "jsmith", nov(2, 0))  # at midnight: counted
-    record_kudos(engine, 103, "jsmith", nov(2, 15))
-    record_kudos(engine, 104, "zlee", nov(2, 15))  # someone else
+def test_kudos_queued_counts_a_members_posted_kudos_from_a_time_on(engine: Engine):
+    for ticket_id, member, at in [
+        (101, "jsmith", nov(1, 23)),  # yesterday
+        (102, "jsmith", nov(2, 0)),  # at midnight: counted
+        (103, "jsmith", nov(2, 15)),
+        (104, "zlee", nov(2, 15)),  # someone else
+        (105, "jsmith", nov(2, 16)),  # over the cap: marked, not posted
+        (106, "jsmith", nov(2, 17)),  # not queued yet
+    ]:
+        record_kudos(engine, ticket_id, member, at)
+    with session_scope(engine) as session:
+        for ticket_id in (101, 102, 103, 104):
+            notices.mark_kudos_queued(
+                session, ticket_ids=[ticket_id], outbox_key=f"kudos:{ticket_id}"
+            )
+        notices.mark_kudos_queued(session, ticket_ids=[105], outbox_key="over-cap:2026-11-02")
     # since 2 Nov 00:00: tickets 102 and 103
-    assert kudos_given(engine, "jsmith", nov(2, 0)) == 2
-    assert kudos_given(engine, "jsmith", nov(1, 0)) == 3
-    assert kudos_given(engine, "zlee", nov(2, 0)) == 1
-    assert kudos_given(engine, "amy", nov(1, 0)) == 0
+    assert kudos_posted(engine, "jsmith", nov(2, 0)) == 2
+    assert kudos_posted(engine, "jsmith", nov(1, 0)) == 3
+    assert kudos_posted(engine, "zlee", nov(2, 0)) == 1
+    assert kudos_posted(engine, "amy", nov(1, 0)) == 0
 
 
 def test_unsent_kudos_are_queued_once(engine: Engine):
@@ -245,6 +256,8 @@ def test_unsent_kudos_are_queued_once(engine: Engine):
     record_kudos(engine, 102, "amy", nov(2, 11))
     # oldest first, then by ticket
     assert [k.ticket_id for k in unsent(engine)] == [101, 102, 103]
+    with session_scope(engine) as session:  # resolved on 1 Nov: not news on 2 Nov
+        assert notices.unsent_kudos(session, resolved_since=nov(2)) == []
 
     with session_scope(engine) as session:
         notices.mark_kudos_queued(session, ticket_ids=[101, 102], outbox_key="kudos:2026-11-02")
@@ -254,9 +267,7 @@ def test_unsent_kudos_are_queued_once(engine: Engine):
     with session_scope(engine) as session:
         notices.mark_kudos_queued(session, ticket_ids=[101, 103], outbox_key="kudos:103")
     assert unsent(engine) == []
-    with session_scope(engine) as session:
-        counts = notices.kudos_given(session, member_key="zlee", since=nov(1))
-    assert counts == 1  # queued kudos still count toward the cap
+    assert kudos_posted(engine, "zlee", nov(1)) == 1  # queued kudos count toward the cap
     # the keys each ended with, read through the digest-independent row
     with engine.connect() as connection:
         keys = dict(connection.exec_driver_sql("SELECT ticket_id, outbox_key FROM kudos").all())

@@ -31,6 +31,7 @@ from bot.teams.messenger import TeamsMessenger
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage.db import create_engine_for
 from tests.databases import Databases
+from tests.history import notices_dealt_with
 from tests.teams.fake_connector import FakeConnector, RosterUser
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -113,6 +114,7 @@ def fake_token(scope: str | list[str], tenant_id: str | None = None) -> str:
 def _sync_the_msp(engine: Engine) -> None:
     with SimulatorServer(make_msp(), clock=END) as server, server.connectwise_client() as client:
         run_sync(client=client, engine=engine, config=make_config(), now=END, since=START.date())
+    notices_dealt_with(engine)
 
 
 @pytest.fixture(scope="session")

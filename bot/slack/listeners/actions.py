@@ -309,7 +309,7 @@ def on_save(
             session, ticket_id=click.ticket_id, status="fixed", by=click.member, at=now
         )
     try:
-        store_fixed_ticket(deps.engine, deps.config, result.record)
+        store_fixed_ticket(deps.engine, deps.config, result.record, now=deps.clock())
     except Exception:  # the next sync stores it: not worth failing the fix for
         log.exception("storing fixed ticket %d failed", click.ticket_id)
     done = nudge_done_message(

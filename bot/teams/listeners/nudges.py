@@ -404,7 +404,7 @@ def save(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome
             session, ticket_id=click.ticket_id, status="fixed", by=click.member, at=deps.clock()
         )
     try:
-        store_fixed_ticket(deps.engine, deps.config, result.record)
+        store_fixed_ticket(deps.engine, deps.config, result.record, now=deps.clock())
     except Exception:  # the next sync stores it: not worth failing the fix for
         log.exception("storing fixed ticket %d failed", click.ticket_id)
     done = nudge_done_message(
