@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -311,6 +313,7 @@ def run(
 
     Several processes may share one PostgreSQL database: all serve chat requests, and one at
     a time runs the scheduler (``bot.leader``)."""
+    from bot.derived import ensure_derived
     from bot.leader import SchedulerLeader
     from bot.scheduler import build_scheduler
     from bot.service import serve
@@ -319,6 +322,7 @@ def run(
     settings = _settings()
     config = _config(settings, config_path)
     service = _service(settings, config, dry_run=dry_run)
+    ensure_derived(service.runtime.engine, config=config)  # before the first command reads
     scheduler = build_scheduler(service.runtime, now=_now())
     leader = SchedulerLeader(
         scheduler,
@@ -340,6 +344,8 @@ def run(
         + (", printing messages (dry run)." if dry_run else "."),
         soft_wrap=True,
     )
+    for note in service.notes:
+        console.print(f"Note: {note}.", soft_wrap=True, markup=False, highlight=False)
     try:
         serve(service, settings)
     except KeyboardInterrupt:
@@ -353,13 +359,37 @@ post_app = typer.Typer(help="Post now, once (for operators and cron).", no_args_
 app.add_typer(post_app, name="post")
 
 
-def _post_runtime(config_path: Path | None, dry_run: bool) -> Runtime:
+@contextmanager
+def _posting(
+    config_path: Path | None, dry_run: bool, *, connectwise: bool = False
+) -> Iterator[Runtime]:
+    """The jobs over every platform the environment can post to: posting needs only what
+    posting needs (``bot.chat_setup``), never the settings of commands; ConnectWise only
+    when ``connectwise`` (the nudges check each ticket again)."""
+    from bot.service import build_service
+
     settings = _settings()
     config = _config(settings, config_path)
-    return _service(settings, config, dry_run=dry_run).runtime
+    try:
+        if connectwise:
+            settings.require_connectwise()
+        engine = _open_engine(settings)
+        service = build_service(
+            settings, config, engine, dry_run=dry_run, console=console, commands=False
+        )
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        yield service.runtime
+    finally:
+        service.close()
 
 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print instead of sending.")]
+
+
+def _platform_names(runtime: Runtime) -> str:
+    return ", ".join(runtime.platforms)
 
 
 @post_app.command("leaderboard")
@@ -374,47 +404,72 @@ def post_leaderboard(
     dry_run: DryRun = False,
 ) -> None:
     """Post contest standings (with the chart) to their channels now."""
-    runtime = _post_runtime(config_path, dry_run)
-    contests = runtime.config.contest_list()
-    if contest is not None:
-        contests = tuple(c for c in contests if c.name.casefold() == contest.casefold())
+    from bot.platforms import contest_target
+
+    with _posting(config_path, dry_run) as runtime:
+        contests = runtime.config.contest_list()
+        if contest is not None:
+            contests = tuple(c for c in contests if c.name.casefold() == contest.casefold())
+            if not contests:
+                known = ", ".join(c.name for c in runtime.config.contest_list()) or "none"
+                raise _fail(f"no contest named {contest!r}; contests: {known}")
         if not contests:
-            known = ", ".join(c.name for c in runtime.config.contest_list()) or "none"
-            raise _fail(f"no contest named {contest!r}; contests: {known}")
-    posted = 0
-    for c in contests:
-        if not (channel or c.channel):
-            raise _fail(f"contest {c.name!r} has no channel; give --channel or set its channel")
-        posted += runtime.post_standings(c.name, channel=channel)
-    report = runtime.deliver()
+            raise _fail("no contests configured; add [[contests]] to deskboard.toml")
+        for c in contests:
+            if not (channel or any(contest_target(p, c) for p in runtime.platforms)):
+                raise _fail(
+                    f"contest {c.name!r} has no channel on {_platform_names(runtime)}: set its "
+                    "channel (Slack) or teams_channel (Teams), or give --channel"
+                )
+        posted = sum(runtime.post_standings(c.name, channel=channel) for c in contests)
+        report = runtime.deliver()
     console.print(
         f"Queued {posted} standings post(s); delivered {report.sent}, failed {report.failed}."
     )
+    if report.failed:
+        raise _fail(f"{report.failed} post(s) failed; `deskboard status` shows why", code=1)
 
 
 @post_app.command("kudos")
 def post_kudos(config_path: ConfigOption = None, dry_run: DryRun = False) -> None:
     """Post the kudos digest of resolutions not yet celebrated."""
-    runtime = _post_runtime(config_path, dry_run)
-    queued = runtime.post_kudos_digest()
-    report = runtime.deliver()
+    from bot.platforms import kudos_target
+
+    with _posting(config_path, dry_run) as runtime:
+        if not any(kudos_target(p, runtime.config) for p in runtime.platforms):
+            raise _fail(
+                f"no kudos channel on {_platform_names(runtime)}: set [kudos] channel (Slack) "
+                "or teams_channel (Teams)"
+            )
+        queued = runtime.post_kudos_digest()
+        report = runtime.deliver()
     console.print(
         f"Kudos digest queued: {queued}; delivered {report.sent}, failed {report.failed}."
     )
+    if report.failed:
+        raise _fail(f"{report.failed} post(s) failed; `deskboard status` shows why", code=1)
 
 
 @post_app.command("nudges")
 def post_nudges(config_path: ConfigOption = None, dry_run: DryRun = False) -> None:
     """Send today's nudge digests (only in business hours, once a day per technician)."""
-    runtime = _post_runtime(config_path, dry_run)
-    try:
+    from bot.platforms import can_dm
+
+    with _posting(config_path, dry_run, connectwise=True) as runtime:
+        if not runtime.config.nudges.enabled:
+            raise _fail("nudges are off in deskboard.toml ([nudges] enabled = false)")
+        if not any(can_dm(p) for p in runtime.platforms):
+            raise _fail(
+                "nudges are direct messages, which Teams Workflows cannot send: set "
+                "SLACK_BOT_TOKEN (Slack) or TEAMS_CLIENT_ID and TEAMS_CLIENT_SECRET (Teams)"
+            )
         queued = runtime.post_nudges()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    report = runtime.deliver()
+        report = runtime.deliver()
     console.print(
         f"Nudge digests queued: {queued}; delivered {report.sent}, failed {report.failed}."
     )
+    if report.failed:
+        raise _fail(f"{report.failed} message(s) failed; `deskboard status` shows why", code=1)
 
 
 @app.command("teams-package")

@@ -2,7 +2,8 @@
 apps, and serving them from one process.
 
 - **Slack** when ``SLACK_BOT_TOKEN`` (or OAuth's ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``)
-  is set: Socket Mode with ``SLACK_APP_TOKEN``, HTTP mode (``/slack/events``) otherwise.
+  is set: commands in Socket Mode with ``SLACK_APP_TOKEN``, in HTTP mode (``/slack/events``)
+  with ``SLACK_SIGNING_SECRET``, and with neither it only posts (``bot.chat_setup``).
 - **Teams** when ``TEAMS_CLIENT_ID`` and ``TEAMS_CLIENT_SECRET`` are set: ``/api/messages``.
 - **Teams Workflows** (post-only) when ``[teams] workflow_url`` or ``TEAMS_WORKFLOW_URL`` is set.
 - **Dry run**: one console messenger, nothing served.
@@ -18,18 +19,23 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from slack_bolt import App as SlackApp
 from sqlalchemy import Engine
 
 from bot.callbacks import CallbackReceiver, callback_receiver, callback_route
+from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
 from bot.messenger import ConsoleMessenger, Messenger
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError
 from bot.wiring import build_runtime
+
+if TYPE_CHECKING:
+    from bot.slack.messenger import SlackMessenger
+    from bot.teams.messenger import TeamsMessenger
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ class Service:
     callbacks: CallbackReceiver | None = None
     dry_run: bool = False
     closers: list[Any] = field(default_factory=list)
+    notes: tuple[str, ...] = ()  # chat features left off, and what would turn them on
 
     def close(self) -> None:
         for closer in self.closers:
@@ -51,9 +58,46 @@ class Service:
                 log.exception("while shutting down")
 
 
-def _workflow_url(settings: Settings, config: DeskboardConfig) -> str | None:
-    secret = settings.teams_workflow_url or config.teams.workflow_url
-    return secret.get_secret_value() if secret is not None else None
+@dataclass
+class Messengers:
+    """What posting needs, and nothing more: one messenger per configured platform."""
+
+    all: tuple[Messenger, ...]
+    slack: SlackMessenger | None = None
+    teams: TeamsMessenger | None = None
+    closers: list[Any] = field(default_factory=list)
+
+
+def build_messengers(
+    setup: ChatSetup, settings: Settings, engine: Engine, *, dry_run: bool, console: Console
+) -> Messengers:
+    """A messenger for every platform ``setup`` can post to (``bot.chat_setup``)."""
+    if dry_run:
+        return Messengers((ConsoleMessenger(console),))
+    if not setup.any_platform:
+        raise SettingsError(NO_PLATFORM)
+    made = Messengers(())
+    messengers: list[Messenger] = []
+    if setup.slack_posts:
+        from bot.slack.app import messaging_client
+        from bot.slack.messenger import SlackMessenger
+
+        made.slack = SlackMessenger(messaging_client(settings, engine), engine=engine)
+        messengers.append(made.slack)
+    if setup.teams:
+        from bot.teams.messenger import TeamsMessenger
+
+        made.teams = TeamsMessenger(None, engine=engine)
+        messengers.append(made.teams)
+        made.closers.append(made.teams.close)
+    if setup.workflow_url:
+        from bot.teams.workflow import WorkflowMessenger
+
+        workflow = WorkflowMessenger(setup.workflow_url)
+        messengers.append(workflow)
+        made.closers.append(workflow.close)
+    made.all = tuple(messengers)
+    return made
 
 
 def build_service(
@@ -63,43 +107,21 @@ def build_service(
     *,
     dry_run: bool,
     console: Console,
+    commands: bool = True,
 ) -> Service:
-    """Messengers for every configured platform, the runtime over them, and the apps."""
+    """Messengers for every configured platform, the runtime over them, and the apps that
+    answer commands where the environment lets commands in (``bot.chat_setup``).
+
+    ``commands=False`` (``deskboard post``) builds what posting needs: no Slack app, whose
+    settings posting does not need; the Teams app all the same, since it is what sends."""
+    setup = chat_setup(settings, config)
+    messengers = build_messengers(setup, settings, engine, dry_run=dry_run, console=console)
+    runtime = build_runtime(settings, config, engine, messengers.all)
+    service = Service(runtime, dry_run=dry_run, closers=messengers.closers)
     if dry_run:
-        runtime = build_runtime(settings, config, engine, (ConsoleMessenger(console),))
-        return Service(runtime, dry_run=True)
-    from bot.slack.app import messaging_client, uses_oauth
-    from bot.teams.app import teams_configured
-
-    messengers: list[Messenger] = []
-    closers: list[Any] = []
-    slack_messenger = teams_messenger = None
-    if settings.slack_bot_token or uses_oauth(settings):
-        from bot.slack.messenger import SlackMessenger
-
-        slack_messenger = SlackMessenger(messaging_client(settings, engine), engine=engine)
-        messengers.append(slack_messenger)
-    if teams_configured(settings):
-        from bot.teams.messenger import TeamsMessenger
-
-        teams_messenger = TeamsMessenger(None, engine=engine)
-        messengers.append(teams_messenger)
-        closers.append(teams_messenger.close)
-    workflow_url = _workflow_url(settings, config)
-    if workflow_url:
-        from bot.teams.workflow import WorkflowMessenger
-
-        workflow = WorkflowMessenger(workflow_url)
-        messengers.append(workflow)
-        closers.append(workflow.close)
-    if not messengers:
-        raise SettingsError(
-            "no chat platform is configured: set SLACK_BOT_TOKEN (Slack), TEAMS_CLIENT_ID and "
-            "TEAMS_CLIENT_SECRET (Teams), or [teams] workflow_url; or use --dry-run"
-        )
-    runtime = build_runtime(settings, config, engine, tuple(messengers))
-    service = Service(runtime, closers=closers)
-    if slack_messenger is not None:
+        return service
+    service.notes = setup.notes
+    if messengers.slack is not None and setup.slack_commands is not None and commands:
         from bot.slack.app import SlackDeps, build_slack_app
 
         service.slack = build_slack_app(
@@ -109,12 +131,12 @@ def build_service(
                 settings=settings,
                 clock=runtime.clock,
                 connectwise=runtime.connectwise,
-                messenger=slack_messenger,
+                messenger=messengers.slack,
                 ticket_link=runtime.ticket_link,
                 sync=runtime.sync,
             )
         )
-    if teams_messenger is not None:
+    if messengers.teams is not None:
         from bot.teams.app import TeamsDeps, build_teams_app
 
         service.teams = build_teams_app(
@@ -124,7 +146,7 @@ def build_service(
                 settings=settings,
                 clock=runtime.clock,
                 connectwise=runtime.connectwise,
-                messenger=teams_messenger,
+                messenger=messengers.teams,
                 ticket_link=runtime.ticket_link,
                 sync=runtime.sync,
             )
@@ -151,10 +173,18 @@ def service_asgi(service: Service, settings: Settings) -> Any:
             asgi = slack_http
         else:
             asgi.mount("/", slack_http)  # after the Teams routes: /api/messages stays Teams'
-    if asgi is None:
+    if asgi is None:  # no chat route served: the callbacks, and a health check
         from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Route
 
-        return Starlette(routes=[callback_route(receiver)])
+        async def health(_request: Request) -> PlainTextResponse:
+            return PlainTextResponse("ok")
+
+        return Starlette(
+            routes=[callback_route(receiver), Route("/health", health, methods=["GET"])]
+        )
     asgi.router.routes.insert(0, callback_route(receiver))  # before Slack's catch-all mount
     return asgi
 

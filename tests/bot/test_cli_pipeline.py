@@ -160,7 +160,8 @@ def test_post_leaderboard_dry_run_prints_what_it_would_post(env):
     assert "Queued 0 standings post(s)" in again  # the same minute's post is never repeated
     missing = CliRunner().invoke(app, ["post", "leaderboard", "--dry-run"], env=env)
     assert missing.exit_code == 2
-    assert "has no channel; give --channel or set its channel" in missing.output
+    assert "contest 'Most resolved' has no channel" in missing.output
+    assert "or give --channel" in missing.output
 
 
 def test_run_dry_run_syncs_on_start_and_keeps_running(env, tmp_path):

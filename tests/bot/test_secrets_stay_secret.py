@@ -151,8 +151,11 @@ def env(
         "CW_CLIENT_ID": CLIENT_ID,
         "DESKBOARD_DATABASE_URL": database_url,
         "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "SLACK_CLIENT_ID": "1234567890.0987654321",
         "SLACK_CLIENT_SECRET": SLACK_CLIENT_SECRET,
-        "TEAMS_CLIENT_SECRET": TEAMS_CLIENT_SECRET,  # no TEAMS_CLIENT_ID: Teams stays off
+        "TEAMS_CLIENT_SECRET": TEAMS_CLIENT_SECRET,
+        # Teams is on, but no contest has a Teams channel: it is built and never posts
+        "TEAMS_CLIENT_ID": "00000000-0000-4000-8000-00000000d35c",
     }
 
 
@@ -208,8 +211,8 @@ def test_sync_status_and_failing_posts_keep_every_secret(
             code, posted = invoke(poster, "post", "leaderboard")
         finally:
             workflow.stop()
-    assert code == 0, posted
-    assert "failed 2" in posted  # both posts failed (and stay queued for the next try)
+    assert code == 1, posted  # a post that failed is the command's failure...
+    assert "failed 2" in posted  # ...both did (and stay queued for the next try)
     assert slack.calls_to("chat.postMessage")
     assert workflow.requests
     assert any(WORKFLOW_SIG in path for path, _, _ in workflow.requests)  # it was used
