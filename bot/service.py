@@ -25,9 +25,11 @@ from rich.console import Console
 from slack_bolt import App as SlackApp
 from sqlalchemy import Engine
 
-from bot.callbacks import CallbackReceiver, callback_receiver, callback_route
+from bot.callbacks import CALLBACK_PATH, CallbackReceiver, callback_receiver, callback_route
+from bot.callbacks import MAX_BODY as CALLBACK_MAX_BODY
 from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
+from bot.http_guard import GuardedApp
 from bot.messenger import ConsoleMessenger, Messenger
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError
@@ -154,6 +156,15 @@ def build_service(
     return service
 
 
+def guarded(asgi: Any) -> GuardedApp:
+    """Every route behind ``bot.http_guard``: body caps, and Teams' body a JSON object."""
+    from bot.teams.app import MESSAGING_PATH
+
+    return GuardedApp(
+        asgi, limits={CALLBACK_PATH: CALLBACK_MAX_BODY}, json_paths=frozenset({MESSAGING_PATH})
+    )
+
+
 def service_asgi(service: Service, settings: Settings) -> Any:
     """One ASGI app for everything served over HTTP (see the module docstring)."""
     receiver = callback_receiver(service.runtime, api_url=settings.cw_api_url or "")
@@ -168,7 +179,10 @@ def service_asgi(service: Service, settings: Settings) -> Any:
     if service.slack is not None and not slack_socket_mode:
         from bot.slack.app import http_app
 
-        slack_http = http_app(service.slack)
+        secret = settings.slack_signing_secret
+        slack_http = http_app(
+            service.slack, signing_secret=secret.get_secret_value() if secret else ""
+        )
         if asgi is None:
             asgi = slack_http
         else:
@@ -182,11 +196,11 @@ def service_asgi(service: Service, settings: Settings) -> Any:
         async def health(_request: Request) -> PlainTextResponse:
             return PlainTextResponse("ok")
 
-        return Starlette(
-            routes=[callback_route(receiver), Route("/health", health, methods=["GET"])]
+        return guarded(
+            Starlette(routes=[callback_route(receiver), Route("/health", health, methods=["GET"])])
         )
     asgi.router.routes.insert(0, callback_route(receiver))  # before Slack's catch-all mount
-    return asgi
+    return guarded(asgi)
 
 
 def serve(service: Service, settings: Settings) -> None:

@@ -100,6 +100,8 @@ def parse_callback(body: bytes) -> CallbackPayload:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise MalformedCallback("the body is not JSON") from None
+    except RecursionError:
+        raise MalformedCallback("the body is nested too deeply") from None
     if not isinstance(data, Mapping):
         raise MalformedCallback("the body is not a JSON object")
     action = data.get("Action")
@@ -117,6 +119,8 @@ def parse_callback(body: bytes) -> CallbackPayload:
     key_url = metadata.get("key_url") if isinstance(metadata, Mapping) else None
     if not isinstance(key_url, str) or not key_url:
         raise MalformedCallback("Metadata.key_url is missing")
+    if any(c.isspace() or not c.isprintable() for c in key_url):
+        raise MalformedCallback("Metadata.key_url is not a URL (it holds spaces or controls)")
     return CallbackPayload(
         action=action.lower(),
         type=kind.lower(),
@@ -131,7 +135,7 @@ def _entity_last_updated(entity: Any) -> datetime | None:
     if isinstance(entity, str):
         try:
             entity = json.loads(entity)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MalformedCallback("Entity is not JSON") from None
     if entity is None:
         return None

@@ -23,7 +23,7 @@ five-minute window, and a signed request is served once (``bot.slack.replay``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +38,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -277,7 +278,7 @@ def build_slack_app(
     return app
 
 
-def http_app(app: App) -> Any:
+def http_app(app: App, *, signing_secret: str) -> Any:
     """An ASGI app (Starlette) serving ``/slack/events`` and, with OAuth, the install flow.
 
     Bolt's ``App`` is synchronous: each request is handled on Starlette's thread pool, so a
@@ -300,11 +301,20 @@ def http_app(app: App) -> Any:
             return flow.handle_callback
         return None
 
+    verifier = SignatureVerifier(signing_secret)
+
     async def slack(request: Request) -> Response:
         handle = handler_for(request)
         if handle is None:
             return PlainTextResponse("Not found", status_code=404)
-        bolt_request = to_bolt_request(request, await request.body())
+        body = await request.body()
+        if request.method == "POST" and not _signed(verifier, body, request.headers):
+            # Before Bolt parses anything: an unsigned body is never read, whatever it holds.
+            return PlainTextResponse("invalid request signature", status_code=401)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except (ValueError, TypeError, KeyError):  # signed, yet not a body Bolt can read
+            return PlainTextResponse("malformed request", status_code=400)
         return to_starlette_response(await run_in_threadpool(handle, bolt_request))
 
     async def health(_request: Request) -> Response:
@@ -320,6 +330,15 @@ def http_app(app: App) -> Any:
     )
 
 
+def _signed(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's signature check, for any headers: a missing or non-numeric timestamp fails."""
+    timestamp = headers.get("x-slack-request-timestamp") or ""
+    signature = headers.get("x-slack-signature") or ""
+    if not timestamp.isdigit() or not signature:
+        return False
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
 def serve_slack(app: App, settings: Settings) -> None:
     """Run the app until the process stops: Socket Mode, or HTTP on ``PORT``. Blocks."""
     app_token = _secret(settings.slack_app_token)
@@ -332,4 +351,5 @@ def serve_slack(app: App, settings: Settings) -> None:
     import uvicorn
 
     log.info("Slack: HTTP mode on port %d, %s", settings.port, EVENTS_PATH)
-    uvicorn.run(http_app(app), host="0.0.0.0", port=settings.port, log_level="warning")
+    asgi = http_app(app, signing_secret=_secret(settings.slack_signing_secret) or "")
+    uvicorn.run(asgi, host="0.0.0.0", port=settings.port, log_level="warning")

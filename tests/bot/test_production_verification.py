@@ -4,6 +4,7 @@ switch for turning authentication off set. Nothing unsigned gets past the door."
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -69,12 +70,13 @@ def running(tmp_path: Path, database_url: str) -> Iterator[tuple[str, FakeSlack]
         env.pop("SLACK_APP_TOKEN", None)
         log = (tmp_path / "run.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "bot", "-v", "run"],  # logs at INFO: no body may show
             cwd=tmp_path,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        (tmp_path / "run.pid").write_text(str(process.pid))
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -113,3 +115,94 @@ def test_run_refuses_unsigned_slack_and_teams_requests(running):
     assert (unsigned.status_code, bogus.status_code) == (401, 401)
     assert slack.responses == []
     assert not [c for c in slack.calls if c.method != "auth.test"]  # nothing was answered
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_malformed_unsigned_requests_get_4xx_never_a_500(running):
+    base, slack = running
+    now = str(int(time.time()))
+    attempts = [
+        ("/slack/events", b"{not json", {"content-type": "application/json"}),
+        ("/slack/events", b"payload=1", {"content-type": "application/x-www-form-urlencoded"}),
+        (
+            "/slack/events",
+            SLASH.encode(),
+            {
+                "content-type": "application/x-www-form-urlencoded",
+                "x-slack-request-timestamp": "abc",
+                "x-slack-signature": "v0=" + "0" * 64,
+            },
+        ),
+        (
+            "/slack/events",
+            b'{"type": "url_verification", "challenge": "x"}',
+            {"content-type": "application/json", "x-slack-request-timestamp": now},
+        ),
+        ("/connectwise/callback", b"[" * 100_000 + b"]" * 100_000, {"x-content-signature": "AA=="}),
+        (
+            "/connectwise/callback",
+            json.dumps(
+                {
+                    "Action": "updated",
+                    "Type": "ticket",
+                    "ID": 1,
+                    "Metadata": {"key_url": "http://127.0.0.1:9/\tkey"},
+                }
+            ).encode(),
+            {"x-content-signature": "AA=="},
+        ),
+        ("/api/messages", b"", {"content-type": "application/json"}),
+        ("/api/messages", b"[1]", {"content-type": "application/json"}),
+        ("/api/messages", b"[" * 100_000, {"content-type": "application/json"}),
+    ]
+    statuses = {}
+    for path, body, headers in attempts:
+        statuses[(path, body[:30])] = httpx.post(
+            base + path, content=body, headers=headers
+        ).status_code
+    assert all(400 <= status < 500 for status in statuses.values()), statuses
+    slack_statuses = [s for (path, _), s in statuses.items() if path == "/slack/events"]
+    assert slack_statuses == [401, 401, 401, 401]
+    assert slack.responses == []
+
+
+def test_oversized_bodies_are_refused_before_they_are_read_and_never_logged(running, tmp_path):
+    base, _ = running
+    (pid,) = [int(p) for p in (tmp_path / "run.pid").read_text().split()]
+    marker = b"BODY-MARKER-" + b"x" * 1000
+    before = rss_kib(pid)
+
+    declared = httpx.post(
+        f"{base}/slack/events",
+        content=marker * 50_000,  # 50 MB, with its Content-Length
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+    def chunks():
+        for _ in range(50_000):
+            yield marker
+
+    try:
+        streamed = httpx.post(
+            f"{base}/connectwise/callback",
+            content=chunks(),
+            headers={"x-content-signature": "AA=="},
+        ).status_code
+    except httpx.TransportError:  # the server answered 413 and closed while we still sent
+        streamed = 413
+    small = httpx.post(
+        f"{base}/slack/events", content=marker, headers={"x-slack-signature": "v0=1"}
+    )
+    grown = rss_kib(pid) - before
+
+    assert declared.status_code == 413
+    assert streamed == 413
+    assert small.status_code == 401
+    assert grown < 30 * 1024, f"the process grew by {grown} KiB"
+    assert b"BODY-MARKER" not in (tmp_path / "run.log").read_bytes()

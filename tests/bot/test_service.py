@@ -65,7 +65,7 @@ def test_slack_and_teams_together_share_one_http_server(engine):
             assert service.slack is not None
             assert service.teams is not None
             asgi = teams_asgi(service.teams)
-            asgi.mount("/", http_app(service.slack))
+            asgi.mount("/", http_app(service.slack, signing_secret="s"))
 
             async def probe() -> tuple[int, int, int]:
                 transport = httpx.ASGITransport(app=asgi)

@@ -21,7 +21,15 @@ from bot.slack.identity import SlackIdentity
 from bot.slack.messenger import SlackMessenger
 from storage import people
 from storage.db import session_scope
-from tests.slack.conftest import JORDAN, NOW, blocks_of, signature_headers, slash_body, texts
+from tests.slack.conftest import (
+    JORDAN,
+    NOW,
+    SECRET,
+    blocks_of,
+    signature_headers,
+    slash_body,
+    texts,
+)
 
 HELLO = Message(text="hello", blocks=(Paragraph(((Span("<!channel> hello & bye"),),)),))
 
@@ -212,7 +220,7 @@ def test_http_mode_serves_signed_events_and_refuses_others(app, slack):
     body = slash_body(slack, "/deskboard", "help", user=JORDAN)
 
     async def exchange() -> tuple[str, int, int]:
-        transport = httpx.ASGITransport(app=http_app(app))
+        transport = httpx.ASGITransport(app=http_app(app, signing_secret=SECRET))
         async with httpx.AsyncClient(transport=transport, base_url="http://deskboard") as web:
             health = (await web.get("/health")).text
             good = await web.post("/slack/events", content=body, headers=signature_headers(body))
@@ -231,7 +239,6 @@ def test_oauth_mode_posts_with_the_installed_bots_token(engine, slack):
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
     from bot.slack.app import messaging_client
-    from tests.slack.conftest import SECRET
     from tests.slack.fake_slack import TEAM_ID
 
     settings = Settings(  # type: ignore[call-arg]

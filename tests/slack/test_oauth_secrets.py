@@ -39,7 +39,9 @@ def test_an_oauth_install_logs_neither_the_client_secret_nor_the_bot_token(
     app = build_slack_app(deps=replace(deps, settings=settings))
 
     async def install() -> tuple[int, int]:
-        transport = httpx.ASGITransport(app=http_app(app))
+        transport = httpx.ASGITransport(
+            app=http_app(app, signing_secret="8f3c1e9a7b2d4f6e0a1c3e5b7d9f2a4c")
+        )
         async with httpx.AsyncClient(transport=transport, base_url="https://deskboard") as web:
             page = await web.get("/slack/install")
             link = next(

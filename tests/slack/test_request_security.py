@@ -108,7 +108,7 @@ def test_the_http_endpoint_refuses_a_replay(app: App, slack: FakeSlack):
     headers = headers_for(body, timestamp=int(time.time()))
 
     async def exchange() -> list[int]:
-        transport = httpx.ASGITransport(app=http_app(app))
+        transport = httpx.ASGITransport(app=http_app(app, signing_secret=SECRET))
         async with httpx.AsyncClient(transport=transport, base_url="http://deskboard") as web:
             unsigned = await web.post("/slack/events", content=body, headers={"content-type": FORM})
             first = await web.post("/slack/events", content=body, headers=headers)
