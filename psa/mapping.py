@@ -10,6 +10,7 @@ note (``UnreadableNote``) is logged and left out by ``map_notes``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,20 +37,31 @@ class SkippedTicket:
     reason: str
 
 
+EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Timestamps a help desk can hold: a ticket dated outside them (``9999-12-31``, a mistyped
+year) is unreadable, so that one bad date cannot send the business-hours calendar through
+eight thousand years, or past the last year Python can represent."""
+
+
 def parse_timestamp(value: object) -> datetime:
-    """ISO-8601 to an aware UTC datetime; a value without an offset is UTC."""
+    """ISO-8601 to an aware UTC datetime; a value without an offset is UTC. A time before
+    ``EARLIEST`` or from ``LATEST`` on is refused (``ValueError``)."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"not a timestamp: {value!r}")
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(UTC)
+        moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
         raise ValueError(f"timestamp out of range: {value!r}") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"timestamp out of range: {value!r} (not from {EARLIEST.year} to {LATEST.year - 1})"
+        )
+    return moment
 
 
 def _ref(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -58,9 +70,10 @@ def _ref(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _text(value: object) -> str | None:
+    """Text without surrounding blanks or NUL characters (PostgreSQL refuses NUL in text)."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value).replace("\x00", "").strip()
     return text or None
 
 
@@ -94,6 +107,8 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise UnreadableTicket(self.ticket_id, key, f"not a number: {value!r}")
+        if not math.isfinite(value):
+            raise UnreadableTicket(self.ticket_id, key, f"not a finite number: {value!r}")
         return float(value)
 
 

@@ -76,9 +76,19 @@ def record_sync_finished(
         row.tickets_seen = tickets_seen
 
 
+MAX_ERROR_CHARS = 300
+"""A recorded error is its first line, at most this long: what ``deskboard status`` shows.
+A database error's later lines carry the SQL and its parameters (ticket rows): never kept."""
+
+
+def short_error(message: str) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    return first if len(first) <= MAX_ERROR_CHARS else first[: MAX_ERROR_CHARS - 1] + "…"
+
+
 def record_sync_error(session: Session, *, at: datetime, message: str) -> None:
     row = sync_row(session)
-    row.last_error = message
+    row.last_error = short_error(message)
     row.last_error_at = at
 
 

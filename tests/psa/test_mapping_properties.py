@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from psa.mapping import UnreadableTicket, map_ticket, map_tickets
+from psa.mapping import EARLIEST, LATEST, UnreadableTicket, map_ticket, map_tickets
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -82,8 +82,9 @@ def tickets(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _name(ref: Any, key: str = "name") -> str | None:
+    """The text as stored: without surrounding blanks, nor NUL (PostgreSQL refuses it)."""
     value = ref.get(key) if isinstance(ref, dict) else None
-    text = str(value).strip() if value is not None else ""
+    text = str(value).replace("\0", "").strip() if value is not None else ""
     return text or None
 
 
@@ -204,15 +205,16 @@ class _Written:
 @example(_Written("0001-01-01T00:00:00+01:00"), "dateResolved")  # before UTC's year 1
 @example(_Written("9999-12-31T23:59:59-01:00"), "dateEntered")  # after UTC's year 9999
 def test_any_written_instant_maps_to_itself_or_is_unreadable(moment, key):
-    """Years 1-9999 with any offset: the instant in UTC, or (beyond what Python can hold in
-    UTC: hypothesis cannot generate those, hence the examples) a refusal naming the field;
-    never another exception."""
+    """Years 1-9999 with any offset: the instant in UTC when it lies from 1980 to 2099
+    (``EARLIEST``/``LATEST``), otherwise (also beyond what Python can hold in UTC: hypothesis
+    cannot generate those, hence the examples) a refusal naming the field; never another
+    exception."""
     ticket: dict[str, Any] = {"id": 7, "closedFlag": True}
     if key == "dateEntered":
         ticket["_info"] = {key: moment.isoformat()}
     else:
         ticket[key] = moment.isoformat()
-    if isinstance(moment, _Written):
+    if isinstance(moment, _Written) or not EARLIEST <= moment < LATEST:
         with pytest.raises(UnreadableTicket) as refused:
             map_ticket(ticket)
         assert refused.value.field == key
