@@ -39,7 +39,12 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: a nan weight or goal would rank nobody and crown everybody
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
+"""A score's or contest's name: what people see, so never empty or blank."""
 
 
 def _weekday(value: str) -> int:
@@ -111,7 +116,7 @@ class CategorySection(_Section):
 
 
 class ScoreSection(_Section):
-    name: str
+    name: Name
     weights: dict[str, float]
 
     @field_validator("weights")
@@ -134,7 +139,7 @@ def _cron_fields(text: str) -> str:
 
 
 class ContestSection(_Section):
-    name: str
+    name: Name
     metric: str
     period: Period | None = None
     start: date | None = None
@@ -377,8 +382,16 @@ def load_config(path: Path, *, required: bool = False) -> DeskboardConfig:
         if required:
             raise ConfigError(f"{path}: no such file")
         return parse_config({}, source=str(path))
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a deskboard.toml file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     return parse_config(data, source=str(path))

@@ -7,9 +7,15 @@ traceback never shows them. ``.get_secret_value()`` is called only where a secre
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+API_SUFFIX = "/apis/3.0"
+DATABASES = ("sqlite", "postgresql")
 
 
 class SettingsError(Exception):
@@ -47,6 +53,41 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = Field(default=None, alias="TEAMS_TENANT_ID")
     teams_workflow_url: SecretStr | None = Field(default=None, alias="TEAMS_WORKFLOW_URL")
 
+    @field_validator("cw_api_url")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        """ConnectWise's REST base: ``https://HOST/v4_6_release/apis/3.0`` (the codebase part
+        varies by site); anything else would send every request to the wrong place."""
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        example = "e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 (a bad port raises here)
+        except ValueError:
+            raise ValueError(f"not a URL; {example}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL; {example}")
+        if any(c.isspace() for c in text):
+            raise ValueError(f"a URL holds no spaces; {example}")
+        if not parts.path.rstrip("/").endswith(API_SUFFIX):
+            raise ValueError(f"must be the REST API base ending in {API_SUFFIX}; {example}")
+        return text
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: SecretStr) -> SecretStr:
+        try:
+            backend = make_url(value.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (e.g. sqlite:///deskboard.db, postgresql://HOST/NAME)"
+            ) from None
+        if backend not in DATABASES:
+            raise ValueError(f"{backend} is not supported: use sqlite or postgresql")
+        return value
+
     def require_connectwise(self) -> None:
         """Refuse to talk to ConnectWise unless every CW_* variable is set."""
         names = {
@@ -70,6 +111,7 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
         )
-        raise SettingsError(f"bad environment setting: {problems}") from None
+        raise SettingsError(problems) from None
