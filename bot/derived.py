@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -27,6 +28,10 @@ from storage import repo
 from storage.db import SYNC_LOCK, one_at_a_time, session_scope
 
 log = logging.getLogger(__name__)
+
+_REDERIVING = threading.Lock()
+"""Readers of one process derive one at a time (the sync lock spans processes on PostgreSQL
+only): the first derives, the others wait and find the values current."""
 
 
 def derive_fingerprint(params: DeriveParams, rule: WaitingRule) -> str:
@@ -75,5 +80,5 @@ def ensure_derived(
     params = params or config.derive_params()
     if _stale(engine, config, params) is None:
         return 0
-    with one_at_a_time(engine, key=SYNC_LOCK):
+    with _REDERIVING, one_at_a_time(engine, key=SYNC_LOCK):
         return rederive_if_stale(engine, config=config, params=params)

@@ -4,4 +4,4 @@
 with a note.
 """
 
-CASES: tuple[str, ...] = ("ingest", "standings", "memory", "command", "freshness")
+CASES: tuple[str, ...] = ("ingest", "standings", "memory", "command", "mixed", "freshness")

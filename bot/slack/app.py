@@ -12,9 +12,12 @@
   the client retries rate-limited calls (``RateLimitErrorRetryHandler``).
 
 Listeners are plain functions in ``bot.slack.listeners``, registered per kind; a middleware
-puts ``SlackDeps`` into every request's context as ``context["deps"]``. They ack first
-(Slack waits 3 s at most) and do the work after, on Bolt's threads
-(``process_before_response`` is False).
+puts ``SlackDeps`` into every request's context as ``context["deps"]``. Each command,
+action and event is an ack that answers Slack at once on the request's own thread
+(``process_before_response`` is True) and a lazy listener that does the work on Bolt's
+listener pool (``bot.slack.listeners.replies.acked``): Slack waits 3 s at most, and a slow
+query must not hold up another request's ack. Options (``block_suggestion``) are the
+exception: their answer is the ack itself.
 
 In HTTP mode every request must be signed with ``SLACK_SIGNING_SECRET`` within Bolt's
 five-minute window, and a signed request is served once (``bot.slack.replay``).
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,6 +91,11 @@ class SlackDeps:
     ticket_link: TicketLink
     sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
     catalogs: CatalogCache = field(default_factory=CatalogCache)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SlackDeps:
+        """Shared services, never copied: Bolt copies a request's context for its lazy
+        listeners, and these (an engine, clients, caches) are the same for every request."""
+        return self
 
     def identity(self, client: WebClient) -> SlackIdentity:
         return SlackIdentity(
@@ -229,6 +238,10 @@ def _oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     )
 
 
+LISTENER_THREADS = 32
+"""Lazy listeners running at once; more wait their turn (acked already, answered later)."""
+
+
 def _deps_middleware(deps: SlackDeps) -> Callable[..., BoltResponse]:
     def inject_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["deps"] = deps
@@ -267,7 +280,13 @@ def build_slack_app(
         client=client,
         signing_secret=signing_secret or "",  # the client carries the token
         oauth_settings=_oauth_settings(settings, deps.engine) if oauth else None,
-        process_before_response=False,
+        # Every command and action is an ack that runs at once, on the request's own thread,
+        # and lazy work on the listener pool (bot.slack.listeners.replies.acked), so a slow
+        # query can delay its own answer but never another request's ack.
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="slack-listener"
+        ),
         name="deskboard",
         logger=log,
         request_verification_enabled=True,

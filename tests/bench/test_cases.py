@@ -7,7 +7,7 @@ like. Each case must report agreeing numbers and positive figures.
 
 from __future__ import annotations
 
-from bench.cases import ingest, memory, standings
+from bench.cases import ingest, memory, mixed, standings
 from bench.core import CaseResult
 from tests.databases import sqlite_only
 
@@ -52,3 +52,12 @@ def test_memory_children_store_every_ticket_and_report_their_peaks():
         assert run["peak_mib"] >= run["baseline_mib"] > 0
     if small["hwm_reset"] and large["hwm_reset"]:
         _positive_figures(result)
+
+
+def test_mixed_commands_twenty_at_a_time_miss_no_ack_and_all_get_answered():
+    result = mixed.run("small")
+    assert result.numbers_agree, result.details
+    assert result.details["missed"] == []
+    assert result.details["answered"] == result.details["requests"] == 40
+    assert result.details["failed"] == []
+    assert all(f.deskboard >= 0 for f in result.figures)

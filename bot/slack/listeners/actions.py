@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.chat import Message, Option
@@ -45,7 +45,14 @@ from bot.people import people_directory
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
 from bot.slack.identity import PLATFORM
-from bot.slack.listeners.replies import FAILED, deps_of, reply_text, user_id_of
+from bot.slack.listeners.replies import (
+    FAILED,
+    ack_at_once,
+    acked,
+    deps_of,
+    reply_text,
+    user_id_of,
+)
 from bot.views import Person, nudge_digest_message, nudge_done_message
 from psa.connectwise import ConnectWiseClient
 from psa.errors import ConnectWiseError
@@ -230,9 +237,8 @@ def _catalog(deps: SlackDeps, cw: ConnectWiseClient, ticket: TicketState) -> Boa
 
 
 def _click(
-    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> tuple[SlackDeps, NudgeClick] | None:
-    ack()
     deps = deps_of(context)
     click = authorize(deps, client, body)
     if click is None:
@@ -242,10 +248,10 @@ def _click(
 
 
 def on_pick(
-    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
     """A type, subtype or company was picked: offer what goes with it."""
-    found = _click(ack, body, respond, client, context)
+    found = _click(body, respond, client, context)
     if found is None:
         return
     deps, click = found
@@ -264,15 +270,10 @@ def on_pick(
         reply_text(respond, FAILED)
 
 
-def on_noop(ack: Ack) -> None:
-    """An item or agreement was picked: it is read from the message state on Save."""
-    ack()
-
-
 def on_save(
-    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
-    found = _click(ack, body, respond, client, context)
+    found = _click(body, respond, client, context)
     if found is None:
         return
     deps, click = found
@@ -319,9 +320,9 @@ def on_save(
 
 
 def on_dismiss(
-    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
-    found = _click(ack, body, respond, client, context)
+    found = _click(body, respond, client, context)
     if found is None:
         return
     deps, click = found
@@ -343,8 +344,9 @@ def on_dismiss(
 
 def register(app: App) -> None:
     for action_id in ("nudge_type", "nudge_subtype", "nudge_company"):
-        app.action(action_id)(on_pick)
+        acked(app.action(action_id), on_pick)
     for action_id in ("nudge_item", "nudge_agreement"):
-        app.action(action_id)(on_noop)
-    app.action("nudge_save")(on_save)
-    app.action("nudge_dismiss")(on_dismiss)
+        # an item or agreement was picked: it is read from the message state on Save
+        app.action(action_id)(ack_at_once)
+    acked(app.action("nudge_save"), on_save)
+    acked(app.action("nudge_dismiss"), on_dismiss)

@@ -1,6 +1,6 @@
 """Slash commands (``/leaderboard``, ``/mystats``, ``/deskboard``) and "Share in channel".
 
-Each listener acks at once (Slack allows 3 s), then works out who is asking
+Each is acked at once (Slack allows 3 s; ``replies.acked``), then works out who is asking
 (``bot.slack.identity``), lets ``bot.commands`` answer, and replies through the
 ``response_url``: only the caller sees it. "Share in channel" posts the same leaderboard
 for everyone in the channel the command was run in, naming who shared it.
@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.commands import (
@@ -25,7 +25,7 @@ from bot.commands import (
 )
 from bot.slack.app import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
-from bot.slack.listeners.replies import FAILED, deps_of, reply, reply_text, user_id_of
+from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
 from bot.views import shared_by
 
 log = logging.getLogger(__name__)
@@ -72,13 +72,11 @@ def _answer(
     name: str, *, admin_check: bool
 ) -> Any:  # a Bolt listener; Bolt injects arguments by name
     def listener(
-        ack: Ack,
         command: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         deps = deps_of(context)
         user_id = user_id_of(command)
         try:
@@ -96,9 +94,9 @@ def _answer(
     return listener
 
 
-def on_share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
-             context: BoltContext) -> None:  # fmt: skip
-    ack()
+def on_share(
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     deps = deps_of(context)
     user_id = user_id_of(body)
     actions = body.get("actions") or [{}]
@@ -118,7 +116,7 @@ def on_share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
 
 
 def register(app: App) -> None:
-    app.command("/leaderboard")(_answer("leaderboard", admin_check=False))
-    app.command("/mystats")(_answer("mystats", admin_check=False))
-    app.command("/deskboard")(_answer("deskboard", admin_check=True))
-    app.action("leaderboard_share")(on_share)
+    acked(app.command("/leaderboard"), _answer("leaderboard", admin_check=False))
+    acked(app.command("/mystats"), _answer("mystats", admin_check=False))
+    acked(app.command("/deskboard"), _answer("deskboard", admin_check=True))
+    acked(app.action("leaderboard_share"), on_share)

@@ -14,7 +14,7 @@ from bot.reports import metrics_from_database, standings_for_window
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
 from bot.slack.identity import PLATFORM
-from bot.slack.listeners.replies import deps_of
+from bot.slack.listeners.replies import acked, deps_of
 from bot.views import home_view, stat_rows
 from metrics.windows import named_window
 
@@ -69,4 +69,4 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(on_home_opened)
+    acked(app.event("app_home_opened"), on_home_opened)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
 from bot.chat import Message
 from bot.commands import notice
@@ -12,6 +13,18 @@ from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
 
 FAILED = "Sorry, that did not work; the error is in Deskboard's log. Try again in a minute."
+
+
+def ack_at_once(ack: Ack) -> None:
+    """The ack half of every command, action and event: Slack hears back at once."""
+    ack()
+
+
+def acked(register: Callable[..., Any], work: Callable[..., None]) -> None:
+    """Register ``work`` as a lazy listener behind ``ack_at_once`` (``register`` is e.g.
+    ``app.command("/leaderboard")``): the ack runs on the request's thread, the work on
+    Bolt's listener pool, after Slack has its answer. ``work`` must not call ``ack``."""
+    register(ack=ack_at_once, lazy=[work])
 
 
 def deps_of(context: BoltContext) -> SlackDeps:
