@@ -73,12 +73,12 @@ def _date(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
-def _open_engine(settings: Settings) -> Engine:
+def _open_engine(settings: Settings, *, check_integrity: bool = False) -> Engine:
     """The migrated database, or exit 2 with the reason (``bot.wiring.open_engine``)."""
     from bot.wiring import open_engine
 
     try:
-        return open_engine(settings)
+        return open_engine(settings, check_integrity=check_integrity)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
 
@@ -121,7 +121,7 @@ def sync(
         settings.require_connectwise()
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    engine = _open_engine(settings)
+    engine = _open_engine(settings, check_integrity=True)
     with connectwise_client(settings) as client, _progress() as progress:
         task = progress.add_task("Syncing tickets", total=None)
         notes_task = progress.add_task("Reading notes", total=None, visible=False)
@@ -250,7 +250,7 @@ def status(config_path: ConfigOption = None) -> None:
 
     settings = _settings()
     config = _config(settings, config_path)
-    engine = _open_engine(settings)
+    engine = _open_engine(settings, check_integrity=True)
     with session_scope(engine) as session:
         state = repo.get_sync_state(session)
         count = repo.count_tickets(session)
@@ -296,7 +296,7 @@ def _service(settings: Settings, config: DeskboardConfig, *, dry_run: bool) -> S
 
     try:
         settings.require_connectwise()
-        engine = _open_engine(settings)
+        engine = _open_engine(settings, check_integrity=True)
         return build_service(settings, config, engine, dry_run=dry_run, console=console)
     except SettingsError as exc:
         raise _fail(str(exc)) from None

@@ -21,20 +21,29 @@ from metrics.definitions import TimeBasis
 from metrics.windows import Period, Window, period_window, window_for_dates
 from psa.connectwise import ConnectWiseClient, build_http_client
 from storage import repo
-from storage.db import create_engine_for, migrate, session_scope
+from storage.db import create_engine_for, integrity_problem, migrate, session_scope
 
 
-def open_engine(settings: Settings) -> Engine:
+def open_engine(settings: Settings, *, check_integrity: bool = False) -> Engine:
     """The database engine, migrated to the newest schema (migrations apply at start).
 
     A database that cannot be opened (a bad URL, a server that does not answer, a refused
-    login, a folder that does not exist) raises ``SettingsError`` naming
-    ``DESKBOARD_DATABASE_URL``, with the URL's password hidden and the driver's first line.
+    login, a folder that does not exist, a damaged SQLite file) raises ``SettingsError``
+    naming ``DESKBOARD_DATABASE_URL``, with the URL's password hidden and the driver's first
+    line. ``check_integrity``: also read a SQLite file through once (``PRAGMA quick_check``),
+    so that damage inside the tickets is found now rather than by some later query.
     """
     url = settings.database_url.get_secret_value()
     try:
         engine = create_engine_for(url)
         migrate(engine)
+        problem = integrity_problem(engine) if check_integrity else None
+        if problem is not None:
+            engine.dispose()
+            raise SettingsError(
+                f"DESKBOARD_DATABASE_URL: the SQLite file {_shown(url)} is damaged "
+                f"({problem}); restore it from a backup, or move it away and sync again"
+            )
     except SQLAlchemyError as exc:
         reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
         raise SettingsError(

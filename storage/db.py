@@ -72,6 +72,19 @@ def create_engine_for(url: str = DEFAULT_DATABASE_URL) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def integrity_problem(engine: Engine) -> str | None:
+    """What SQLite's ``PRAGMA quick_check`` finds wrong with the file (its first finding),
+    or None when it is sound or the database is not SQLite. It reads every page once: run
+    it where a damaged file must not pass silently (a sync, ``status``, the bot's start)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as connection:
+        found = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check(1)")]
+    if found == ["ok"]:
+        return None
+    return " ".join(found[0].split()) if found else "quick_check answered nothing"
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (Alembic ``upgrade head``); safe to repeat."""
     config = Config()
