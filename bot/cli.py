@@ -15,16 +15,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.config import ConfigError, DeskboardConfig, load_config
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy import Engine
 
     from bot.runtime import Runtime
     from bot.service import Service
+    from bot.standings_period import StandingsPeriod
+    from metrics.contests import Contest
+    from metrics.windows import Window
 
 app = typer.Typer(
     name="deskboard",
@@ -207,16 +213,30 @@ def metrics(
     print_metrics(console, report, names)
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
 @app.command()
 def standings(
     contest: Annotated[str | None, typer.Argument(help="A contest name; default: all.")] = None,
     config_path: ConfigOption = None,
+    period: Annotated[
+        str,
+        typer.Option(
+            help="current | previous | YYYY-MM-DD (the period containing that local date)."
+        ),
+    ] = "current",
+    as_json: JsonOption = False,
 ) -> None:
     """Ranked standings of the configured contests, with "data as of"."""
-    from bot.console import standings_panel
-    from bot.reports import contest_standings
+    from bot.reports import standings_for_window
+    from bot.standings_period import NoSuchPeriod, StandingsPeriod
     from bot.wiring import member_names
 
+    try:
+        chosen = StandingsPeriod.parse(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
     settings = _settings()
     config = _config(settings, config_path)
     contests = config.contest_list()
@@ -227,11 +247,46 @@ def standings(
             raise _fail(f"no contest named {contest!r}; contests: {known}")
     if not contests:
         raise _fail(f"no contests configured; add [[contests]] to {settings.config_path}")
+    now = _now()
+    windows: list[tuple[Contest, Window]] = []
+    for c in contests:
+        try:
+            window = chosen.window(c, now=now, tz=config.tz, week_start=config.week_start_day)
+        except NoSuchPeriod as exc:
+            if contest is not None:
+                raise _fail(str(exc)) from None
+            typer.echo(f"note: {exc}; left out", err=True)
+            continue
+        windows.append((c, window))
+    if not windows:
+        raise _fail(f"no contest has a {chosen.describe().casefold()}; try --period current")
     engine = _open_engine(settings)
     names = member_names(engine)
-    for c in contests:
-        result = contest_standings(engine, config=config, contest=c, now=_now())
+    results = [
+        standings_for_window(engine, config=config, contest=c, window=window)
+        for c, window in windows
+    ]
+    if as_json:
+        from bot.cli_json import standings_json
+
+        typer.echo(json.dumps(standings_json(results, names), indent=2))
+        return
+    from bot.console import standings_panel
+
+    for result in results:
+        caption = _period_caption(chosen, result.contest, result.window, config.tz)
+        console.print(caption, soft_wrap=True)
         console.print(standings_panel(result, names, config.tz))
+
+
+def _period_caption(chosen: StandingsPeriod, contest: Contest, window: Window, tz: ZoneInfo) -> str:
+    """The period above a contest's table: which one, and its exact bounds."""
+
+    def moment(at: datetime) -> str:
+        return f"{at.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+
+    which = "Fixed dates" if contest.period is None else f"{chosen.describe()} ({contest.period})"
+    return f"[dim]{escape(which)}: {moment(window.start)} → {moment(window.end)} (end exclusive)[/]"
 
 
 @app.command()
