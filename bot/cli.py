@@ -290,7 +290,7 @@ def _period_caption(chosen: StandingsPeriod, contest: Contest, window: Window, t
 
 
 @app.command()
-def status(config_path: ConfigOption = None) -> None:
+def status(config_path: ConfigOption = None, as_json: JsonOption = False) -> None:
     """When the data was last synced, the watermark, the last error and the outbox."""
     from storage import outbox, repo
     from storage.db import session_scope
@@ -302,6 +302,11 @@ def status(config_path: ConfigOption = None) -> None:
         state = repo.get_sync_state(session)
         count = repo.count_tickets(session)
         delivery = outbox.delivery_health(session)
+    if as_json:
+        from bot.cli_json import status_json
+
+        typer.echo(json.dumps(status_json(state, count, delivery), indent=2))
+        return
     tz = config.tz
 
     def show(moment: datetime | None) -> str:

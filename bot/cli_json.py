@@ -1,4 +1,4 @@
-"""The JSON that ``deskboard standings --json`` prints.
+"""The JSON that ``deskboard standings --json`` and ``deskboard status --json`` print.
 
 The shapes are documented in the README ("Commands"); scripts depend on them, so a key is
 never renamed or dropped without saying so there. Instants are ISO 8601 with a UTC offset;
@@ -13,6 +13,13 @@ values are not rounded.
                                "value": float, "winner": bool}],
                    "not_qualified": [{"member": str, "value": float | null,
                                       "resolved": int}]}]}
+
+``status --json``::
+
+    {"tickets_stored": int, "last_sync": ISO | null, "last_sync_failed": bool,
+     "watermark": ISO | null, "last_error": {"at": ISO | null, "message": str} | null,
+     "messages_waiting": int, "given_up": int,
+     "delivery_error": {"at": ISO | null, "message": str, "key": str | null} | null}
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from typing import Any
 from metrics.contests import Contest
 from metrics.scores import Score
 from metrics.standings import Standings
+from storage.outbox import DeliveryHealth
+from storage.sync_state import SyncStateView
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -77,3 +86,29 @@ def contest_json(standings: Standings, names: Mapping[str, str]) -> dict[str, An
 
 def standings_json(results: Sequence[Standings], names: Mapping[str, str]) -> dict[str, Any]:
     return {"contests": [contest_json(result, names) for result in results]}
+
+
+def status_json(state: SyncStateView, tickets: int, delivery: DeliveryHealth) -> dict[str, Any]:
+    """What ``deskboard status`` shows, from the same sources."""
+    return {
+        "tickets_stored": tickets,
+        "last_sync": iso(state.last_sync_finished_at),
+        "last_sync_failed": state.failing,
+        "watermark": iso(state.watermark),
+        "last_error": (
+            {"at": iso(state.last_error_at), "message": state.last_error}
+            if state.last_error
+            else None
+        ),
+        "messages_waiting": delivery.pending,
+        "given_up": delivery.dead,
+        "delivery_error": (
+            {
+                "at": iso(delivery.last_error_at),
+                "message": delivery.last_error,
+                "key": delivery.last_error_key,
+            }
+            if delivery.last_error
+            else None
+        ),
+    }

@@ -1,4 +1,4 @@
-"""`deskboard standings --period ... --json`, through the real
+"""`deskboard standings --period ... --json` and `deskboard status --json`, through the real
 commands: sync from the ConnectWise simulator over HTTP, then read the answers and check them
 against numbers counted independently, from the simulator's own tickets or from `metrics
 --json`, and against the text form."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from metrics.records import member_key
 from psa.mapping import map_ticket
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
-from storage import repo
+from storage import outbox, repo
 from storage.db import create_engine_for, session_scope
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -335,3 +335,97 @@ def test_the_text_form_names_the_period(synced):
     dated = run(synced, "standings", "Quick answers", "--period", "2026-10-31")
     assert "Period containing 2026-10-31 (monthly): 2026-10-01 00:00 CDT" in dated
     assert "October 2026" in dated
+
+
+def text_status(env: dict[str, str]) -> dict[str, str]:
+    """`deskboard status` as {label: text}."""
+    lines = run(env, "status").splitlines()
+    return {label.strip(): value.strip() for label, _, value in (s.partition(":") for s in lines)}
+
+
+def shown(at: str | None) -> str:
+    """How the text form shows an instant of the JSON form."""
+    if at is None:
+        return "never"
+    return f"{datetime.fromisoformat(at).astimezone(CHICAGO):%Y-%m-%d %H:%M %Z}"
+
+
+def test_status_json_of_a_new_database(env):
+    assert run_json(env, "status") == {
+        "tickets_stored": 0,
+        "last_sync": None,
+        "last_sync_failed": False,
+        "watermark": None,
+        "last_error": None,
+        "messages_waiting": 0,
+        "given_up": 0,
+        "delivery_error": None,
+    }
+    assert text_status(env) == {
+        "Tickets stored": "0",
+        "Last sync": "never",
+        "Watermark": "never",
+        "Messages waiting": "0",
+    }
+
+
+def test_status_json_says_what_the_text_says(env):
+    run(env, "sync", "--since", "2026-11-02")
+    failed = CliRunner().invoke(app, ["sync"], env={**env, "CW_PRIVATE_KEY": "wrong"})
+    assert failed.exit_code == 1
+    engine = create_engine_for(env["DESKBOARD_DATABASE_URL"])
+    at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    try:
+        with session_scope(engine) as session:
+            for key in ("waits", "retries", "gave-up"):
+                outbox.enqueue(session, key=key, kind="post", target="#floor",
+                               message={"text": key}, now=at)  # fmt: skip
+        with session_scope(engine) as session:
+            retries = outbox.get_item(session, key="retries")
+            gave_up = outbox.get_item(session, key="gave-up")
+            assert retries is not None
+            assert gave_up is not None
+            outbox.mark_failed(session, item_id=gave_up.id, at=at, error="channel_not_found",
+                               retry_at=None)  # fmt: skip
+            outbox.mark_failed(session, item_id=retries.id, at=at + timedelta(minutes=5),
+                               error="ratelimited", retry_at=at + timedelta(hours=1))  # fmt: skip
+        with session_scope(engine) as session:
+            state = repo.get_sync_state(session)
+            stored = repo.count_tickets(session)
+    finally:
+        engine.dispose()
+
+    out = run_json(env, "status")
+    assert set(out) == {
+        "tickets_stored", "last_sync", "last_sync_failed", "watermark", "last_error",
+        "messages_waiting", "given_up", "delivery_error",
+    }  # fmt: skip
+    assert out["tickets_stored"] == stored > 50
+    assert out["last_sync"] == state.last_sync_finished_at.isoformat()
+    assert out["watermark"] == state.watermark.isoformat()
+    assert out["last_sync_failed"] is True
+    assert out["last_error"] == {
+        "at": state.last_error_at.isoformat(),
+        "message": state.last_error,
+    }
+    assert "CW_PRIVATE_KEY" in out["last_error"]["message"]
+    assert out["messages_waiting"] == 2
+    assert out["given_up"] == 1
+    assert out["delivery_error"] == {
+        "at": (at + timedelta(minutes=5)).isoformat(),
+        "message": "ratelimited",
+        "key": "retries",
+    }
+
+    text = text_status(env)
+    assert text["Tickets stored"] == str(out["tickets_stored"])
+    assert text["Last sync"] == f"{shown(out['last_sync'])} (the latest sync failed)"
+    assert text["Watermark"] == shown(out["watermark"])
+    last_error = out["last_error"]
+    assert text["Last error"] == f"{shown(last_error['at'])}: {last_error['message']}"
+    assert text["Messages waiting"] == str(out["messages_waiting"])
+    assert text["Messages given up"] == str(out["given_up"])
+    delivery = out["delivery_error"]
+    assert text["Delivery error"] == (
+        f"{shown(delivery['at'])}: {delivery['message']} ({delivery['key']})"
+    )
