@@ -40,6 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+log = logging.getLogger(__name__)
 
 ConfigOption = Annotated[
     Path | None,
@@ -50,8 +51,15 @@ ConfigOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    _error_line(message)
     return typer.Exit(code)
+
+
+def _error_line(message: str) -> None:
+    """``error: MESSAGE`` on stderr, on one line: several lines (a configuration file's
+    problems, one a line) are joined with "; "."""
+    lines = (line.strip() for line in message.splitlines())
+    typer.echo(f"error: {'; '.join(line for line in lines if line)}", err=True)
 
 
 def _settings() -> Settings:
@@ -100,6 +108,8 @@ def _main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbose:  # main() logs an unexpected error's traceback at DEBUG
+        log.setLevel(logging.DEBUG)
 
 
 @app.command()
@@ -565,4 +575,62 @@ def register_callback(
 
 
 def main() -> None:
-    app()
+    """The ``deskboard`` console script: every failure ends in one line on stderr.
+
+    Exit status 0 on success; 2 for a usage error (``error: MESSAGE (see deskboard COMMAND
+    --help)``) or a refused configuration; 1 for a failure at run time, and for an
+    unexpected exception (``error: TYPE: MESSAGE``, its traceback logged at DEBUG: shown
+    with ``-v``); 130 after Ctrl-C. A command's own ``typer.Exit`` code passes through.
+    """
+    sys.exit(_run_app(sys.argv[1:]))
+
+
+USAGE_ERROR = 2  # Click's exit status for a usage error
+
+
+def _run_app(args: list[str]) -> int:
+    try:
+        result = app(args=args, prog_name="deskboard", standalone_mode=False)
+    except typer.TyperException as exc:  # Click's exceptions, as Typer (vendoring Click) has them
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            return exc.exit_code  # a bare `deskboard` or `deskboard post`: the help is printed
+        message = exc.format_message()
+        if exc.exit_code == USAGE_ERROR:
+            command = getattr(getattr(exc, "ctx", None), "command_path", None)
+            message = f"{message} (see {command or _command_path(args)} --help)"
+        _error_line(message)
+        return exc.exit_code
+    except typer.Abort:
+        _error_line("aborted")
+        return 1
+    except KeyboardInterrupt:  # outside the command, where Typer does not turn it into 130
+        _error_line("interrupted")
+        return 130
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=True)
+        reason = _first_line(str(exc))
+        _error_line(f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__)
+        return 1
+    code = result if isinstance(result, int) else 0  # a typer.Exit's code, or a return value
+    if code == 130:
+        _error_line("interrupted")
+    return code
+
+
+def _command_path(args: list[str]) -> str:
+    """``deskboard post leaderboard``: the command ``args`` name, for a usage error that came
+    without its context (an option missing its value)."""
+    command: object = typer.main.get_command(app)
+    path = ["deskboard"]
+    for arg in args:
+        if arg.startswith("-"):
+            continue  # -v before the command
+        sub = getattr(command, "commands", {}).get(arg)
+        if sub is None:
+            break
+        command, path = sub, [*path, arg]
+    return " ".join(path)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
