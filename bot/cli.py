@@ -17,16 +17,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.config import ConfigError, DeskboardConfig, load_config
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy import Engine
 
     from bot.runtime import Runtime
     from bot.service import Service
+    from bot.standings_period import StandingsPeriod
+    from metrics.contests import Contest
+    from metrics.windows import Window
 
 app = typer.Typer(
     name="deskboard",
@@ -36,6 +42,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+log = logging.getLogger(__name__)
 
 ConfigOption = Annotated[
     Path | None,
@@ -46,8 +53,15 @@ ConfigOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    _error_line(message)
     return typer.Exit(code)
+
+
+def _error_line(message: str) -> None:
+    """``error: MESSAGE`` on stderr, on one line: several lines (a configuration file's
+    problems, one a line) are joined with "; "."""
+    lines = (line.strip() for line in message.splitlines())
+    typer.echo(f"error: {'; '.join(line for line in lines if line)}", err=True)
 
 
 def _settings() -> Settings:
@@ -96,6 +110,8 @@ def _main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbose:  # main() logs an unexpected error's traceback at DEBUG
+        log.setLevel(logging.DEBUG)
 
 
 @app.command()
@@ -215,16 +231,30 @@ def metrics(
     print_metrics(console, report, names)
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
 @app.command()
 def standings(
     contest: Annotated[str | None, typer.Argument(help="A contest name; default: all.")] = None,
     config_path: ConfigOption = None,
+    period: Annotated[
+        str,
+        typer.Option(
+            help="current | previous | YYYY-MM-DD (the period containing that local date)."
+        ),
+    ] = "current",
+    as_json: JsonOption = False,
 ) -> None:
     """Ranked standings of the configured contests, with "data as of"."""
-    from bot.console import standings_panel
-    from bot.reports import contest_standings
+    from bot.reports import standings_for_window
+    from bot.standings_period import NoSuchPeriod, StandingsPeriod
     from bot.wiring import member_names
 
+    try:
+        chosen = StandingsPeriod.parse(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
     settings = _settings()
     config = _config(settings, config_path)
     contests = config.contest_list()
@@ -235,15 +265,50 @@ def standings(
             raise _fail(f"no contest named {contest!r}; contests: {known}")
     if not contests:
         raise _fail(f"no contests configured; add [[contests]] to {settings.config_path}")
+    now = _now()
+    windows: list[tuple[Contest, Window]] = []
+    for c in contests:
+        try:
+            window = chosen.window(c, now=now, tz=config.tz, week_start=config.week_start_day)
+        except NoSuchPeriod as exc:
+            if contest is not None:
+                raise _fail(str(exc)) from None
+            typer.echo(f"note: {exc}; left out", err=True)
+            continue
+        windows.append((c, window))
+    if not windows:
+        raise _fail(f"no contest has a {chosen.describe().casefold()}; try --period current")
     engine = _open_engine(settings)
     names = member_names(engine)
-    for c in contests:
-        result = contest_standings(engine, config=config, contest=c, now=_now())
+    results = [
+        standings_for_window(engine, config=config, contest=c, window=window)
+        for c, window in windows
+    ]
+    if as_json:
+        from bot.cli_json import standings_json
+
+        typer.echo(json.dumps(standings_json(results, names), indent=2))
+        return
+    from bot.console import standings_panel
+
+    for result in results:
+        caption = _period_caption(chosen, result.contest, result.window, config.tz)
+        console.print(caption, soft_wrap=True)
         console.print(standings_panel(result, names, config.tz))
 
 
+def _period_caption(chosen: StandingsPeriod, contest: Contest, window: Window, tz: ZoneInfo) -> str:
+    """The period above a contest's table: which one, and its exact bounds."""
+
+    def moment(at: datetime) -> str:
+        return f"{at.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+
+    which = "Fixed dates" if contest.period is None else f"{chosen.describe()} ({contest.period})"
+    return f"[dim]{escape(which)}: {moment(window.start)} → {moment(window.end)} (end exclusive)[/]"
+
+
 @app.command()
-def status(config_path: ConfigOption = None) -> None:
+def status(config_path: ConfigOption = None, as_json: JsonOption = False) -> None:
     """When the data was last synced, the watermark, the last error and the outbox."""
     from storage import outbox, repo
     from storage.db import session_scope
@@ -255,6 +320,11 @@ def status(config_path: ConfigOption = None) -> None:
         state = repo.get_sync_state(session)
         count = repo.count_tickets(session)
         delivery = outbox.delivery_health(session)
+    if as_json:
+        from bot.cli_json import status_json
+
+        typer.echo(json.dumps(status_json(state, count, delivery), indent=2))
+        return
     tz = config.tz
 
     def show(moment: datetime | None) -> str:
@@ -566,4 +636,62 @@ def register_callback(
 
 
 def main() -> None:
-    app()
+    """The ``deskboard`` console script: every failure ends in one line on stderr.
+
+    Exit status 0 on success; 2 for a usage error (``error: MESSAGE (see deskboard COMMAND
+    --help)``) or a refused configuration; 1 for a failure at run time, and for an
+    unexpected exception (``error: TYPE: MESSAGE``, its traceback logged at DEBUG: shown
+    with ``-v``); 130 after Ctrl-C. A command's own ``typer.Exit`` code passes through.
+    """
+    sys.exit(_run_app(sys.argv[1:]))
+
+
+USAGE_ERROR = 2  # Click's exit status for a usage error
+
+
+def _run_app(args: list[str]) -> int:
+    try:
+        result = app(args=args, prog_name="deskboard", standalone_mode=False)
+    except typer.TyperException as exc:  # Click's exceptions, as Typer (vendoring Click) has them
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            return exc.exit_code  # a bare `deskboard` or `deskboard post`: the help is printed
+        message = exc.format_message()
+        if exc.exit_code == USAGE_ERROR:
+            command = getattr(getattr(exc, "ctx", None), "command_path", None)
+            message = f"{message} (see {command or _command_path(args)} --help)"
+        _error_line(message)
+        return exc.exit_code
+    except typer.Abort:
+        _error_line("aborted")
+        return 1
+    except KeyboardInterrupt:  # outside the command, where Typer does not turn it into 130
+        _error_line("interrupted")
+        return 130
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=True)
+        reason = _first_line(str(exc))
+        _error_line(f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__)
+        return 1
+    code = result if isinstance(result, int) else 0  # a typer.Exit's code, or a return value
+    if code == 130:
+        _error_line("interrupted")
+    return code
+
+
+def _command_path(args: list[str]) -> str:
+    """``deskboard post leaderboard``: the command ``args`` name, for a usage error that came
+    without its context (an option missing its value)."""
+    command: object = typer.main.get_command(app)
+    path = ["deskboard"]
+    for arg in args:
+        if arg.startswith("-"):
+            continue  # -v before the command
+        sub = getattr(command, "commands", {}).get(arg)
+        if sub is None:
+            break
+        command, path = sub, [*path, arg]
+    return " ".join(path)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
