@@ -33,6 +33,7 @@ from metrics.definitions import parse_metric_ref
 from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.windows import Period, period_window
+from tests.slack.block_kit import assert_valid_payload
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -53,6 +54,7 @@ def slack(message: Message) -> tuple[str, list[dict[str, Any]], str]:
 
 
 def assert_within_limits(blocks: list[dict[str, Any]]) -> None:
+    assert_valid_payload("t", blocks)  # slack_sdk's models and the rules they do not check
     assert len(blocks) <= 50
     assert len(json.dumps(blocks, ensure_ascii=False)) <= 12_000
     for block in blocks:
