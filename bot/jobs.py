@@ -172,6 +172,7 @@ def run_sync(
     with session_scope(engine) as session:
         state = repo.get_sync_state(session)
         repo.record_sync_started(session, at=now)
+        repo.start_judging(session, at=now)  # the first sync's start: bot.judging
     try:
         report = _sync(
             client=client,

@@ -9,9 +9,14 @@ that dies between storing and judging leaves it to the next one, and a resolutio
 once whichever path stored it (kudos and nudges are also recorded at most once per ticket,
 so two processes judging at the same moment record nothing twice).
 
-- Only *fresh* resolutions count: resolved at most ``FRESH`` before the judging. The first
-  sync backfills a month of history; congratulating or nudging all of it at once would flood
-  the channel and the technicians.
+- Only *fresh* resolutions count: resolved at most ``FRESH`` before the judging, so a
+  resolution stored late (the bot was down for a week) is not news any more.
+- Resolutions from before the first sync started (``sync_state.judging_since``) are judged
+  quietly: marked, with no kudos and no nudge. Installing Deskboard mid-day must not send
+  last night's resolutions to the kudos channel and two hundred nudges to the technicians at
+  once; it celebrates and nudges what is resolved after it started watching. The moment is
+  kept from the first sync's start, so a first sync that dies and runs again later still
+  celebrates what was resolved in between.
 - Kudos are recorded whatever the chat platforms; posting them is ``bot.notices``' and
   ``bot.posting``'s business.
 - Excluded members, opted-out technicians and tickets on unselected boards get neither.
@@ -46,7 +51,8 @@ class NoticeReport:
 
 
 def judge_resolutions(engine: Engine, *, config: DeskboardConfig, now: datetime) -> NoticeReport:
-    """Judge every fresh resolution not judged yet: record its kudos and nudges, mark it."""
+    """Judge every fresh resolution not judged yet: record its kudos and nudges, mark it.
+    One resolved before Deskboard started watching (``judging_since``) is marked only."""
     report = NoticeReport()
     params = config.derive_params()
     reasons_on = [NudgeReason(r) for r in config.nudges.reasons] if config.nudges.enabled else []
@@ -56,10 +62,11 @@ def judge_resolutions(engine: Engine, *, config: DeskboardConfig, now: datetime)
             if not ids:
                 break
             excluded = config.excluded_members | people.opted_out(session)
+            since = repo.get_sync_state(session).judging_since
             for record in repo.get_tickets(session, ids=ids):
                 ticket = derive(record, params=params)
                 member, resolved_at = ticket.resolver_key, ticket.resolved_at
-                if member is None or resolved_at is None:
+                if member is None or resolved_at is None or (since and resolved_at < since):
                     continue
                 if earns_kudos(ticket, excluded=excluded):
                     report.kudos_recorded += notices.record_kudos(

@@ -26,6 +26,7 @@ from storage.sync_state import (
     set_derive_fingerprint,
     set_refreshed,
     set_watermark,
+    start_judging,
 )
 from storage.tickets import (
     UpsertResult,
@@ -55,6 +56,7 @@ __all__ = [
     "set_first_contact",
     "set_refreshed",
     "set_watermark",
+    "start_judging",
     "tickets_needing_notes",
     "upsert_board_statuses",
     "upsert_boards",

@@ -21,6 +21,7 @@ class SyncStateView:
     members_refreshed_at: datetime | None = None
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
+    judging_since: datetime | None = None
 
     @property
     def failing(self) -> bool:
@@ -54,12 +55,20 @@ def get_sync_state(session: Session) -> SyncStateView:
         members_refreshed_at=row.members_refreshed_at,
         derive_fingerprint=row.derive_fingerprint,
         tickets_seen=row.tickets_seen,
+        judging_since=row.judging_since,
     )
 
 
 def set_watermark(session: Session, *, watermark: datetime) -> None:
     """Where the next sync starts (less an overlap). Set it only after the pages commit."""
     sync_row(session).watermark = watermark
+
+
+def start_judging(session: Session, *, at: datetime) -> None:
+    """Deskboard watches from ``at`` on, unless it already did from earlier (``bot.judging``)."""
+    row = sync_row(session)
+    if row.judging_since is None:
+        row.judging_since = at
 
 
 def record_sync_started(session: Session, *, at: datetime) -> None:

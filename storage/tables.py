@@ -155,6 +155,8 @@ class SyncState(SQLModel, table=True):
     members_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
+    # When the first sync started: resolutions before it are judged quietly (bot.judging).
+    judging_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):

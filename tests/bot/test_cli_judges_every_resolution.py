@@ -122,7 +122,8 @@ def test_a_resolution_synced_from_the_command_line_gets_its_kudos_and_nudge_once
     sloppy = next((c for c in candidates if not c[2]), None)
     assert clean is not None, "the simulated MSP needs an open categorized ticket"
     assert sloppy is not None, "the simulated MSP needs an open uncategorized ticket"
-    world.simulator.clock = datetime.now(UTC) - timedelta(minutes=1)
+    # after the first sync began watching (ConnectWise keeps whole seconds)
+    world.simulator.clock = datetime.now(UTC) + timedelta(seconds=2)
     for ticket_id, technician, _ in (clean, sloppy):
         world.simulator.resolve_ticket_now(ticket_id, by=technician)
 
@@ -161,7 +162,8 @@ def test_the_bot_posts_at_once_what_a_command_line_sync_judged(world):
     candidates = [c for c in open_answered_tickets(world.database_url) if c[2]]
     assert candidates
     ticket_id, technician, _ = candidates[0]
-    world.simulator.clock = datetime.now(UTC) - timedelta(minutes=1)
+    # after the first sync began watching (ConnectWise keeps whole seconds)
+    world.simulator.clock = datetime.now(UTC) + timedelta(seconds=2)
     world.simulator.resolve_ticket_now(ticket_id, by=technician)
     run(world.env, "sync")
     posted_before = len(kudos_posts(world.slack))

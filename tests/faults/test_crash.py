@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from psa.simulator import Fault, SimulatorServer
-from tests.faults.world import ADMIN, DRAIN, STEPS, delivered, make_msp, table_checksum
+from storage.db import create_engine_for
+from tests.faults.world import (
+    ADMIN,
+    DRAIN,
+    STEPS,
+    delivered,
+    make_msp,
+    table_checksum,
+    watching_since_start,
+)
 from tests.slack.fake_slack import FakeSlack
 
 SEED = int(os.environ.get("DESKBOARD_CRASH_SEED", "5"))  # another seed: other kill points
@@ -74,6 +83,9 @@ class Harness:
         self.database_url = database_url
         self.process: subprocess.Popen[str] | None = None
         self.kills = 0
+        engine = create_engine_for(database_url)
+        watching_since_start(engine)
+        engine.dispose()
         self._lock = threading.Lock()
         (folder / "deskboard.toml").write_text(CONFIG_TOML)
 

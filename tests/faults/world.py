@@ -35,7 +35,8 @@ from bot.slack.app import SlackDeps, build_slack_app, messaging_client, slack_cl
 from bot.slack.messenger import METADATA_EVENT, SlackMessenger
 from psa.connectwise import ConnectWiseClient, RetryPolicy, build_http_client
 from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from storage.db import create_engine_for, migrate
+from storage import repo
+from storage.db import create_engine_for, migrate, session_scope
 from storage.tables import STATUS_CHANGES, TICKETS
 from tests.slack.conftest import blocks_of, signed, texts
 from tests.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
@@ -57,6 +58,14 @@ CONFIG: dict[str, Any] = {
     "nudges": {"enabled": False},
     "contests": [{"name": "Most resolved", "metric": "resolved", "period": "monthly"}],
 }
+
+
+def watching_since_start(engine: Engine) -> None:
+    """The database of a Deskboard watching since ``START`` (installed at the start of the
+    month, restarted for these steps): every step's resolutions are news, the first's too."""
+    migrate(engine)
+    with session_scope(engine) as session:
+        repo.start_judging(session, at=START)
 
 
 def make_msp() -> SimulatedMSP:
@@ -115,7 +124,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.engine = create_engine_for(self.database_url)
-        migrate(self.engine)
+        watching_since_start(self.engine)
         config = make_config()
         client = slack_client(self.settings)
         messenger = SlackMessenger(

@@ -89,6 +89,39 @@ def test_the_backfill_congratulates_nobody(engine, simulator, slack):
     assert (report.judged, report.kudos_recorded, report.nudges_recorded) == (0, 0, 0)
 
 
+def test_the_first_sync_is_a_quiet_baseline_and_the_next_resolution_is_celebrated(
+    database_url, simulator, slack
+):
+    """Installed mid-day, Deskboard posts no kudos and sends no nudge for the resolutions of
+    the last 24 hours it finds on its first sync; what is resolved after it is news."""
+    fresh = create_engine_for(database_url)
+    try:
+        runtime = make_runtime(fresh, simulator, slack, lambda: END)
+        first = runtime.sync()
+        with session_scope(fresh) as session:
+            recent = [
+                t.id
+                for t in repo.iter_tickets(session)
+                if t.resolved_at is not None and t.resolved_at > END - timedelta(hours=24)
+            ]
+            pending = notices.pending_nudges(session)
+        assert recent, "the simulated MSP resolves tickets on its last day"
+        assert first.notices.judged >= len(recent)
+        assert (first.notices.kudos_recorded, first.notices.nudges_recorded) == (0, 0)
+        assert pending == []
+        assert posts_to(slack, "CKUDOS") == []
+
+        ticket_id, technician = open_ticket_answered_by_its_technician(fresh)
+        later = END + timedelta(minutes=20)
+        simulator.clock = later
+        simulator.resolve_ticket_now(ticket_id, by=technician)
+        make_runtime(fresh, simulator, slack, lambda: later).sync()
+        (post,) = posts_to(slack, "CKUDOS")
+        assert f"#{ticket_id}" in texts(blocks_of(post.params))
+    finally:
+        fresh.dispose()
+
+
 def test_a_failed_post_is_retried_after_a_restart_and_delivered_exactly_once(
     engine, simulator, slack, tmp_path
 ):

@@ -60,7 +60,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0005",)]
+    assert versions == [("0006",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 
