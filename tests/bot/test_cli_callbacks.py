@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from psa.simulator import SimulatorServer, generate_msp
+from tests.environment import connectwise_environment
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 6, 23, 0, tzinfo=UTC)
@@ -28,11 +29,7 @@ def server() -> Iterator[SimulatorServer]:
 def env(server, tmp_path, monkeypatch) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)
     return {
-        "CW_API_URL": server.url,
-        "CW_COMPANY": server.company,
-        "CW_PUBLIC_KEY": server.public_key,
-        "CW_PRIVATE_KEY": server.private_key,
-        "CW_CLIENT_ID": server.client_id,
+        **connectwise_environment(server),
     }
 
 

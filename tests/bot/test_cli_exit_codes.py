@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from psa.simulator import SimulatorServer, generate_msp
 from storage.db import create_engine_for
+from tests.environment import connectwise_environment
 
 DESKBOARD = Path(sys.executable).with_name("deskboard")
 CONFIG = """
@@ -55,11 +56,7 @@ def server() -> Iterator[SimulatorServer]:
 def env(server, tmp_path, database_url) -> dict[str, str]:
     (tmp_path / "deskboard.toml").write_text(CONFIG)
     return {
-        "CW_API_URL": server.url,
-        "CW_COMPANY": server.company,
-        "CW_PUBLIC_KEY": server.public_key,
-        "CW_PRIVATE_KEY": server.private_key,
-        "CW_CLIENT_ID": server.client_id,
+        **connectwise_environment(server),
         "DESKBOARD_DATABASE_URL": database_url,
     }
 

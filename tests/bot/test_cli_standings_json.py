@@ -22,6 +22,7 @@ from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.simulator.model import to_epoch
 from storage import outbox, repo
 from storage.db import create_engine_for, session_scope
+from tests.environment import connectwise_environment
 
 CHICAGO = ZoneInfo("America/Chicago")
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -90,11 +91,7 @@ def env(server, tmp_path, monkeypatch, database_url) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "deskboard.toml").write_text(CONFIG)
     return {
-        "CW_API_URL": server.url,
-        "CW_COMPANY": server.company,
-        "CW_PUBLIC_KEY": server.public_key,
-        "CW_PRIVATE_KEY": server.private_key,
-        "CW_CLIENT_ID": server.client_id,
+        **connectwise_environment(server),
         "DESKBOARD_DATABASE_URL": database_url,
     }
 

@@ -26,6 +26,7 @@ from storage import repo
 from storage.db import create_engine_for, session_scope
 from storage.leadership import SCHEDULER_LOCK
 from tests.databases import postgresql_only
+from tests.environment import connectwise_environment
 
 pytestmark = postgresql_only("several processes share a database only on PostgreSQL")
 
@@ -113,11 +114,7 @@ def test_one_of_two_processes_schedules_and_the_other_takes_over_when_it_is_kill
     (tmp_path / "deskboard.toml").write_text(CONFIG)
     env = {
         **os.environ,
-        "CW_API_URL": server.url,
-        "CW_COMPANY": server.company,
-        "CW_PUBLIC_KEY": server.public_key,
-        "CW_PRIVATE_KEY": server.private_key,
-        "CW_CLIENT_ID": server.client_id,
+        **connectwise_environment(server),
         "DESKBOARD_DATABASE_URL": database_url,
         "DESKBOARD_LEADER_POLL_SECONDS": "2",
         "COLUMNS": "200",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from psa.simulator import SimulatorServer, generate_msp
+from tests.environment import connectwise_environment, free_port
 from tests.slack.fake_slack import FakeSlack
 
 START = datetime(2026, 11, 9, 6, 0, tzinfo=UTC)
@@ -35,12 +35,6 @@ ACTIVITY = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def running(tmp_path: Path, database_url: str) -> Iterator[tuple[str, FakeSlack]]:
     msp = generate_msp(seed=2, start=START, end=END, tickets_per_workday=3)
@@ -51,11 +45,7 @@ def running(tmp_path: Path, database_url: str) -> Iterator[tuple[str, FakeSlack]
             **os.environ,
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
             "DESKBOARD_DATABASE_URL": database_url,
-            "CW_API_URL": simulator.url,
-            "CW_COMPANY": simulator.company,
-            "CW_PUBLIC_KEY": simulator.public_key,
-            "CW_PRIVATE_KEY": simulator.private_key,
-            "CW_CLIENT_ID": simulator.client_id,
+            **connectwise_environment(simulator),
             "SLACK_BOT_TOKEN": "xoxb-1-2-production",
             "SLACK_SIGNING_SECRET": "production-signing-secret",
             "SLACK_API_URL": slack.api_url,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from bot.cli import app
 from psa.simulator import SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, session_scope
+from tests.environment import connectwise_environment, free_port
 from tests.slack.conftest import open_ticket_answered_by_its_technician
 from tests.slack.fake_slack import FakeSlack
 
@@ -39,12 +39,6 @@ channel = "CKUDOS"
 mode = "instant"
 daily_cap = 1000
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(predicate, *, what: str, timeout: float = 60.0):
@@ -78,11 +72,7 @@ def test_a_resolution_reaches_slack_through_the_callback(simulator, slack, tmp_p
     (tmp_path / "deskboard.toml").write_text(CONFIG)
     port = free_port()
     env = {
-        "CW_API_URL": simulator.url,
-        "CW_COMPANY": simulator.company,
-        "CW_PUBLIC_KEY": simulator.public_key,
-        "CW_PRIVATE_KEY": simulator.private_key,
-        "CW_CLIENT_ID": simulator.client_id,
+        **connectwise_environment(simulator),
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "test-signing-secret",
         "SLACK_API_URL": slack.api_url,
