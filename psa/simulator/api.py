@@ -6,7 +6,8 @@ GET and PATCH, ``/{id}/notes`` GET and POST), ``/service/boards`` (+ ``/{id}/sta
 ``/types``, ``/subtypes``, ``/items``, ``/typeSubTypeItemAssociations``, ``/teams``),
 ``/service/priorities``, ``/service/sources``, ``/system/members``, ``/system/info``,
 ``/company/companies``, ``/company/contacts``, ``/finance/agreements``, ``/system/callbacks``
-(GET, POST, ``/{id}`` GET and DELETE) and ``/system/callbackkeys/{id}`` (the signing key).
+(GET, POST, ``/count``, ``/{id}`` GET and DELETE) and ``/system/callbackkeys/{id}`` (the
+signing key).
 Every list takes ``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and
 forward-only paging.
 """
@@ -308,6 +309,11 @@ class Api:
         method = request.method
         if not rest and method == "GET":
             return self._list(request, list(self.callbacks.entries))
+        if rest == ["count"] and method == "GET":
+            entries = list(self.callbacks.entries)
+            condition = self._condition(request, self._known_in(entries))
+            count = sum(1 for e in entries if condition is None or matches(condition, e))
+            return json_reply(200, {"count": count})
         if not rest and method == "POST":
             return json_reply(201, self.callbacks.register(_callback_body(request)))
         if len(rest) == 1 and rest[0].isdigit():

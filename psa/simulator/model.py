@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from psa.simulator import catalog
+
 
 def iso(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
@@ -56,6 +58,7 @@ CONSTANT_FIELDS: dict[str, Any] = {
     "automaticEmailContactFlag": False,
     "automaticEmailResourceFlag": False,
     "automaticEmailCcFlag": False,
+    "automaticEmailCc": "",
     "approved": True,
     "estimatedExpenseCost": 0.0,
     "estimatedExpenseRevenue": 0.0,
@@ -78,6 +81,10 @@ CONSTANT_FIELDS: dict[str, Any] = {
     "minutesBeforeWaiting": 0,
     "respondedSkippedMinutes": 0,
     "resplanSkippedMinutes": 0,
+    "customFields": [
+        {"id": cid, "caption": caption, "type": kind, "entryMethod": entry, "numberOfDecimals": 0}
+        for cid, caption, kind, entry in catalog.TICKET_CUSTOM_FIELDS
+    ],
 }
 
 
