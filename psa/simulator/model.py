@@ -126,7 +126,8 @@ class SimulatedTicket:
     def fields(self, keys: tuple[str, ...], clock: int) -> dict[str, Any]:
         """Only ``keys`` of the ticket's JSON at ``clock`` (it must be visible): what a
         condition needs, without rendering all of it."""
-        state = {key: self.base[key] for key in keys if key in self.base}
+        state = {key: CONSTANT_FIELDS[key] for key in keys if key in CONSTANT_FIELDS}
+        state.update((key, self.base[key]) for key in keys if key in self.base)
         last_at, last_by = self.entered, self.entered_by
         for event in self.events:
             if event.at > clock:
@@ -135,9 +136,6 @@ class SimulatedTicket:
             for key in keys:
                 if key in event.changes:
                     state[key] = event.changes[key]
-        for key in keys:
-            if key in CONSTANT_FIELDS:
-                state[key] = CONSTANT_FIELDS[key]
         state = {key: value for key, value in state.items() if value is not None}
         state["id"] = self.id
         if "_info" in keys:
@@ -154,6 +152,7 @@ class SimulatedTicket:
         if self.entered > clock:
             return None
         state = dict(self.base)
+        state.update(CONSTANT_FIELDS)  # before the events: a PATCH may change one
         last_at, last_by, removes = self.entered, self.entered_by, False
         for event in self.events:
             if event.at > clock:
@@ -163,7 +162,6 @@ class SimulatedTicket:
             removes = removes or event.removes
         if removes:
             state = {key: value for key, value in state.items() if value is not None}
-        state.update(CONSTANT_FIELDS)
         href = f"{base_url}/service/tickets/{self.id}"
         state["_info"] = {
             "lastUpdated": iso(last_at),
