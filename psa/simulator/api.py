@@ -1,15 +1,24 @@
 """The ConnectWise REST API over a ``SimulationState``, without sockets: a request in, a
 reply out. ``server.py`` puts it on HTTP.
 
-Routes (under ``/{codebase}/apis/3.0``): ``/service/tickets`` (+ ``/count``, ``/{id}``
-GET and PATCH, ``/{id}/notes`` GET and POST), ``/service/boards`` (+ ``/{id}/statuses``,
-``/types``, ``/subtypes``, ``/items``, ``/typeSubTypeItemAssociations``, ``/teams``),
-``/service/priorities``, ``/service/sources``, ``/system/members``, ``/system/info``,
-``/company/companies``, ``/company/contacts``, ``/finance/agreements``, ``/system/callbacks``
-(GET, POST, ``/count``, ``/{id}`` GET and DELETE) and ``/system/callbackkeys/{id}`` (the
-signing key).
-Every list takes ``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and
+Routes (under ``/{codebase}/apis/3.0``) and the 2025.1 model of what each serves:
+
+- ``/service/tickets`` (+ ``/count``, ``/{id}`` GET and PATCH): Ticket; ``/{id}/notes`` GET
+  and POST: ServiceNote.
+- ``/service/boards``: Board; per board ``/{id}/statuses``: BoardStatus, ``/types``:
+  BoardType, ``/subtypes``: BoardSubType, ``/items``: BoardItem,
+  ``/typeSubTypeItemAssociations``: BoardTypeSubTypeItemAssociation, ``/teams``: BoardTeam.
+- ``/service/priorities``: Priority; ``/service/sources``: Source; ``/system/members``:
+  Member; ``/company/companies``: Company; ``/company/contacts``: Contact;
+  ``/finance/agreements``: Agreement; ``/system/info``: Info.
+- ``/system/callbacks`` (GET, POST, ``/count``, ``/{id}`` GET and DELETE): CallbackEntry;
+  ``/system/callbackkeys/{id}``: the signing key callbacks are signed with.
+
+Every list but notes also answers ``/count`` (``{"count": N}``, a Count) and ``/{id}``;
+every list takes ``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and
 forward-only paging.
+Errors have ConnectWise's body: ``{"code", "message"}``, plus ``errors`` (``code``,
+``message``, ``resource``, ``field``) for an invalid object.
 """
 
 from __future__ import annotations

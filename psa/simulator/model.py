@@ -3,6 +3,9 @@
 A ticket is its JSON as entered (``base``) plus timestamped events, each a dict of changed
 fields (a value of ``None`` removes the key: ConnectWise omits nulls). Rendering at a
 clock applies the events at or before it; ``_info.lastUpdated`` is the last one applied.
+Fields every ticket carries with the same value (``CONSTANT_FIELDS``: billing defaults, the
+location, the currency, the MSP's ticket custom fields...) are kept once and applied before
+the events, so that a PATCH may still change one ticket's.
 Instants are UTC epoch seconds; ``iso`` formats them the way ConnectWise does, and that
 fixed format makes string order equal time order, which the condition filter relies on.
 """
