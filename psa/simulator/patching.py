@@ -40,9 +40,10 @@ A refused PATCH changes nothing: the body is ConnectWise's ``{"code": "InvalidOb
   and an open status after a resolved one clears them (a reopen). ``closedFlag`` true moves
   an open ticket to the board's closed status, false a closed one to the default status
   (when the PATCH sets no status).
-- A new owner joins ``resources``; a new priority brings its SLA targets
-  (``respondedHours``, ``resplanHours``, ``resolutionHours``); a new contact brings its
-  name, e-mail address and phone number (removing the contact removes them).
+- A new company brings its site and the site's address; a new owner joins ``resources``;
+  a new priority brings its SLA targets (``respondedHours``, ``resplanHours``,
+  ``resolutionHours``); a new contact brings its name, e-mail address and phone number
+  (removing the contact removes them).
 """
 
 from __future__ import annotations
@@ -383,6 +384,8 @@ def build_patch(ops: object, *, state: Json, msp: SimulatedMSP, at: str, by: str
         company = _find(requested["company"], msp.companies, "company")
         changes["company"] = _ref(company, "company")
         company_id = company["id"]
+        if company_id != state["company"]["id"]:
+            _follow_company(requested, company, changes)
     candidates = _candidates(msp, board_id, company_id)
     found: dict[str, Json] = {}
     for field in REFERENCES:
@@ -450,6 +453,23 @@ def _follow_board(
                 changes[kind] = None
     if "team" not in requested and candidates["team"]:
         changes["team"] = _ref(candidates["team"][0], "team")
+
+
+def _follow_company(requested: dict[str, object], company: Json, changes: Json) -> None:
+    """A new company: its site and the site's address (unless the PATCH says)."""
+    address = {
+        "site": company["site"],
+        "siteName": company["site"]["name"],
+        "addressLine1": company.get("addressLine1"),
+        "addressLine2": company.get("addressLine2"),
+        "city": company.get("city"),
+        "stateIdentifier": company.get("state"),
+        "zip": company.get("zip"),
+        "country": company.get("country"),
+    }
+    for field, value in address.items():
+        if field not in requested:
+            changes[field] = value
 
 
 def _check_agreement(result: Json, msp: SimulatedMSP) -> None:

@@ -193,6 +193,9 @@ def test_company_agreement_and_contact_by_nested_id(cw: Cw) -> None:
         replace("contact/id", contact["id"]),
     )
     assert moved["company"] == agreement["company"]
+    company = cw.get(f"/company/companies/{company_id}")
+    assert moved["site"] == company["site"]
+    assert (moved["addressLine1"], moved["city"]) == (company["addressLine1"], company["city"])
     assert moved["agreement"] == {"id": agreement["id"], "name": agreement["name"]}
     name = f"{contact['firstName']} {contact['lastName']}"
     assert moved["contact"] == {"id": contact["id"], "name": name}
