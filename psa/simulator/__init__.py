@@ -6,6 +6,23 @@
   tickets move on (responses, hand-offs, waiting, resolutions, reopens).
 - ``SimulatorServer.inject(Fault(...))`` makes it fail on purpose (``psa.simulator.faults``).
 - ``python -m psa.simulator`` runs one from the command line.
+
+What it models of ConnectWise PSA (Manage), API version 2025.1 (routes in
+``psa.simulator.api``): tickets (list, count, one, PATCH), their notes (list, POST), boards
+with their statuses, types, subtypes, items, type/subtype/item associations and teams,
+priorities, sources, members, companies, contacts, agreements, callbacks and the system
+info. Every object it serves has only fields of the 2025.1 model of its endpoint (Ticket,
+ServiceNote, Board, BoardStatus, BoardType, BoardSubType, BoardItem,
+BoardTypeSubTypeItemAssociation, BoardTeam, Priority, Source, Member, Company, Contact,
+Agreement, CallbackEntry, Info), with the model's JSON types, every field the model requires,
+and no nulls (ConnectWise omits them); tickets and notes carry every field seen in responses
+captured from real servers. ``tests/psa/connectwise_models.py`` holds those models and says
+where they come from; ``tests/psa/test_simulator_models.py`` checks every route against them.
+PATCH takes the JSON Patch paths real clients send (``psa.simulator.patching``).
+
+Not modeled: creating or deleting tickets (POST, PUT, DELETE), time entries (``_info``
+links to them), the audit trail, surveys, schedule entries, configurations and activities;
+embedded references carry no ``_info`` links.
 """
 
 from psa.simulator.conditions import ConditionError, matches, parse_conditions

@@ -1,14 +1,24 @@
 """The ConnectWise REST API over a ``SimulationState``, without sockets: a request in, a
 reply out. ``server.py`` puts it on HTTP.
 
-Routes (under ``/{codebase}/apis/3.0``): ``/service/tickets`` (+ ``/count``, ``/{id}``
-GET and PATCH, ``/{id}/notes`` GET and POST), ``/service/boards`` (+ ``/{id}/statuses``,
-``/types``, ``/subtypes``, ``/items``, ``/typeSubTypeItemAssociations``, ``/teams``),
-``/service/priorities``, ``/service/sources``, ``/system/members``, ``/system/info``,
-``/company/companies``, ``/company/contacts``, ``/finance/agreements``, ``/system/callbacks``
-(GET, POST, ``/{id}`` GET and DELETE) and ``/system/callbackkeys/{id}`` (the signing key).
-Every list takes ``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and
+Routes (under ``/{codebase}/apis/3.0``) and the 2025.1 model of what each serves:
+
+- ``/service/tickets`` (+ ``/count``, ``/{id}`` GET and PATCH): Ticket; ``/{id}/notes`` GET
+  and POST: ServiceNote.
+- ``/service/boards``: Board; per board ``/{id}/statuses``: BoardStatus, ``/types``:
+  BoardType, ``/subtypes``: BoardSubType, ``/items``: BoardItem,
+  ``/typeSubTypeItemAssociations``: BoardTypeSubTypeItemAssociation, ``/teams``: BoardTeam.
+- ``/service/priorities``: Priority; ``/service/sources``: Source; ``/system/members``:
+  Member; ``/company/companies``: Company; ``/company/contacts``: Contact;
+  ``/finance/agreements``: Agreement; ``/system/info``: Info.
+- ``/system/callbacks`` (GET, POST, ``/count``, ``/{id}`` GET and DELETE): CallbackEntry;
+  ``/system/callbackkeys/{id}``: the signing key callbacks are signed with.
+
+Every list but notes also answers ``/count`` (``{"count": N}``, a Count) and ``/{id}``;
+every list takes ``conditions``, ``orderBy``, ``fields``, ``page``/``pageSize`` and
 forward-only paging.
+Errors have ConnectWise's body: ``{"code", "message"}``, plus ``errors`` (``code``,
+``message``, ``resource``, ``field``) for an invalid object.
 """
 
 from __future__ import annotations
@@ -308,6 +318,11 @@ class Api:
         method = request.method
         if not rest and method == "GET":
             return self._list(request, list(self.callbacks.entries))
+        if rest == ["count"] and method == "GET":
+            entries = list(self.callbacks.entries)
+            condition = self._condition(request, self._known_in(entries))
+            count = sum(1 for e in entries if condition is None or matches(condition, e))
+            return json_reply(200, {"count": count})
         if not rest and method == "POST":
             return json_reply(201, self.callbacks.register(_callback_body(request)))
         if len(rest) == 1 and rest[0].isdigit():

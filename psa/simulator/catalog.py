@@ -36,6 +36,24 @@ BOARDS: tuple[tuple[int, str, str], ...] = (
     (4, "Projects", "Projects"),
 )
 
+# Who is on each board's team (member roles, see TECHNICIANS); the first of the first role
+# leads it.
+TEAM_ROLES: dict[str, tuple[str, ...]] = {
+    "Help Desk": ("dispatch", "tier1"),
+    "Tier 2": ("tier2",),
+    "NOC": ("noc",),
+    "Projects": ("projects",),
+}
+# ConnectWise security role by member role (SecurityRoleReference: id, name).
+SECURITY_ROLES: dict[str, tuple[int, str]] = {
+    "dispatch": (4, "Dispatch"),
+    "tier1": (3, "Technician"),
+    "noc": (3, "Technician"),
+    "tier2": (3, "Technician"),
+    "projects": (5, "Project Manager"),
+    "api": (9, "API Integration"),
+}
+
 # (name, escalationStatus, closedStatus, inactive); the same workflow on every board.
 STATUSES: tuple[tuple[str, str, bool, bool], ...] = (
     ("New", "NotResponded", False, False),
@@ -99,6 +117,8 @@ PRIORITIES: tuple[tuple[int, str, int, tuple[float, float, float]], ...] = (
     (8, "Priority 4 - Low", 4, (8.0, 24.0, 72.0)),
     (12, "Priority 5 - Service Request", 5, (24.0, 48.0, 120.0)),
 )
+# Priority colour by sort (ConnectWise's colour names: Red, Orange, Yellow, Green, Blue...).
+PRIORITY_COLORS = {1: "Red", 2: "Orange", 3: "Green", 4: "Blue", 5: "Gray"}
 SOURCES: tuple[tuple[int, str], ...] = (
     (1, "Email"),
     (2, "Phone"),
@@ -108,6 +128,15 @@ SOURCES: tuple[tuple[int, str], ...] = (
     (13, "Internal"),
 )
 SLAS: tuple[tuple[int, str], ...] = ((1, "Standard SLA"), (2, "Gold SLA"), (6, "No SLA"))
+SERVICE_LOCATIONS: tuple[tuple[int, str], ...] = ((1, "On-Site"), (4, "Remote"))
+COUNTRY = (1, "United States")
+# The custom fields this MSP defined for tickets: every ticket lists them, with a ``value``
+# only once one is set (as real responses do). (id, caption, type, entryMethod)
+TICKET_CUSTOM_FIELDS: tuple[tuple[int, str, str, str], ...] = (
+    (4, "Billing Reviewed", "Checkbox", "EntryField"),
+    (9, "Client Reference", "Text", "EntryField"),
+    (12, "Follow-up Date", "Date", "EntryField"),
+)
 
 # Board name → {(type, subtype): (valid items, summaries)}. "{contact}" and "{device}" are
 # filled in per ticket. Only these (type, subtype, item) triples are valid associations.

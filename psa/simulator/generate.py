@@ -97,7 +97,10 @@ def generate_msp(
     hours = BusinessHours(timezone=zone, first=first_day, last=last_day)
     departure = start_at + (end_at - start_at) * 3 // 10
     reference = build_reference(rng, since=start_at - 400 * 86400, inactive_since=departure)
-    writer = TicketWriter(rng, reference, hours, departure=departure)
+    # Details added later (budgets, due dates) draw from their own stream: the main one, and
+    # every ticket's life with it, stays as it was.
+    details = random.Random(f"{seed}/details")
+    writer = TicketWriter(rng, reference, hours, departure=departure, details=details)
     ticket_id = FIRST_TICKET_ID
     tickets = []
     for entered in arrivals(

@@ -3,6 +3,9 @@
 A ticket is its JSON as entered (``base``) plus timestamped events, each a dict of changed
 fields (a value of ``None`` removes the key: ConnectWise omits nulls). Rendering at a
 clock applies the events at or before it; ``_info.lastUpdated`` is the last one applied.
+Fields every ticket carries with the same value (``CONSTANT_FIELDS``: billing defaults, the
+location, the currency, the MSP's ticket custom fields...) are kept once and applied before
+the events, so that a PATCH may still change one ticket's.
 Instants are UTC epoch seconds; ``iso`` formats them the way ConnectWise does, and that
 fixed format makes string order equal time order, which the condition filter relies on.
 """
@@ -14,6 +17,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+
+from psa.simulator import catalog
 
 
 def iso(epoch: int) -> str:
@@ -56,6 +61,7 @@ CONSTANT_FIELDS: dict[str, Any] = {
     "automaticEmailContactFlag": False,
     "automaticEmailResourceFlag": False,
     "automaticEmailCcFlag": False,
+    "automaticEmailCc": "",
     "approved": True,
     "estimatedExpenseCost": 0.0,
     "estimatedExpenseRevenue": 0.0,
@@ -78,6 +84,10 @@ CONSTANT_FIELDS: dict[str, Any] = {
     "minutesBeforeWaiting": 0,
     "respondedSkippedMinutes": 0,
     "resplanSkippedMinutes": 0,
+    "customFields": [
+        {"id": cid, "caption": caption, "type": kind, "entryMethod": entry, "numberOfDecimals": 0}
+        for cid, caption, kind, entry in catalog.TICKET_CUSTOM_FIELDS
+    ],
 }
 
 
@@ -119,7 +129,8 @@ class SimulatedTicket:
     def fields(self, keys: tuple[str, ...], clock: int) -> dict[str, Any]:
         """Only ``keys`` of the ticket's JSON at ``clock`` (it must be visible): what a
         condition needs, without rendering all of it."""
-        state = {key: self.base[key] for key in keys if key in self.base}
+        state = {key: CONSTANT_FIELDS[key] for key in keys if key in CONSTANT_FIELDS}
+        state.update((key, self.base[key]) for key in keys if key in self.base)
         last_at, last_by = self.entered, self.entered_by
         for event in self.events:
             if event.at > clock:
@@ -128,9 +139,6 @@ class SimulatedTicket:
             for key in keys:
                 if key in event.changes:
                     state[key] = event.changes[key]
-        for key in keys:
-            if key in CONSTANT_FIELDS:
-                state[key] = CONSTANT_FIELDS[key]
         state = {key: value for key, value in state.items() if value is not None}
         state["id"] = self.id
         if "_info" in keys:
@@ -147,6 +155,7 @@ class SimulatedTicket:
         if self.entered > clock:
             return None
         state = dict(self.base)
+        state.update(CONSTANT_FIELDS)  # before the events: a PATCH may change one
         last_at, last_by, removes = self.entered, self.entered_by, False
         for event in self.events:
             if event.at > clock:
@@ -156,7 +165,6 @@ class SimulatedTicket:
             removes = removes or event.removes
         if removes:
             state = {key: value for key, value in state.items() if value is not None}
-        state.update(CONSTANT_FIELDS)
         href = f"{base_url}/service/tickets/{self.id}"
         state["_info"] = {
             "lastUpdated": iso(last_at),

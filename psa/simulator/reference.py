@@ -1,6 +1,16 @@
 """The MSP's reference data as ConnectWise JSON: members, boards, statuses, categories,
-companies, contacts, agreements, priorities and sources, plus the small "reference" dicts
-(``{"id", "name"}``) that tickets embed. Reference dicts are shared, never mutated.
+board teams, companies, contacts, agreements, priorities and sources, plus the small
+"reference" dicts (``{"id", "name"}``) that tickets embed. Reference dicts are shared, never
+mutated.
+
+Each object carries fields of the ConnectWise 2025.1 model of its endpoint (``Member``,
+``Board``, ``BoardStatus``, ``BoardTeam``, ``Priority``, ``Contact``, ``Company``,
+``Agreement``...) with their JSON types, every field the model requires among them (a
+member's ``hireDate``, ``defaultPhone`` and ``securityRole``, a team's ``teamLeader``, a
+priority's ``color``, an agreement's ``contact``), and nothing the model lacks: a contact's
+e-mail address and phone number are in its ``communicationItems``. Values that are not drawn
+from the seeded ``Random`` (phone numbers, hire dates) are derived from ids, so adding them
+changed no draw.
 """
 
 from __future__ import annotations
@@ -52,8 +62,34 @@ class Reference:
     api_member: Json = field(default_factory=dict)
 
 
-def _member(member_id: int, spec: tuple[str, str, str, str], stamp: str, board: Json) -> Json:
+DAY = 86400
+
+
+def _midnight(epoch: int) -> str:
+    return iso(epoch - epoch % DAY)
+
+
+def contact_email(contact: Json) -> str:
+    """The contact's default e-mail address (from its ``communicationItems``)."""
+    return _communication(contact, "Email")
+
+
+def contact_phone(contact: Json) -> str:
+    """The contact's default phone number (from its ``communicationItems``)."""
+    return _communication(contact, "Phone")
+
+
+def _communication(contact: Json, kind: str) -> str:
+    items = contact.get("communicationItems", ())
+    found = next((i for i in items if i["communicationType"] == kind and i["defaultFlag"]), None)
+    return "" if found is None else str(found["value"])
+
+
+def _member(
+    member_id: int, spec: tuple[str, str, str, str], since: int, board: Json, offset: int
+) -> Json:
     identifier, first, last, role = spec
+    stamp = iso(since)
     email = f"{first.lower()}.{last.lower().replace(' ', '')}@{catalog.MSP_DOMAIN}"
     titles = {
         "dispatch": "Service Coordinator",
@@ -63,14 +99,20 @@ def _member(member_id: int, spec: tuple[str, str, str, str], stamp: str, board: 
         "projects": "Project Engineer",
         "api": "API Integration",
     }
+    role_id, role_name = catalog.SECURITY_ROLES[role]
     return {
         "id": member_id,
         "identifier": identifier,
         "firstName": first,
         "lastName": last,
+        # Hired between a month and about six years before the reference data was last set up.
+        "hireDate": _midnight(since - (30 + offset * 167 % 2200) * DAY),
         "officeEmail": email,
         "primaryEmail": email,
         "defaultEmail": "Office",
+        "officePhone": f"312555{7100 + offset:04d}",
+        "defaultPhone": "Office",
+        "securityRole": {"id": role_id, "name": role_name},
         "title": titles[role],
         "licenseClass": "A" if role == "api" else "F",
         "inactiveFlag": False,
@@ -80,11 +122,11 @@ def _member(member_id: int, spec: tuple[str, str, str, str], stamp: str, board: 
     }
 
 
-def _build_members(ref: Reference, stamp: str, inactive_since: str) -> None:
+def _build_members(ref: Reference, since: int, inactive_since: str) -> None:
     default_board = ref.board_refs["Service Desk"]
     specs = [*catalog.TECHNICIANS, catalog.INACTIVE_TECHNICIAN, catalog.API_MEMBER]
     for offset, spec in enumerate(specs):
-        member = _member(101 + offset, spec, stamp, default_board)
+        member = _member(101 + offset, spec, since, default_board, offset)
         if spec == catalog.INACTIVE_TECHNICIAN:
             member["inactiveFlag"] = True
             member["inactiveDate"] = inactive_since
@@ -99,13 +141,26 @@ def _build_members(ref: Reference, stamp: str, inactive_since: str) -> None:
     ref.api_member = ref.member_refs[catalog.API_MEMBER[0]]
 
 
+def _staff_teams(ref: Reference) -> None:
+    """Each board's team: its leader and members (active members of the team's roles)."""
+    active = {m["identifier"] for m in ref.members if not m["inactiveFlag"]}
+    for board_id, _, team_name in catalog.BOARDS:
+        roles = catalog.TEAM_ROLES[team_name]
+        staff = [i for role in roles for i in ref.roles.get(role, ()) if i in active]
+        for team in ref.teams[board_id]:
+            team["teamLeader"] = ref.member_refs[staff[0]]
+            team["members"] = [ref.member_refs[i]["id"] for i in staff]
+
+
 def _build_boards(ref: Reference, stamp: str) -> None:
     for board_id, name, team in catalog.BOARDS:
         board_ref = {"id": board_id, "name": name}
         ref.board_refs[name] = board_ref
         team_ref = {"id": 20 + board_id, "name": team}
         ref.team_refs[name] = team_ref
-        ref.teams[board_id] = [{**team_ref, "boardId": board_id, "_info": _info(stamp)}]
+        ref.teams[board_id] = [
+            {**team_ref, "defaultFlag": True, "boardId": board_id, "_info": _info(stamp)}
+        ]
         ref.boards.append(
             {
                 "id": board_id,
@@ -187,16 +242,20 @@ def _build_companies(ref: Reference, rng: random.Random, stamp: str) -> None:
     contact_id = 3000
     for offset, (identifier, name, city, state, weight, level) in enumerate(specs):
         company_id = 250 + offset
-        company = {
+        company: Json = {
             "id": company_id,
             "identifier": identifier,
             "name": name,
             "status": {"id": 1, "name": "Active"},
             "addressLine1": f"{100 + offset * 37} {rng.choice(('Main', 'Oak', 'Lake', 'Elm'))} St",
+        }
+        if offset % 3 == 1:  # a suite for every third client (not drawn: no Random call)
+            company["addressLine2"] = f"Suite {100 + offset * 10}"
+        company |= {
             "city": city,
             "state": state,
             "zip": f"{60000 + offset * 211:05d}",
-            "country": {"id": 1, "name": "United States"},
+            "country": {"id": catalog.COUNTRY[0], "name": catalog.COUNTRY[1]},
             "phoneNumber": f"312555{1000 + offset * 17:04d}",
             "website": f"www.{identifier.lower()}.example",
             "types": [{"id": 1, "name": "Client"}],
@@ -215,23 +274,48 @@ def _build_companies(ref: Reference, rng: random.Random, stamp: str) -> None:
             first = rng.choice(catalog.CONTACT_FIRST)
             last = rng.choice(catalog.CONTACT_LAST)
             mailbox = f"{first[0]}{last}".lower()
+            phone = f"{company['phoneNumber'][:6]}{contact_id * 7 % 10000:04d}"
             contacts.append(
                 {
                     "id": contact_id,
                     "firstName": first,
                     "lastName": last,
                     "company": company_ref,
-                    "defaultEmail": f"{mailbox}@{identifier.lower()}.example",
+                    "site": company["site"],
+                    "inactiveFlag": False,
+                    "defaultPhoneType": "Direct",
+                    "defaultPhoneNbr": phone,
+                    "communicationItems": [
+                        {
+                            "id": contact_id * 10 + 1,
+                            "type": {"id": 1, "name": "Email"},
+                            "value": f"{mailbox}@{identifier.lower()}.example",
+                            "defaultFlag": True,
+                            "communicationType": "Email",
+                        },
+                        {
+                            "id": contact_id * 10 + 2,
+                            "type": {"id": 2, "name": "Direct"},
+                            "value": phone,
+                            "defaultFlag": True,
+                            "communicationType": "Phone",
+                        },
+                    ],
                     "_info": _info(stamp),
                 }
             )
         ref.contacts.extend(contacts)
         ref.contacts_by_company[identifier] = contacts
         if level is not None:
-            _add_agreements(ref, company_ref, level, stamp)
+            primary = contacts[0]
+            contact_ref = {
+                "id": primary["id"],
+                "name": f"{primary['firstName']} {primary['lastName']}",
+            }
+            _add_agreements(ref, company_ref, contact_ref, level, stamp)
 
 
-def _add_agreements(ref: Reference, company: Json, level: str, stamp: str) -> None:
+def _add_agreements(ref: Reference, company: Json, contact: Json, level: str, stamp: str) -> None:
     names = [f"Managed Services - {level}" if level != "Internal" else "Internal IT"]
     if level == "Gold":
         names.append("Block Time - 20 Hours")
@@ -246,6 +330,7 @@ def _add_agreements(ref: Reference, company: Json, level: str, stamp: str) -> No
                     "name": name.split(" - ")[0],
                 },
                 "company": company,
+                "contact": contact,
                 "agreementStatus": "Active",
                 "startDate": stamp[:10] + "T00:00:00Z",
                 "noEndingDateFlag": True,
@@ -263,13 +348,25 @@ def build_reference(rng: random.Random, *, since: int, inactive_since: int) -> R
     ref = Reference()
     stamp = iso(since)
     _build_boards(ref, stamp)
-    _build_members(ref, stamp, iso(inactive_since))
+    _build_members(ref, since, iso(inactive_since))
+    _staff_teams(ref)
     _build_companies(ref, rng, stamp)
     for priority_id, name, sort, targets in catalog.PRIORITIES:
+        # Tickets embed a PriorityReference (``sort``); /service/priorities serves Priority
+        # objects, whose order is ``sortOrder``.
         priority_ref = {"id": priority_id, "name": name, "sort": sort}
         ref.priority_refs[sort] = priority_ref
         ref.sla_targets[sort] = targets
-        ref.priorities.append({**priority_ref, "defaultFlag": sort == 3, "_info": _info(stamp)})
+        ref.priorities.append(
+            {
+                "id": priority_id,
+                "name": name,
+                "color": catalog.PRIORITY_COLORS[sort],
+                "sortOrder": sort,
+                "defaultFlag": sort == 3,
+                "_info": _info(stamp),
+            }
+        )
     for source_id, name in catalog.SOURCES:
         ref.source_refs[name] = {"id": source_id, "name": name}
         ref.sources.append({"id": source_id, "name": name, "_info": _info(stamp)})

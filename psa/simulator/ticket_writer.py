@@ -5,6 +5,12 @@ company (Catchall for some unknown senders), agreement, priority, category and a
 that fits it (a few hostile ones), the contact and the SLA. ``TicketWriter`` also holds the
 random draws every part of the generator shares, so one seeded ``Random`` drives them all
 in a fixed order.
+
+The site address, country and contact details come from the company and contact; project
+tickets carry a budget (``budgetHours``), a planned start, a due date (``requiredDate``) and
+their ``duration`` in working days, and service requests (priority 5) a due date. Those
+draws come from a second seeded ``Random`` (``details``), so the main sequence, and with it
+every ticket's life, is what it was before they were added.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import math
 import random
 import uuid
 from bisect import bisect_right
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
 
@@ -21,7 +27,7 @@ from psa.simulator import catalog
 from psa.simulator.business_hours import BusinessHours
 from psa.simulator.lifecycle import ONSITE_SHARE, Life, Story
 from psa.simulator.model import NotePlan, SimulatedTicket, iso
-from psa.simulator.reference import Reference
+from psa.simulator.reference import Reference, contact_email, contact_phone
 
 Json = dict[str, Any]
 Weighted = tuple[tuple[Any, ...], tuple[float, ...]]
@@ -29,6 +35,10 @@ Weighted = tuple[tuple[Any, ...], tuple[float, ...]]
 DISPATCH = catalog.TECHNICIANS[0][0]
 INACTIVE = catalog.INACTIVE_TECHNICIAN[0]
 HOUR = 3600
+DAY = 86400
+PROJECT_BUDGETS = (2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 40.0)
+SERVICE_LOCATIONS = {name: {"id": i, "name": name} for i, name in catalog.SERVICE_LOCATIONS}
+SERVICE_REQUEST_DAYS = 5  # a service request is due this many days after entry
 
 
 def _weighted(*pairs: tuple[Any, float]) -> Weighted:
@@ -70,9 +80,16 @@ ENTERED_BY = {
 
 class TicketWriter:
     def __init__(
-        self, rng: random.Random, reference: Reference, hours: BusinessHours, *, departure: int
+        self,
+        rng: random.Random,
+        reference: Reference,
+        hours: BusinessHours,
+        *,
+        departure: int,
+        details: random.Random,
     ) -> None:
         self.rng = rng
+        self.details = details
         self.ref = reference
         self.hours = hours
         self.departure = departure
@@ -200,21 +217,28 @@ class TicketWriter:
             "site": company_json["site"],
             "siteName": "Main",
             "addressLine1": company_json["addressLine1"],
-            "city": company_json["city"],
-            "stateIdentifier": company_json["state"],
-            "zip": company_json["zip"],
         }
+        if "addressLine2" in company_json:
+            base["addressLine2"] = company_json["addressLine2"]
+        base.update(
+            {
+                "city": company_json["city"],
+                "stateIdentifier": company_json["state"],
+                "zip": company_json["zip"],
+                "country": company_json["country"],
+            }
+        )
         if contact is not None:
             base["contact"] = {"id": contact["id"], "name": name}
             base["contactName"] = name
-            base["contactEmailAddress"] = contact["defaultEmail"]
+            base["contactPhoneNumber"] = contact_phone(contact)
+            base["contactEmailAddress"] = contact_email(contact)
         base["team"] = ref.team_refs[story.board]
         base["priority"] = ref.priority_refs[priority]
         onsite = story.board == "Service Desk" and rng.random() < ONSITE_SHARE
-        base["serviceLocation"] = (
-            {"id": 1, "name": "On-Site"} if onsite else {"id": 4, "name": "Remote"}
-        )
+        base["serviceLocation"] = SERVICE_LOCATIONS["On-Site" if onsite else "Remote"]
         base["source"] = ref.source_refs[source]
+        base.update(self._schedule(story, priority))
         if company in ref.agreement_refs and rng.random() >= FORGOTTEN_AGREEMENT:
             base["agreement"] = ref.agreement_refs[company]
         severity = "High" if priority <= 1 else "Medium" if priority <= 3 else "Low"
@@ -240,6 +264,37 @@ class TicketWriter:
             base["slaStatus"] = self.sla_status("Respond", deadline)
             base["escalationStartDateUTC"] = iso(deadline)
         return base
+
+    def _schedule(self, story: Story, priority: int) -> Json:
+        """Budget, planned start, due date and duration: for projects and service requests."""
+        day = story.entered - story.entered % DAY  # midnight UTC, as ConnectWise stores dates
+        if story.board == "Projects":
+            start = self._weekday(day + DAY)
+            due = self._weekday(start + self.details.randint(1, 4) * 7 * DAY - DAY)
+            return {
+                "requiredDate": iso(due),
+                "budgetHours": self.details.choice(PROJECT_BUDGETS),
+                "estimatedStartDate": iso(start),
+                "duration": self._working_days(start, due),
+            }
+        if story.board == "Service Desk" and priority == 5:
+            return {"requiredDate": iso(self._weekday(day + SERVICE_REQUEST_DAYS * DAY))}
+        return {}
+
+    @staticmethod
+    def _weekday(midnight: int) -> int:
+        """``midnight`` (UTC) or the Monday after it when it falls on a weekend."""
+        while datetime.fromtimestamp(midnight, UTC).weekday() >= 5:
+            midnight += DAY
+        return midnight
+
+    @staticmethod
+    def _working_days(first: int, last: int) -> int:
+        """Weekdays from ``first`` to ``last`` (UTC midnights), both included: ConnectWise's
+        ``duration`` (22 for September 1-30, 2022 in a real response)."""
+        return sum(
+            datetime.fromtimestamp(day, UTC).weekday() < 5 for day in range(first, last + 1, DAY)
+        )
 
     # -- the ticket's life ---------------------------------------------------------------
     def write(self, ticket_id: int, entered: int) -> SimulatedTicket:
