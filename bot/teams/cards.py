@@ -17,6 +17,14 @@ SDK's own models. What the blocks become:
   selects of several tickets coexist), each Button an ``Action.Execute`` (``verb`` = action,
   ``data`` = action, value and block id) in an ActionSet after the inputs. A select without
   options is left out: Teams cannot load options on demand in schema 1.5.
+- Mentions: ``<at>name</at>`` in a TextBlock, with the mention entity (the Teams user id and
+  name) in the card's ``msteams.entities``: how Teams expresses a mention in an Adaptive Card
+  ("Mention support within Adaptive Cards", Teams platform docs). The 1.5 schema does not
+  declare ``msteams`` (its AdaptiveCard allows no other properties), but without it Teams
+  shows no mention; it is the one property outside the schema Deskboard sends, only when a
+  shown TextBlock mentions someone, and only ``entities`` in it. Everything else keeps to the
+  official 1.5 schema (the tests check every card against it: ``tests/teams/schema.py``);
+  1.6 additions (a ChoiceSet's ``filtered`` style, ``Data.Query``) are never used.
 
 Untrusted text is escaped for Adaptive Card markdown (``bot.teams.card_text``); cards are
 checked before sending by ``bot.teams.card_validation.validate_card``.
@@ -71,7 +79,6 @@ MAX_CHOICE_TITLE = 150
 MAX_LABEL = 100
 MAX_BUTTON_TITLE = 80
 MAX_ALT_TEXT = 300
-FILTERED_FROM = 20  # a select with more choices than this filters as the user types
 MIN_CHOICES = 20  # choices per select kept before any text is cut
 
 # ---- the parts of a card --------------------------------------------------------------------
@@ -153,7 +160,6 @@ class _Choices:
     head: dict[str, Any]  # type, id, label, placeholder
     choices: list[dict[str, str]]
     current: int | None
-    filtered: bool
 
     def element(self, keep: int | None) -> tuple[dict[str, Any], int]:
         """The ChoiceSet with at most ``keep`` choices (and the current one), and how many
@@ -164,8 +170,6 @@ class _Choices:
             if self.current is not None and self.current >= keep:
                 shown = [*shown, self.choices[self.current]]
         element = dict(self.head)
-        if self.filtered or len(shown) > FILTERED_FROM:
-            element["style"] = "filtered"
         if self.current is not None:
             element["value"] = self.choices[self.current]["value"]
         element["choices"] = shown
@@ -261,7 +265,7 @@ def _select(select: Select, input_id: str) -> _Choices:
     )
     label = cut(flat(select.placeholder).strip() or "Choose", MAX_LABEL)
     head = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "placeholder": label}
-    return _Choices(head, choices, current, filtered=select.external)
+    return _Choices(head, choices, current)
 
 
 _BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}

@@ -79,6 +79,7 @@ from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.windows import Period, period_window
 from storage.sync_state import SyncStateView
+from tests.teams.schema import assert_schema_valid
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -232,6 +233,7 @@ def test_every_view_is_a_valid_card_within_both_limits(name):
     for limit in (BOT_LIMIT, WORKFLOW_LIMIT):
         card = to_adaptive_card(message, limit=limit)
         validate_card(card, limit=limit)
+        assert_schema_valid(card)
         assert card["type"] == "AdaptiveCard"
         assert card["$schema"] == SCHEMA
         assert card["version"] == "1.5"
@@ -466,14 +468,15 @@ def test_nudge_controls_ids_choices_and_action_data():
     ]
 
 
-def test_repeated_input_ids_stay_unique_and_more_than_20_choices_filter():
+def test_repeated_input_ids_stay_unique_and_no_choice_set_uses_the_1_6_filtered_style():
     options = tuple(Option(f"T{i}", str(i)) for i in range(21))
     block = Actions((Select("pick", "Pick", options), Select("pick", "Pick", options[:3])))
     card = to_adaptive_card(Message("t", (block,)))
     validate_card(card)
+    assert_schema_valid(card)
     first, second = of_type(card, "Input.ChoiceSet")
     assert (first["id"], second["id"]) == ("pick", "pick#2")
-    assert first["style"] == "filtered"  # 21 > 20
+    assert "style" not in first  # a compact dropdown: "filtered" is schema 1.6
     assert "style" not in second
 
 
@@ -649,7 +652,7 @@ def test_choices_beyond_what_fits_are_dropped_keeping_the_current_one(limit):
     for select in selects:
         assert select["value"] == "450"
         assert select["choices"][-1] == {"title": companies[450].text, "value": "450"}
-        assert select["style"] == "filtered"
+        assert "style" not in select
     # the first count - 1 choices and the current one are shown; the rest are counted
     notes = [t for t in texts(card) if t.startswith("…and ")]
     assert notes == [f"…and {500 - count} more options"] * 15
@@ -662,7 +665,8 @@ def test_a_select_of_200_options_fits_whole_in_a_bot_message():
     card = to_adaptive_card(Message("t", (Actions((select,)),)))
     (choices,) = of_type(card, "Input.ChoiceSet")
     assert len(choices["choices"]) == 200
-    assert choices["style"] == "filtered"
+    assert "style" not in choices
+    assert_schema_valid(card)
 
 
 def test_a_kudos_digest_of_500_huge_items_fits():
@@ -712,7 +716,12 @@ def _execute(card: dict[str, Any]) -> dict[str, Any]:
 BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "version 1.6": lambda c: c.update(version="1.6"),
     "no version": lambda c: c.pop("version"),
-    "a Table (1.5 has none)": lambda c: c["body"].append({"type": "Table", "rows": []}),
+    "a Table (1.5 has it; Deskboard does not use it)": lambda c: c["body"].append(
+        {"type": "Table", "rows": []}
+    ),
+    "a 1.6 filtered ChoiceSet": lambda c: _input(c).update(style="filtered"),
+    "a property of the card 1.5 does not have": lambda c: c.update(layouts=[]),
+    "msteams with more than mentions": lambda c: c.update(msteams={"width": "Full"}),
     "a RichTextBlock": lambda c: c["body"].append({"type": "RichTextBlock", "inlines": []}),
     "Action.ResetInputs": lambda c: of_type(c, "ActionSet")[0]["actions"].append(
         {"type": "Action.ResetInputs"}
