@@ -432,8 +432,8 @@ def test_nudge_controls_ids_choices_and_action_data():
     card = to_adaptive_card(message)
     validate_card(card)
     inputs = of_type(card, "Input.ChoiceSet")
-    # two tickets' selects coexist: the block id prefixes each input id; the selects that load
-    # on demand in Slack (subtype, item, no options given) are left out
+    # two tickets' selects coexist: the block id prefixes each input id; the selects with
+    # nothing to offer yet (subtype, item: no options given) are a line saying why
     assert [i["id"] for i in inputs] == [
         "nudge:1|nudge_type",
         "nudge:1|nudge_agreement",
@@ -463,8 +463,16 @@ def test_nudge_controls_ids_choices_and_action_data():
     first = card["body"][2]
     assert [e["type"] for e in first["items"]] == [
         "Input.ChoiceSet",
+        "TextBlock",
+        "TextBlock",
         "Input.ChoiceSet",
         "ActionSet",
+    ]
+    assert [e["text"] for e in first["items"][1:3]] == ["Subtype: none", "Item: none"]
+    second = card["body"][4]
+    assert [e.get("text") for e in second["items"][1:3]] == [
+        "Subtype: pick a type first",
+        "Item: pick a type first",
     ]
 
 
@@ -618,14 +626,23 @@ def test_a_nudge_digest_of_300_tickets_with_200_options_fits_with_its_controls()
     card = to_adaptive_card(message)
     validate_card(card, limit=BOT_LIMIT)
     shown = nudge_ticket_ids(message)
-    # every ticket the digest shows keeps its controls: one ActionSet per ticket, in order
-    saves = [a["data"]["block"] for s in of_type(card, "ActionSet") for a in s["actions"][:1]]
+    # every ticket the digest shows keeps its controls: Save and Not needed, in order
+    saves = [
+        a["data"]["block"]
+        for s in of_type(card, "ActionSet")
+        for a in s["actions"]
+        if a["verb"] == "nudge_save"
+    ]
     assert saves == [f"nudge:{t}" for t in shown]
     assert any(t == f"…and {300 - len(shown)} more tickets: see /mystats" for t in texts(card))
-    # 200 options load on demand in Slack; the type select shows the current type
+    # 200 options load on demand in Slack; in Teams the type select shows as many of the 100
+    # the message carries as fit, the current type among them, and a search box
     type_select = of_type(card, "Input.ChoiceSet")[0]
     assert type_select["value"] == options[5].value
-    assert type_select["choices"] == [{"title": options[5].text, "value": options[5].value}]
+    assert {"title": options[5].text, "value": options[5].value} in type_select["choices"]
+    assert len(type_select["choices"]) > 1
+    boxes = of_type(card, "Input.Text")
+    assert boxes[0]["id"] == f"{type_select['id']}|search"
     assert "**[" not in markup("\n".join(texts(card)))
 
 
@@ -644,7 +661,28 @@ def test_choices_beyond_what_fits_are_dropped_keeping_the_current_one(limit):
     validate_card(card, limit=limit)
     selects = of_type(card, "Input.ChoiceSet")
     assert len(selects) == 15
-    assert len(of_type(card, "ActionSet")) == 15  # never dropped
+    saves = [s for s in of_type(card, "ActionSet") if s["actions"][0]["verb"] == "nudge_save"]
+    assert len(saves) == 15  # never dropped
+    # the rest can be searched for: a box and a Search button under each select
+    boxes = of_type(card, "Input.Text")
+    assert [b["id"] for b in boxes] == [f"nudge:{t}|nudge_company|search" for t in range(15)]
+    searches = [s for s in of_type(card, "ActionSet") if s["actions"][0]["verb"] != "nudge_save"]
+    assert [s["actions"] for s in searches] == [
+        [
+            {
+                "type": "Action.Execute",
+                "title": "Search",
+                "verb": "choices_search",
+                "data": {
+                    "action": "choices_search",
+                    "block": f"nudge:{t}",
+                    "select": "nudge_company",
+                    "input": f"nudge:{t}|nudge_company",
+                },
+            }
+        ]
+        for t in range(15)
+    ]
     counts = {len(s["choices"]) for s in selects}
     assert len(counts) == 1  # every select keeps the same number of choices
     (count,) = counts
