@@ -66,6 +66,7 @@ TYPES = options("Type", 30, 100)
 SUBTYPES = options("Subtype", 40, 200)
 ITEMS = options("Item", 25, 300)
 AGREEMENTS = options("Agreement", 22, 500)
+COMPANIES = options("Company", 25, 400)
 
 
 def nudge(ticket_id: int, reasons: tuple[str, ...], **fields: Any) -> NudgeItem:
@@ -88,11 +89,11 @@ def nudges(count: int) -> list[NudgeItem]:
                 "current_subtype": "210",
             },
         ),
-        (("catchall",), {}),
+        (("catchall",), {"company_options": COMPANIES}),
         (("no_agreement",), {"agreement_options": AGREEMENTS}),
         (
             ("uncategorized", "catchall", "no_agreement"),
-            {"type_options": TYPES, "agreement_options": AGREEMENTS},
+            {"type_options": TYPES, "company_options": COMPANIES, "agreement_options": AGREEMENTS},
         ),
     ]
     return [
@@ -223,6 +224,9 @@ def test_the_hostile_cards_use_what_this_test_means_to_cover():
     assert "more" in dumped["leaderboard, 400 rows"]
     (select,) = _choice_sets(cards["a select of 500 options"])
     assert len(select["choices"]) > 20
+    sizes = [len(c["choices"]) for c in _choice_sets(cards["nudge digest, one of each"])]
+    assert max(sizes) > 20
+    assert "Input.Text" in dumped["nudge digest, one of each"]  # the search step
 
 
 def _choice_sets(node: Any) -> list[dict[str, Any]]:
