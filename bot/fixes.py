@@ -6,6 +6,8 @@
   many selects).
 - ``nudge_item``: a ticket's ``bot.views.NudgeItem`` with the options valid for what is
   chosen so far (subtypes of the chosen type, items of the chosen type and subtype).
+- ``company_shortlist``: the companies offered where they cannot be searched as the user
+  types (Teams): those most stored tickets are for; ``company_options`` finds others by name.
 - ``apply_fix``: checks the choices against the ticket's open nudge reasons and the board,
   PATCHes the ticket and adds an internal note saying who fixed it from chat (ConnectWise
   sends no e-mail for it: ``processNotifications`` is off).
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from bot.chat import Option
 from bot.config import DeskboardConfig
@@ -33,17 +35,19 @@ from bot.judging import judge_resolutions
 from bot.views import NudgeItem
 from metrics.records import TicketRecord
 from metrics.triggers import NudgeReason
-from psa.conditions import all_of, compare
+from psa.conditions import all_of, compare, in_list
 from psa.connectwise import Association, ConnectWiseClient, NamedRef, invalid_combination
 from psa.errors import ConnectWiseError
 from storage import notices, repo
 from storage.db import session_scope
 from storage.notices import NudgeRow
+from storage.tables import TICKETS
 
 log = logging.getLogger(__name__)
 
 CATALOG_TTL = timedelta(minutes=10)
 MAX_COMPANY_OPTIONS = 100  # what one external select can show
+COMPANY_SHORTLIST = 25  # companies offered without a search: the most used
 
 
 class FixError(Exception):
@@ -200,8 +204,10 @@ def nudge_item(
     ticket_url: str | None,
     selection: Selection = Selection(),
     agreements: Sequence[NamedRef] = (),
+    companies: Sequence[Option] = (),
 ) -> NudgeItem:
-    """The ticket's fix controls: the picks so far, else the ticket's own values."""
+    """The ticket's fix controls: the picks so far, else the ticket's own values;
+    ``companies`` are offered when the company is to change (``company_shortlist``)."""
     type_id = selection.type_id if selection.type_id is not None else ticket.type_id
     subtype_id = selection.subtype_id
     item_id = selection.item_id
@@ -216,6 +222,7 @@ def nudge_item(
         if type_id is not None and (subtype_id is not None or not subtype_options):
             item_options = catalog.item_options(type_id, subtype_id)
     active = [a for a in agreements if not a.inactive]
+    needs_company = "catchall" in reasons
     return NudgeItem(
         ticket_id=ticket.ticket_id,
         summary=ticket.summary,
@@ -228,9 +235,10 @@ def nudge_item(
         current_type=_text(type_id),
         current_subtype=_text(subtype_id),
         current_item=_text(item_id),
-        needs_company="catchall" in reasons,
+        needs_company=needs_company,
         agreement_options=_sorted_options(active),
         current_agreement=_text(selection.agreement_id),
+        company_options=tuple(companies) if needs_company else (),
     )
 
 
@@ -259,6 +267,7 @@ def build_nudge_item(
     catalogs: CatalogCache,
     ticket_url: str | None,
     selection: Selection = Selection(),
+    companies: Sequence[Option] = (),
 ) -> NudgeItem:
     """A ticket's fix controls as ConnectWise has the ticket now (for a digest or an update)."""
     ticket = ticket_state(client, ticket_id)
@@ -270,22 +279,68 @@ def build_nudge_item(
         ticket_url=ticket_url,
         selection=selection,
         agreements=agreements_for(client, ticket=ticket, reasons=reasons, selection=selection),
+        companies=companies,
     )
 
 
-def company_options(
-    client: ConnectWiseClient, query: str, *, catchall_company: str | None
-) -> tuple[Option, ...]:
-    """Active companies whose name starts with ``query`` (ConnectWise ``like "q*"``)."""
-    text = " ".join(query.split())
-    conditions = all_of(compare("name", "like", f"{text}*") if text else None)
+def _offered(companies: Sequence[NamedRef], catchall_company: str | None) -> list[NamedRef]:
+    """Active companies, the catch-all one left out."""
     catchall = (catchall_company or "").strip().casefold()
-    found = [
+    return [
         c
-        for c in client.companies(conditions=conditions)
+        for c in companies
         if not c.inactive and not (catchall and (c.identifier or "").strip().casefold() == catchall)
     ]
+
+
+def company_options(
+    client: ConnectWiseClient, query: str, *, catchall_company: str | None, contains: bool = False
+) -> tuple[Option, ...]:
+    """Active companies whose name starts with ``query`` (ConnectWise ``like "q*"``), or with
+    ``contains``, has it anywhere (``contains "q"``)."""
+    text = " ".join(query.split())
+    condition = None
+    if text:
+        condition = (
+            compare("name", "contains", text) if contains else compare("name", "like", f"{text}*")
+        )
+    found = _offered(client.companies(conditions=all_of(condition)), catchall_company)
     return _sorted_options(found)[:MAX_COMPANY_OPTIONS]
+
+
+def company_shortlist(
+    engine: Engine,
+    client: ConnectWiseClient,
+    *,
+    catchall_company: str | None,
+    size: int = COMPANY_SHORTLIST,
+) -> tuple[Option, ...]:
+    """The ``size`` companies most stored tickets are for, active in ConnectWise and not the
+    catch-all one, by name; topped up with the first companies by name when fewer are known
+    (a new database). One ConnectWise call, two when topping up."""
+    query = (
+        select(TICKETS.c.company_id)
+        .where(TICKETS.c.company_id.is_not(None))
+        .group_by(TICKETS.c.company_id)
+        .order_by(func.count().desc(), TICKETS.c.company_id)
+        .limit(size * 2)  # room for inactive and catch-all ones
+    )
+    with engine.connect() as connection:
+        ranked = [int(row[0]) for row in connection.execute(query)]
+    chosen: list[NamedRef] = []
+    if ranked:
+        by_id = {
+            c.id: c
+            for c in _offered(client.companies(conditions=in_list("id", ranked)), catchall_company)
+        }
+        chosen = [by_id[i] for i in ranked if i in by_id][:size]
+    options = _sorted_options(chosen)
+    if len(options) < size:
+        known = {o.value for o in options}
+        more = company_options(client, "", catchall_company=catchall_company)
+        options += tuple(o for o in more if o.value not in known)[: size - len(options)]
+        options = tuple(sorted(options, key=lambda o: (o.text.casefold(), int(o.value))))
+    return options
 
 
 # ---- applying a fix ---------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from bot.chat import message_to_json
+from bot.chat import Option, message_to_json
 from bot.config import DeskboardConfig
-from bot.fixes import CatalogCache, build_nudge_item
+from bot.fixes import CatalogCache, build_nudge_item, company_shortlist
 from bot.links import TicketLink
 from bot.people import people_directory
 from bot.platforms import can_dm, outbox_key
@@ -67,6 +67,7 @@ def queue_nudge_digests(
     for row in pending:
         by_member[row.member_key][row.ticket_id].append(row)
     directories = {p: people_directory(engine, platform=p) for p in platforms}
+    companies: tuple[Option, ...] | None = None  # the short list, read at the first catch-all
     queued = 0
     for member, tickets in sorted(by_member.items()):
         if member in opted_out or member in config.excluded_members:
@@ -88,12 +89,16 @@ def queue_nudge_digests(
                 _close(engine, ticket_id, now)
                 continue
             try:
+                if "catchall" in reasons and companies is None:
+                    catchall = config.connectwise.catchall_company
+                    companies = company_shortlist(engine, client, catchall_company=catchall)
                 item = build_nudge_item(
                     client,
                     ticket_id=ticket_id,
                     reasons=reasons,
                     catalogs=catalogs,
                     ticket_url=ticket_link(ticket_id),
+                    companies=companies or (),
                 )
             except NotFound:
                 log.info("ticket %d is gone from ConnectWise; its nudges are closed", ticket_id)

@@ -1,5 +1,10 @@
 """Checking a card before it is sent: schema 1.5's element set, required properties, unique
-input ids, mention entities that match the text, and the Teams SDK's own models."""
+input ids, mention entities that match the text, and the Teams SDK's own models.
+
+A light check, without the schema file: the SDK's models know 1.6 too, so the 1.5 limits that
+matter are checked here by name (the card's own properties, a ChoiceSet's style). The tests
+check every card against the official 1.5 JSON schema as well (``tests/teams/schema.py``).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,29 @@ def card_size(data: Any) -> int:
 
 
 VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5")
+CARD_PROPERTIES = frozenset(
+    {
+        "type",
+        "version",
+        "refresh",
+        "authentication",
+        "body",
+        "actions",
+        "selectAction",
+        "fallbackText",
+        "backgroundImage",
+        "minHeight",
+        "rtl",
+        "speak",
+        "lang",
+        "verticalContentAlignment",
+        "$schema",
+    }
+)
+"""An AdaptiveCard's properties in schema 1.5 (which allows no others)."""
+TEAMS_PROPERTY = "msteams"
+"""Not in schema 1.5, but how Teams takes a card's mentions (``entities``, nothing else)."""
+CHOICE_STYLES = ("compact", "expanded")  # "filtered" came with 1.6
 
 
 def _sdk_models() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:
@@ -83,6 +111,10 @@ class _CardChecker:
         version = card.get("version")
         if (top or version is not None) and version not in VERSIONS:
             raise ValueError(f"{path}: version {version!r} is not 1.5 or earlier")
+        allowed = CARD_PROPERTIES | ({TEAMS_PROPERTY} if top else set())
+        unknown = set(card) - allowed
+        if unknown:
+            raise ValueError(f"{path}: properties not in schema 1.5: {sorted(unknown)}")
         self.sdk(AdaptiveCard, card, path, "$schema")
         for index, element in enumerate(self.listed(card, "body", path)):
             self.element(element, f"{path}.body[{index}]")
@@ -137,6 +169,8 @@ class _CardChecker:
             raise ValueError(f"{path}: input id {element['id']!r} is used twice")
         self.input_ids.add(element["id"])
         if kind == "Input.ChoiceSet":
+            if element.get("style", "compact") not in CHOICE_STYLES:
+                raise ValueError(f"{path}: style {element['style']!r} is not in schema 1.5")
             for index, choice in enumerate(self.listed(element, "choices", path)):
                 _text(choice, "title", f"{path}.choices[{index}]", empty=True)
                 _text(choice, "value", f"{path}.choices[{index}]", empty=True)
@@ -161,7 +195,9 @@ class _CardChecker:
             self.action(action["fallback"], f"{path}.fallback")
 
     def mentions(self, card: dict[str, Any]) -> None:
-        teams = card.get("msteams") or {}
+        teams = card.get(TEAMS_PROPERTY, {})
+        if not isinstance(teams, dict) or set(teams) - {"entities"}:
+            raise ValueError("card.msteams: only mention entities are sent")
         for index, entity in enumerate(teams.get("entities") or []):
             path = f"card.msteams.entities[{index}]"
             if entity.get("type") != "mention":

@@ -15,8 +15,23 @@ SDK's own models. What the blocks become:
   sources are kept only when they are https URLs.
 - Actions: each Select becomes an ``Input.ChoiceSet`` whose id is ``BLOCK|ACTION`` (so the
   selects of several tickets coexist), each Button an ``Action.Execute`` (``verb`` = action,
-  ``data`` = action, value and block id) in an ActionSet after the inputs. A select without
-  options is left out: Teams cannot load options on demand in schema 1.5.
+  ``data`` = action, value and block id) in an ActionSet after the inputs. Schema 1.5 cannot
+  load options on demand (``Data.Query`` is 1.6), so every select shows the options its
+  message carries (a select loading its options on demand in Slack carries them too); one
+  with nothing to offer yet is a line with its placeholder, which says why ("pick a type
+  first"). A select of more than ``SEARCH_FROM`` options (a filtering dropdown is 1.6 too)
+  comes with a search box (``Input.Text`` ``BLOCK|ACTION|search``) and a Search button
+  (``Action.Execute``, verb ``SEARCH_VERB``, data: block, select action and input id), and
+  so does one whose options were cut to fit; the answer to it is the card with what matches
+  (``bot.teams.listeners.nudges``).
+- Mentions: ``<at>name</at>`` in a TextBlock, with the mention entity (the Teams user id and
+  name) in the card's ``msteams.entities``: how Teams expresses a mention in an Adaptive Card
+  ("Mention support within Adaptive Cards", Teams platform docs). The 1.5 schema does not
+  declare ``msteams`` (its AdaptiveCard allows no other properties), but without it Teams
+  shows no mention; it is the one property outside the schema Deskboard sends, only when a
+  shown TextBlock mentions someone, and only ``entities`` in it. Everything else keeps to the
+  official 1.5 schema (the tests check every card against it: ``tests/teams/schema.py``);
+  1.6 additions (a ChoiceSet's ``filtered`` style, ``Data.Query``) are never used.
 
 Untrusted text is escaped for Adaptive Card markdown (``bot.teams.card_text``); cards are
 checked before sending by ``bot.teams.card_validation.validate_card``.
@@ -71,8 +86,11 @@ MAX_CHOICE_TITLE = 150
 MAX_LABEL = 100
 MAX_BUTTON_TITLE = 80
 MAX_ALT_TEXT = 300
-FILTERED_FROM = 20  # a select with more choices than this filters as the user types
-MIN_CHOICES = 20  # choices per select kept before any text is cut
+MIN_CHOICES = 5  # choices per select kept before any text is cut (the rest can be searched)
+SEARCH_FROM = 20  # a select with more choices than this comes with a search box
+SEARCH_VERB = "choices_search"  # the search button's verb
+SEARCH_SUFFIX = "|search"  # the search box's id: the ChoiceSet's id and this
+MAX_SEARCH = 100  # characters a search box takes
 
 # ---- the parts of a card --------------------------------------------------------------------
 
@@ -148,12 +166,16 @@ class _Picture:
 
 @dataclass
 class _Choices:
-    """One select as an Input.ChoiceSet; ``current`` is the index of the chosen option."""
+    """One select as an Input.ChoiceSet; ``current`` is the index of the chosen option. With
+    more than ``SEARCH_FROM`` options, or some cut for size, it comes with a search box and
+    button (schema 1.5 has no filtering as the user types); with none, it is a line saying
+    why (its label)."""
 
     head: dict[str, Any]  # type, id, label, placeholder
     choices: list[dict[str, str]]
     current: int | None
-    filtered: bool
+    action: str
+    block_id: str | None
 
     def element(self, keep: int | None) -> tuple[dict[str, Any], int]:
         """The ChoiceSet with at most ``keep`` choices (and the current one), and how many
@@ -164,12 +186,41 @@ class _Choices:
             if self.current is not None and self.current >= keep:
                 shown = [*shown, self.choices[self.current]]
         element = dict(self.head)
-        if self.filtered or len(shown) > FILTERED_FROM:
-            element["style"] = "filtered"
         if self.current is not None:
             element["value"] = self.choices[self.current]["value"]
         element["choices"] = shown
         return element, len(self.choices) - len(shown)
+
+    def elements(self, keep: int | None) -> list[dict[str, Any]]:
+        if not self.choices:
+            return [_note(self.head["label"])]
+        element, hidden = self.element(keep)
+        items = [element]
+        if hidden:
+            items.append(_note(f"…and {hidden} more options"))
+        if hidden or len(self.choices) > SEARCH_FROM:
+            items += self.search()
+        return items
+
+    def search(self) -> list[dict[str, Any]]:
+        """A search box and its button: ``SEARCH_VERB`` with the select's action and input id
+        (the box is ``INPUT|search``); the answer is the card with the matches."""
+        input_id = self.head["id"]
+        box = {
+            "type": "Input.Text",
+            "id": input_id + SEARCH_SUFFIX,
+            "label": "Not in the list? Search by name",
+            "placeholder": cut(f"{self.head['label']}: part of the name", MAX_LABEL),
+            "maxLength": MAX_SEARCH,
+        }
+        data = {"action": SEARCH_VERB, "block": self.block_id, "select": self.action}
+        button = {
+            "type": "Action.Execute",
+            "title": "Search",
+            "verb": SEARCH_VERB,
+            "data": {**data, "input": input_id},
+        }
+        return [box, {"type": "ActionSet", "actions": [button]}]
 
 
 @dataclass
@@ -185,12 +236,7 @@ class _Controls:
     _cache: dict[int | None, int] = field(init=False, default_factory=dict)
 
     def element(self) -> dict[str, Any]:
-        items: list[dict[str, Any]] = []
-        for choices in self.inputs:
-            element, hidden = choices.element(self.keep)
-            items.append(element)
-            if hidden:
-                items.append(_note(f"…and {hidden} more options"))
+        items = [item for choices in self.inputs for item in choices.elements(self.keep)]
         if self.buttons is not None:
             items.append(self.buttons)
         if not self.inputs and self.buttons is not None:
@@ -250,7 +296,7 @@ def _unique(candidate: str, used: set[str]) -> str:
     return unique
 
 
-def _select(select: Select, input_id: str) -> _Choices:
+def _select(select: Select, input_id: str, block_id: str | None) -> _Choices:
     choices = [
         {"title": cut(flat(o.text).strip() or o.value or "—", MAX_CHOICE_TITLE), "value": o.value}
         for o in select.options
@@ -261,7 +307,7 @@ def _select(select: Select, input_id: str) -> _Choices:
     )
     label = cut(flat(select.placeholder).strip() or "Choose", MAX_LABEL)
     head = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "placeholder": label}
-    return _Choices(head, choices, current, filtered=select.external)
+    return _Choices(head, choices, current, select.action, block_id)
 
 
 _BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}
@@ -282,9 +328,9 @@ def _button(button: Button, block_id: str | None) -> dict[str, Any]:
 def _controls(block: Actions, used_ids: set[str]) -> _Controls | None:
     prefix = f"{block.block_id}|" if block.block_id else ""
     inputs = [
-        _select(e, _unique(prefix + e.action, used_ids))
+        _select(e, _unique(prefix + e.action, used_ids), block.block_id)
         for e in block.elements
-        if isinstance(e, Select) and e.options
+        if isinstance(e, Select)
     ]
     buttons = [_button(e, block.block_id) for e in block.elements if isinstance(e, Button)]
     if not inputs and not buttons:
@@ -518,6 +564,8 @@ __all__ = [
     "BOT_LIMIT",
     "CARD_CONTENT_TYPE",
     "SCHEMA",
+    "SEARCH_SUFFIX",
+    "SEARCH_VERB",
     "VERSION",
     "WORKFLOW_LIMIT",
     "CardTooLarge",

@@ -23,9 +23,11 @@ MAX_STATIC_OPTIONS = 100  # a select with more options always loads them on dema
 @dataclass(frozen=True, slots=True)
 class NudgeItem:
     """One resolved ticket to fix. ``reasons`` are ``NudgeReason`` values. Options are the
-    board's valid choices (values are ConnectWise ids as text); an empty tuple means the
-    platform loads them on demand (e.g. subtypes once a type is chosen). ``current_*`` are
-    option values already set on the ticket."""
+    board's valid choices (values are ConnectWise ids as text); an empty tuple means there is
+    nothing to offer yet (e.g. subtypes before a type is chosen). ``current_*`` are option
+    values already set on the ticket. ``company_options`` is a short list (the companies most
+    tickets are for), not every company: the company select always searches on demand where
+    the platform can (Slack), and offers the short list where it cannot (Teams)."""
 
     ticket_id: int
     summary: str
@@ -41,6 +43,7 @@ class NudgeItem:
     needs_company: bool = False
     agreement_options: tuple[Option, ...] = ()
     current_agreement: str | None = None
+    company_options: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,11 @@ class NudgeView:
 # left then draws options inline, first ticket first. The estimate is sized for Slack (the
 # tightest platform: about 12,000 characters) and errs on the large side: it counts the growth
 # of mrkdwn escaping, so summaries full of ``&`` and ``<`` still fit.
+#
+# A select that loads its options on demand still carries them (at most
+# ``MAX_STATIC_OPTIONS``, the current one among them): Slack draws only the current one (an
+# ``external_select``) and asks for the rest as the user types, so the estimate counts only
+# that; a platform that cannot load options on demand (Teams, schema 1.5) draws them all.
 
 NUDGE_DIGEST_MAX = 15  # tickets with fix controls in one digest; the rest wait for the next
 
@@ -95,10 +103,11 @@ def _options_cost(options: Sequence[Option]) -> int:
 
 
 def _select_cost(select: SelectView) -> int:
-    # A static select draws its current choice twice: in its options and as the initial one.
-    if select.external:
-        return _SELECT_COST + _options_cost(select.options)
+    # A static select draws its current choice twice: in its options and as the initial one;
+    # Slack draws an external one with its current choice only.
     chosen = [o for o in select.options if o.value == select.selected]
+    if select.external:
+        return _SELECT_COST + _options_cost(chosen)
     return _SELECT_COST + _options_cost(select.options) + _options_cost(chosen)
 
 
@@ -115,10 +124,14 @@ def _ticket_cost(ticket: TicketLine, selects: Sequence[SelectView]) -> int:
 def _select(
     action: str, placeholder: str, options: tuple[Option, ...], selected: str | None
 ) -> SelectView:
-    """A select loading its options on demand that still shows the current choice; options
-    are drawn inline later if the budget allows (``_inline``)."""
+    """A select loading its options on demand that shows the current choice and carries its
+    options (the first ``MAX_STATIC_OPTIONS``, and the current one); they are drawn inline
+    later if the budget allows (``_inline``)."""
     current = tuple(o for o in options if o.value == selected)[:1]
-    return SelectView(action, placeholder, current, selected if current else None, external=True)
+    carried = options[:MAX_STATIC_OPTIONS]
+    if current and current[0] not in carried:
+        carried = (*options[: MAX_STATIC_OPTIONS - 1], current[0])
+    return SelectView(action, placeholder, carried, selected if current else None, external=True)
 
 
 def _inline(select: SelectView, options: tuple[Option, ...]) -> SelectView:
@@ -134,22 +147,55 @@ class _Fix:
     options: tuple[tuple[Option, ...], ...]
 
 
+def _placeholders(item: NudgeItem, company: bool) -> dict[str, str]:
+    """Each select's placeholder; one with nothing to offer yet says why (a platform that
+    cannot load options on demand shows just that)."""
+    placeholders = {
+        "nudge_type": "Type",
+        "nudge_subtype": "Subtype",
+        "nudge_item": "Item",
+        "nudge_company": "Company",
+        "nudge_agreement": "Agreement",
+    }
+    if not item.type_options:
+        placeholders["nudge_type"] = "Type: none on this board"
+    if not item.subtype_options:
+        placeholders["nudge_subtype"] = (
+            "Subtype: pick a type first" if item.current_type is None else "Subtype: none"
+        )
+    if not item.item_options:
+        if item.current_type is None:
+            placeholders["nudge_item"] = "Item: pick a type first"
+        elif item.subtype_options and item.current_subtype is None:
+            placeholders["nudge_item"] = "Item: pick a subtype first"
+        else:
+            placeholders["nudge_item"] = "Item: none"
+    if not item.agreement_options:
+        placeholders["nudge_agreement"] = (
+            "Agreement: pick the company first"
+            if company
+            else "Agreement: the company has none in ConnectWise"
+        )
+    return placeholders
+
+
 def _fix(item: NudgeItem) -> _Fix:
-    """The selects a ticket needs for its reasons, all loading on demand at first."""
-    wanted: list[tuple[str, str, tuple[Option, ...], str | None]] = []
+    """The selects a ticket needs for its reasons, all loading on demand at first. The company
+    select carries the short list but is never drawn inline: on demand, every company can be
+    found (``_Fix.options`` is what a select may draw inline)."""
+    wanted: list[tuple[str, tuple[Option, ...], str | None]] = []
     if "uncategorized" in item.reasons:
         wanted += [
-            ("nudge_type", "Type", item.type_options, item.current_type),
-            ("nudge_subtype", "Subtype", item.subtype_options, item.current_subtype),
-            ("nudge_item", "Item", item.item_options, item.current_item),
+            ("nudge_type", item.type_options, item.current_type),
+            ("nudge_subtype", item.subtype_options, item.current_subtype),
+            ("nudge_item", item.item_options, item.current_item),
         ]
     company = item.needs_company or "catchall" in item.reasons
     if company:
-        wanted.append(("nudge_company", "Company", (), None))
+        wanted.append(("nudge_company", item.company_options, None))
     if company or "no_agreement" in item.reasons:
-        wanted.append(
-            ("nudge_agreement", "Agreement", item.agreement_options, item.current_agreement)
-        )
+        wanted.append(("nudge_agreement", item.agreement_options, item.current_agreement))
+    placeholders = _placeholders(item, company)
     ticket = ticket_line(
         item.ticket_id,
         item.summary,
@@ -160,8 +206,11 @@ def _fix(item: NudgeItem) -> _Fix:
     )
     return _Fix(
         ticket,
-        tuple(_select(action, text, options, chosen) for action, text, options, chosen in wanted),
-        tuple(options for _, _, options, _ in wanted),
+        tuple(
+            _select(action, placeholders[action], options, chosen)
+            for action, options, chosen in wanted
+        ),
+        tuple(() if action == "nudge_company" else options for action, options, _ in wanted),
     )
 
 

@@ -6,6 +6,7 @@ rank and winner below can be checked by reading the table that made it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from bot.chat import Actions, Button, ListBlock, Message, Option, Paragraph, Sel
 from bot.chat import message_plain_text as plain
 from bot.formatting import format_measure, ordinal
 from bot.render import render, render_html
+from bot.slack.blocks import to_slack
 from bot.views import (
     DragTicket,
     KudosItem,
@@ -371,6 +373,74 @@ def test_nudge_digest_of_300_tickets_shows_what_fits_and_counts_the_rest():
     selects = [e for b in message.blocks if isinstance(b, Actions) for e in b.elements]
     # 200 options are more than any select may hold inline: they load on demand
     assert all(e.external for e in selects if isinstance(e, Select))
+
+
+def test_selects_loading_on_demand_carry_their_options_but_slack_draws_the_same():
+    """A select Slack loads on demand still carries its options (at most 100, the current one
+    among them) for Teams, which cannot load them; Slack's blocks and the digest's size
+    estimate (sized for Slack) see only the current one, as before."""
+    many = tuple(Option(f"Type {i}", str(i)) for i in range(150))
+    companies = tuple(Option(f"Company {i}", str(1000 + i)) for i in range(25))
+    item = nudge(
+        1,
+        ("uncategorized", "catchall"),
+        type_options=many,
+        current_type="120",
+        company_options=companies,
+    )
+    message = nudge_digest_message(person=Person("jane", "Jane"), items=[item])
+    (actions,) = [b for b in message.blocks if isinstance(b, Actions)]
+    type_select, subtype, item_select, company, agreement = actions.elements[:5]
+    assert isinstance(type_select, Select)
+    assert type_select.external  # more than 100 options
+    assert len(type_select.options) == 100
+    assert type_select.options[-1] == Option("Type 120", "120")
+    assert type_select.initial == "120"
+    # the company short list rides along, but the company select always searches in Slack
+    assert company == Select("nudge_company", "Company", companies, None, external=True)
+    blocks = [b for b in to_slack(message)[1] if b.get("block_id") == "nudge:1"]
+    (elements,) = [b["elements"] for b in blocks]
+    assert [e["type"] for e in elements[:5]] == ["external_select"] * 5
+    assert all("options" not in e for e in elements[:5])
+    assert elements[0]["initial_option"]["value"] == "120"
+    # selects with nothing to offer yet say why
+    assert (subtype.placeholder, item_select.placeholder, agreement.placeholder) == (
+        "Subtype: none",
+        "Item: none",
+        "Agreement: pick the company first",
+    )
+    # carrying options costs Slack's estimate nothing: as many tickets fit either way
+    light = [nudge(i, ("uncategorized", "catchall")) for i in range(300)]
+    heavy = [replace(n, type_options=many, company_options=companies) for n in light]
+    assert len(nudge_ticket_ids(nudge_digest_message(person=Person("j", "J"), items=heavy))) == (
+        len(nudge_ticket_ids(nudge_digest_message(person=Person("j", "J"), items=light)))
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "placeholders"),
+    [
+        ({}, ("Type: none on this board", "Subtype: pick a type first", "Item: pick a type first")),
+        (
+            {"type_options": TYPES},
+            ("Type", "Subtype: pick a type first", "Item: pick a type first"),
+        ),
+        (
+            {"type_options": TYPES, "current_type": "1", "subtype_options": TYPES},
+            ("Type", "Subtype", "Item: pick a subtype first"),
+        ),
+        (
+            {"type_options": TYPES, "current_type": "1", "item_options": TYPES},
+            ("Type", "Subtype: none", "Item"),
+        ),
+    ],
+)
+def test_a_select_with_nothing_to_offer_yet_says_why(fields, placeholders):
+    message = nudge_ticket_message(nudge(1, ("uncategorized", "no_agreement"), **fields))
+    (actions,) = [b for b in message.blocks if isinstance(b, Actions)]
+    selects = [e for e in actions.elements if isinstance(e, Select)]
+    assert tuple(s.placeholder for s in selects[:3]) == placeholders
+    assert selects[3].placeholder == "Agreement: the company has none in ConnectWise"
 
 
 def test_nudge_digest_takes_at_most_the_maximum_even_when_small():

@@ -17,6 +17,7 @@ from storage import notices, repo
 from storage.db import session_scope
 from tests.slack.conftest import (
     BLESSING,
+    GUEST,
     JORDAN,
     NOW,
     TEAM_ID,
@@ -429,3 +430,70 @@ def test_a_click_naming_a_ticket_its_dm_does_not_carry_is_refused(app, slack, de
     click(app, slack, second, ticket_id=IN_CATCHALL, action=dismiss)
     slack.wait_for_call("chat.update")
     assert nudge_status(deps, IN_CATCHALL) == {("dismissed", "bokafor")}
+
+
+# ---- options on demand answer only the nudged technician ----------------------------------
+
+
+def suggest(
+    app: App,
+    *,
+    user: SlackUser,
+    ticket_id: int,
+    action_id: str,
+    value: str = "",
+    state: dict[str, Any] | None = None,
+) -> list[tuple[str, int]]:
+    """A ``block_suggestion`` (Slack asking for an external select's options), signed, through
+    Bolt's ``dispatch``; the options answered, as (text, id)."""
+    block_id = f"nudge:{ticket_id}"
+    answer = interact(
+        app,
+        {
+            "type": "block_suggestion",
+            "user": {"id": user.id, "team_id": TEAM_ID},
+            "container": {"type": "message", "message_ts": "1700000000.000100"},
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "state": {"values": {block_id: state or {}}},
+        },
+    )
+    assert answer.status == 200
+    return [(o["text"]["text"], int(o["value"])) for o in json.loads(str(answer.body))["options"]]
+
+
+def test_options_answer_nothing_to_anyone_but_the_nudged_technician(app, deps, simulator):
+    """Blessing was nudged about both tickets. Jordan (a technician), a Slack user Deskboard
+    cannot match, and Blessing asking about a ticket nobody nudged her about get no company,
+    agreement or catalog name, and cost no ConnectWise call."""
+    with session_scope(deps.engine) as session:
+        notices.record_nudges(
+            session,
+            items=[
+                (UNCATEGORIZED, "uncategorized", "bokafor"),
+                (IN_CATCHALL, "catchall", "bokafor"),
+            ],
+            at=NOW,
+        )
+    hardware = simulator.msp.associations[SERVICE_DESK][0]["type"]
+    typed = {"nudge_type": {"selected_option": option(hardware["name"], hardware["id"])}}
+    asks = [
+        {"ticket_id": IN_CATCHALL, "action_id": "nudge_company", "value": "a"},
+        {"ticket_id": IN_CATCHALL, "action_id": "nudge_company", "value": ""},
+        {"ticket_id": UNCATEGORIZED, "action_id": "nudge_agreement"},
+        {"ticket_id": UNCATEGORIZED, "action_id": "nudge_type"},
+        {"ticket_id": UNCATEGORIZED, "action_id": "nudge_subtype", "state": typed},
+    ]
+    # The nudged technician gets them: each ask has something to leak.
+    for ask in asks:
+        assert suggest(app, user=BLESSING, **ask), ask
+
+    simulator.clear_requests()
+    for user in (JORDAN, GUEST):
+        for ask in asks:
+            assert suggest(app, user=user, **ask) == [], (user, ask)
+    not_nudged = 41281
+    for action_id in ("nudge_company", "nudge_agreement", "nudge_type"):
+        assert suggest(app, user=BLESSING, ticket_id=not_nudged, action_id=action_id) == []
+    assert simulator.requests == []

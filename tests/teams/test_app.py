@@ -48,6 +48,7 @@ from tests.teams.conftest import (
     post,
 )
 from tests.teams.fake_connector import FakeConnector, Request, RosterUser, card_of, card_texts
+from tests.teams.schema import assert_schema_valid
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOVEMBER = (datetime(2026, 11, 1, tzinfo=CHICAGO), datetime(2026, 12, 1, tzinfo=CHICAGO))
@@ -71,6 +72,7 @@ def ask(app: App, connector: FakeConnector, activity: dict[str, Any]) -> list[Re
     replies = connector.sent()[before:]
     for reply in replies:
         validate_card(card_of(reply), limit=38_000)
+        assert_schema_valid(card_of(reply))
     return replies
 
 
@@ -349,6 +351,7 @@ def test_share_posts_the_leaderboard_for_everyone_in_the_channel(app, connector)
     assert shared.conversation_id == TEAM_ID  # a new post in the channel, not in the thread
     card = card_of(shared)
     validate_card(card)
+    assert_schema_valid(card)
     body = card_texts(card)
     assert body.startswith("Most resolved — November 2026")
     assert "4\\. Blessing Okafor — 20" in body
@@ -398,6 +401,7 @@ def send_digest(app: App, deps: TeamsDeps, connector: FakeConnector) -> Request:
     sent = connector.sent()[-1]
     assert sent.conversation_id == "a:personal-blessing"
     validate_card(card_of(sent))
+    assert_schema_valid(card_of(sent))
     return sent
 
 
@@ -426,6 +430,7 @@ def returned_card(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
     assert body["type"] == "application/vnd.microsoft.card.adaptive", body
     validate_card(body["value"], limit=38_000)
+    assert_schema_valid(body["value"])
     return dict(body["value"])
 
 

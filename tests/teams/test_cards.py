@@ -79,6 +79,7 @@ from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.windows import Period, period_window
 from storage.sync_state import SyncStateView
+from tests.teams.schema import assert_schema_valid
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -232,6 +233,7 @@ def test_every_view_is_a_valid_card_within_both_limits(name):
     for limit in (BOT_LIMIT, WORKFLOW_LIMIT):
         card = to_adaptive_card(message, limit=limit)
         validate_card(card, limit=limit)
+        assert_schema_valid(card)
         assert card["type"] == "AdaptiveCard"
         assert card["$schema"] == SCHEMA
         assert card["version"] == "1.5"
@@ -430,8 +432,8 @@ def test_nudge_controls_ids_choices_and_action_data():
     card = to_adaptive_card(message)
     validate_card(card)
     inputs = of_type(card, "Input.ChoiceSet")
-    # two tickets' selects coexist: the block id prefixes each input id; the selects that load
-    # on demand in Slack (subtype, item, no options given) are left out
+    # two tickets' selects coexist: the block id prefixes each input id; the selects with
+    # nothing to offer yet (subtype, item: no options given) are a line saying why
     assert [i["id"] for i in inputs] == [
         "nudge:1|nudge_type",
         "nudge:1|nudge_agreement",
@@ -461,19 +463,28 @@ def test_nudge_controls_ids_choices_and_action_data():
     first = card["body"][2]
     assert [e["type"] for e in first["items"]] == [
         "Input.ChoiceSet",
+        "TextBlock",
+        "TextBlock",
         "Input.ChoiceSet",
         "ActionSet",
     ]
+    assert [e["text"] for e in first["items"][1:3]] == ["Subtype: none", "Item: none"]
+    second = card["body"][4]
+    assert [e.get("text") for e in second["items"][1:3]] == [
+        "Subtype: pick a type first",
+        "Item: pick a type first",
+    ]
 
 
-def test_repeated_input_ids_stay_unique_and_more_than_20_choices_filter():
+def test_repeated_input_ids_stay_unique_and_no_choice_set_uses_the_1_6_filtered_style():
     options = tuple(Option(f"T{i}", str(i)) for i in range(21))
     block = Actions((Select("pick", "Pick", options), Select("pick", "Pick", options[:3])))
     card = to_adaptive_card(Message("t", (block,)))
     validate_card(card)
+    assert_schema_valid(card)
     first, second = of_type(card, "Input.ChoiceSet")
     assert (first["id"], second["id"]) == ("pick", "pick#2")
-    assert first["style"] == "filtered"  # 21 > 20
+    assert "style" not in first  # a compact dropdown: "filtered" is schema 1.6
     assert "style" not in second
 
 
@@ -615,14 +626,23 @@ def test_a_nudge_digest_of_300_tickets_with_200_options_fits_with_its_controls()
     card = to_adaptive_card(message)
     validate_card(card, limit=BOT_LIMIT)
     shown = nudge_ticket_ids(message)
-    # every ticket the digest shows keeps its controls: one ActionSet per ticket, in order
-    saves = [a["data"]["block"] for s in of_type(card, "ActionSet") for a in s["actions"][:1]]
+    # every ticket the digest shows keeps its controls: Save and Not needed, in order
+    saves = [
+        a["data"]["block"]
+        for s in of_type(card, "ActionSet")
+        for a in s["actions"]
+        if a["verb"] == "nudge_save"
+    ]
     assert saves == [f"nudge:{t}" for t in shown]
     assert any(t == f"…and {300 - len(shown)} more tickets: see /mystats" for t in texts(card))
-    # 200 options load on demand in Slack; the type select shows the current type
+    # 200 options load on demand in Slack; in Teams the type select shows as many of the 100
+    # the message carries as fit, the current type among them, and a search box
     type_select = of_type(card, "Input.ChoiceSet")[0]
     assert type_select["value"] == options[5].value
-    assert type_select["choices"] == [{"title": options[5].text, "value": options[5].value}]
+    assert {"title": options[5].text, "value": options[5].value} in type_select["choices"]
+    assert len(type_select["choices"]) > 1
+    boxes = of_type(card, "Input.Text")
+    assert boxes[0]["id"] == f"{type_select['id']}|search"
     assert "**[" not in markup("\n".join(texts(card)))
 
 
@@ -641,7 +661,28 @@ def test_choices_beyond_what_fits_are_dropped_keeping_the_current_one(limit):
     validate_card(card, limit=limit)
     selects = of_type(card, "Input.ChoiceSet")
     assert len(selects) == 15
-    assert len(of_type(card, "ActionSet")) == 15  # never dropped
+    saves = [s for s in of_type(card, "ActionSet") if s["actions"][0]["verb"] == "nudge_save"]
+    assert len(saves) == 15  # never dropped
+    # the rest can be searched for: a box and a Search button under each select
+    boxes = of_type(card, "Input.Text")
+    assert [b["id"] for b in boxes] == [f"nudge:{t}|nudge_company|search" for t in range(15)]
+    searches = [s for s in of_type(card, "ActionSet") if s["actions"][0]["verb"] != "nudge_save"]
+    assert [s["actions"] for s in searches] == [
+        [
+            {
+                "type": "Action.Execute",
+                "title": "Search",
+                "verb": "choices_search",
+                "data": {
+                    "action": "choices_search",
+                    "block": f"nudge:{t}",
+                    "select": "nudge_company",
+                    "input": f"nudge:{t}|nudge_company",
+                },
+            }
+        ]
+        for t in range(15)
+    ]
     counts = {len(s["choices"]) for s in selects}
     assert len(counts) == 1  # every select keeps the same number of choices
     (count,) = counts
@@ -649,7 +690,7 @@ def test_choices_beyond_what_fits_are_dropped_keeping_the_current_one(limit):
     for select in selects:
         assert select["value"] == "450"
         assert select["choices"][-1] == {"title": companies[450].text, "value": "450"}
-        assert select["style"] == "filtered"
+        assert "style" not in select
     # the first count - 1 choices and the current one are shown; the rest are counted
     notes = [t for t in texts(card) if t.startswith("…and ")]
     assert notes == [f"…and {500 - count} more options"] * 15
@@ -662,7 +703,8 @@ def test_a_select_of_200_options_fits_whole_in_a_bot_message():
     card = to_adaptive_card(Message("t", (Actions((select,)),)))
     (choices,) = of_type(card, "Input.ChoiceSet")
     assert len(choices["choices"]) == 200
-    assert choices["style"] == "filtered"
+    assert "style" not in choices
+    assert_schema_valid(card)
 
 
 def test_a_kudos_digest_of_500_huge_items_fits():
@@ -712,7 +754,12 @@ def _execute(card: dict[str, Any]) -> dict[str, Any]:
 BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "version 1.6": lambda c: c.update(version="1.6"),
     "no version": lambda c: c.pop("version"),
-    "a Table (1.5 has none)": lambda c: c["body"].append({"type": "Table", "rows": []}),
+    "a Table (1.5 has it; Deskboard does not use it)": lambda c: c["body"].append(
+        {"type": "Table", "rows": []}
+    ),
+    "a 1.6 filtered ChoiceSet": lambda c: _input(c).update(style="filtered"),
+    "a property of the card 1.5 does not have": lambda c: c.update(layouts=[]),
+    "msteams with more than mentions": lambda c: c.update(msteams={"width": "Full"}),
     "a RichTextBlock": lambda c: c["body"].append({"type": "RichTextBlock", "inlines": []}),
     "Action.ResetInputs": lambda c: of_type(c, "ActionSet")[0]["actions"].append(
         {"type": "Action.ResetInputs"}

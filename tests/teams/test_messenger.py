@@ -30,6 +30,7 @@ from tests.teams.conftest import (
     post,
 )
 from tests.teams.fake_connector import FakeConnector, card_of, card_texts
+from tests.teams.schema import assert_schema_valid
 
 
 @pytest.fixture
@@ -66,6 +67,7 @@ def test_scheduled_standings_land_in_the_contests_channel_with_the_chart(
     assert sent.conversation_id == WINS
     card = card_of(sent)
     validate_card(card, limit=38_000)
+    assert_schema_valid(card)
     assert card_texts(card).startswith("Most resolved — November 2026")
     (chart,) = images(card)
     assert chart["url"].startswith("data:image/png;base64,")
@@ -171,6 +173,7 @@ def test_a_dm_goes_to_the_technicians_personal_chat(
     assert ref == f"a:personal-blessing:{sent.answered_id}"
     card = card_of(sent)
     validate_card(card)
+    assert_schema_valid(card)
     assert card_texts(card) == "Two tickets could use a fix"
 
     messenger.update(ref, notice("Done"))

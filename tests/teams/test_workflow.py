@@ -34,6 +34,7 @@ from metrics.values import MemberValues
 from metrics.windows import Period, period_window
 from storage import outbox
 from storage.db import create_engine_for, session_scope
+from tests.teams.schema import assert_schema_valid
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
@@ -144,6 +145,7 @@ def test_a_standings_post_with_its_chart_fits_the_webhook(workflow, messenger):
     }
     card = attachment["content"]
     validate_card(card, limit=WORKFLOW_LIMIT)
+    assert_schema_valid(card)
     assert card_size(card) <= WORKFLOW_LIMIT
     # the chart is in the card, shrunk: a PNG within the chart budget
     (image,) = [e for e in card["body"] if e["type"] == "Image"]
@@ -178,6 +180,7 @@ def test_a_post_without_a_chart_and_with_a_mention(workflow, messenger, caplog):
     (payload,) = workflow.payloads()
     card = payload["attachments"][0]["content"]
     validate_card(card, limit=WORKFLOW_LIMIT)
+    assert_schema_valid(card)
     assert not any(e["type"] == "Image" for e in card["body"])
     assert [e["mentioned"]["id"] for e in card["msteams"]["entities"]] == ["29:jane"]
 
@@ -302,5 +305,6 @@ def test_post_only_mode_gets_every_contests_standings_but_no_nudges(workflow, me
     (payload,) = workflow.payloads()
     card = payload["attachments"][0]["content"]
     validate_card(card)
+    assert_schema_valid(card)
     assert "Most resolved" in json.dumps(card)
     assert runtime.post_nudges() == 0  # a webhook cannot DM: nothing is queued for it

@@ -7,6 +7,10 @@
 - ``nudge_agreement``: the agreements of the picked company (else the ticket's).
 
 Slack waits 3 s for options; a ConnectWise failure answers an empty list (and is logged).
+Only the technician the nudge was sent to gets options (``bot.fixes.nudge_target``: the
+asking Slack user must map to the member of a nudge for the block's ticket); anyone else,
+and a block that is no nudge, gets an empty list: no company, agreement or catalog name, and
+no ConnectWise call.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.chat import Option
-from bot.fixes import NUDGE_BLOCK, agreements_for, company_options, ticket_state
+from bot.fixes import agreements_for, company_options, nudge_target, ticket_state
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import MAX_OPTION_TEXT, MAX_OPTIONS, cut
 from bot.slack.listeners.actions import selection_of
-from bot.slack.listeners.replies import deps_of
+from bot.slack.listeners.replies import deps_of, user_id_of
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +44,46 @@ def slack_options(options: Sequence[Option], query: str = "") -> list[dict[str, 
     ][:MAX_OPTIONS]
 
 
-def on_company_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+def nudged_ticket(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> int | None:
+    """The ticket of the select's block, when the Slack user asking is the technician its
+    nudge was sent to; else None."""
+    user_id = user_id_of(body)
+    member = deps.identity(client).member_for_user(user_id) if user_id else None
+    block_id = str(body.get("block_id") or "")
+    target = nudge_target(deps.engine, block_id=block_id, value=None, member=member)
+    return target.ticket_id if target is not None else None
+
+
+def on_company_options(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     deps = deps_of(context)
     query = str(body.get("value") or "")
     found: Sequence[Option] = ()
     try:
-        with deps.connectwise() as cw:
-            found = company_options(
-                cw, query, catchall_company=deps.config.connectwise.catchall_company
-            )
+        if nudged_ticket(deps, client, body) is not None:
+            with deps.connectwise() as cw:
+                found = company_options(
+                    cw, query, catchall_company=deps.config.connectwise.catchall_company
+                )
     except Exception:
         log.exception("company options for %r failed", query)
     ack(options=slack_options(found))
 
 
-def on_ticket_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+def on_ticket_options(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     deps = deps_of(context)
     block_id = str(body.get("block_id") or "")
     action_id = str(body.get("action_id") or "")
-    match = NUDGE_BLOCK.match(block_id)
     found: Sequence[Option] = ()
-    if match is not None:
-        try:
-            found = _ticket_options(deps, int(match.group(1)), block_id, action_id, body)
-        except Exception:
-            log.exception("%s options for %s failed", action_id, block_id)
+    try:
+        ticket_id = nudged_ticket(deps, client, body)
+        if ticket_id is not None:
+            found = _ticket_options(deps, ticket_id, block_id, action_id, body)
+    except Exception:
+        log.exception("%s options for %s failed", action_id, block_id)
     ack(options=slack_options(found, str(body.get("value") or "")))
 
 

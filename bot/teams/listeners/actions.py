@@ -3,10 +3,11 @@
 - ``leaderboard_share``: posts the same standings for everyone in the conversation (a channel:
   a new post in it, not a reply in the thread), naming who shared it; the clicker gets a
   short "Shared" message.
-- ``nudge_save`` / ``nudge_dismiss``: ``bot.teams.listeners.nudges``; the answer is the
+- ``nudge_save`` / ``nudge_dismiss``, and the Search button under a nudge select
+  (``bot.teams.cards.SEARCH_VERB``): ``bot.teams.listeners.nudges``; the answer is the
   card updated in place (the invoke response replaces the card; a finished ticket also
   updates the message itself, so every device shows it). Anyone but the nudged technician
-  gets a message saying so, and nothing changes.
+  gets a message saying so, and nothing changes or shows.
 
 An unknown verb (a button of an older Deskboard) gets a message asking to run it again.
 """
@@ -24,7 +25,7 @@ from bot.chat import Message
 from bot.commands import UsageError, handle_share, usage_reply
 from bot.fixes import ALREADY_DONE, NOT_YOURS, FixError
 from bot.teams.app import TeamsDeps
-from bot.teams.cards import to_adaptive_card
+from bot.teams.cards import SEARCH_VERB, to_adaptive_card
 from bot.teams.identity import user_from_activity
 from bot.teams.listeners import nudges
 from bot.teams.listeners.activity import (
@@ -97,7 +98,9 @@ async def on_nudge(
     sender = user_from_activity(raw)
     click = None
     if sender is not None:
-        click = await asyncio.to_thread(nudges.authorize, deps, user_id=sender.id, data=data)
+        click = await asyncio.to_thread(
+            nudges.authorize, deps, user_id=sender.id, data=data, button=verb != SEARCH_VERB
+        )
     if click is None:
         return text_response(NOT_YOURS)
     if not click.reasons:
@@ -105,6 +108,8 @@ async def on_nudge(
     try:
         if verb == "nudge_save":
             outcome = await asyncio.to_thread(nudges.save, deps, click, data)
+        elif verb == SEARCH_VERB:
+            outcome = await asyncio.to_thread(nudges.search, deps, click, data)
         else:
             outcome = await asyncio.to_thread(nudges.dismiss, deps, click)
     except FixError as exc:
@@ -136,7 +141,7 @@ def card_action_listener(deps: TeamsDeps, states: nudges.CardStates, background:
         try:
             if verb == "leaderboard_share":
                 return await on_share(deps, ctx, raw, data)
-            if verb in ("nudge_save", "nudge_dismiss"):
+            if verb in ("nudge_save", "nudge_dismiss", SEARCH_VERB):
                 return await on_nudge(deps, states, background, ctx, raw, verb, data)
         except Exception:
             log.exception("the %s button failed", verb)

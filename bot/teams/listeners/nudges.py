@@ -11,14 +11,19 @@ event when a select changes, so Save does what Slack does on each pick ("Refresh
 - Otherwise ``bot.fixes.apply_fix`` PATCHes ConnectWise and notes "Fixed from Teams by NAME";
   the nudge is marked fixed and the ticket's part of the card becomes the "done" line.
 - Not needed marks the nudge dismissed, with its "done" line.
+- Search (under a select of many options, ``bot.teams.cards.SEARCH_VERB``): the answer is the
+  card with that select's matches for the text typed in its box first in its list (companies:
+  ConnectWise's whose name contains it, then the usual short list), and a line saying how many
+  matched. Schema 1.5 cannot load options as the user types: this is the step instead.
 
 The answer card is the whole digest: the ticket's part replaced, tickets closed meanwhile
 (fixed from Slack, or in ConnectWise) shown as done, and the other tickets keeping what was
 picked in them. The digest comes from the last answer for that card (kept in memory), else
 from the outbox (what was sent), else it is just the ticket's part.
 
-Only the technician the nudge is for may act (the clicking Teams user must map to the
-nudge's member), and only on the ticket the clicked block is about.
+Only the technician the nudge is for may act or search (the clicking Teams user must map to
+the nudge's member), and only on the ticket the clicked block is about; anyone else gets a
+message saying so, and no company, agreement or catalog name.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from bot.fixes import (
     agreements_for,
     apply_fix,
     company_options,
+    company_shortlist,
     nudge_item,
     nudge_target,
     store_fixed_ticket,
@@ -61,6 +67,7 @@ from bot.fixes import (
 from bot.people import people_directory
 from bot.platforms import TEAMS, outbox_key
 from bot.teams.app import TeamsDeps
+from bot.teams.cards import SEARCH_SUFFIX
 from bot.teams.identity import PLATFORM
 from bot.views import Person, nudge_done_message, nudge_ticket_message
 from bot.views.nudges import NudgeItem
@@ -87,11 +94,14 @@ class NudgeClick:
     digest: str | None  # the outbox event of the digest that carried the ticket
 
 
-def authorize(deps: TeamsDeps, *, user_id: str, data: Mapping[str, Any]) -> NudgeClick | None:
-    """The click, when it is the nudged technician's and about its own block's ticket."""
+def authorize(
+    deps: TeamsDeps, *, user_id: str, data: Mapping[str, Any], button: bool = True
+) -> NudgeClick | None:
+    """The click, when it is the nudged technician's and about its own block's ticket (a
+    ``button`` names it in its value too; a search names only the block)."""
     block_id = str(data.get("block") or "")
     member = deps.identity().member_for_user(user_id)
-    value = str(data.get("value") or "")
+    value = str(data.get("value") or "") if button else None
     target = nudge_target(deps.engine, block_id=block_id, value=value, member=member)
     if target is None or member is None:
         return None
@@ -361,6 +371,13 @@ def _catalog(deps: TeamsDeps, cw: ConnectWiseClient, ticket: TicketState) -> Boa
     return deps.catalogs.get(cw, ticket.board_id) if ticket.board_id is not None else None
 
 
+def _shortlist(deps: TeamsDeps, cw: ConnectWiseClient, click: NudgeClick) -> tuple[Option, ...]:
+    if "catchall" not in click.reasons:
+        return ()
+    catchall = deps.config.connectwise.catchall_company
+    return company_shortlist(deps.engine, cw, catchall_company=catchall)
+
+
 def save(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome:
     """Save pressed: narrow the choices, or fix the ticket. Raises ``FixError`` (what to
     pick) or ``ConnectWiseError``."""
@@ -374,10 +391,7 @@ def save(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome
             picked, reasons=click.reasons, catalog=catalog, agreements=agreements
         )
         if hint is not None:
-            companies: Sequence[Option] = ()
-            if "catchall" in click.reasons:
-                catchall = deps.config.connectwise.catchall_company
-                companies = company_options(cw, "", catchall_company=catchall)
+            companies = _shortlist(deps, cw, click)
             item = nudge_item(
                 ticket=ticket,
                 reasons=click.reasons,
@@ -411,6 +425,80 @@ def save(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome
         ticket_id=click.ticket_id, summary=ticket.summary, changes=result.changes, by=person
     )
     return Outcome(part=done.blocks, done=True)
+
+
+def _matches(options: Sequence[Option], query: str) -> tuple[Option, ...]:
+    wanted = query.casefold()
+    return tuple(o for o in options if wanted in o.text.casefold())
+
+
+def _first(options: tuple[Option, ...], matches: Sequence[Option]) -> tuple[Option, ...]:
+    """``matches`` first, then the rest of ``options``."""
+    return (*matches, *(o for o in options if o not in matches))
+
+
+def _matches_first(
+    item: NudgeItem, action: str, query: str
+) -> tuple[NudgeItem, tuple[Option, ...]]:
+    """``item`` with the options of select ``action`` that match ``query`` first, and those."""
+    match action:
+        case "nudge_type":
+            found = _matches(item.type_options, query)
+            return replace(item, type_options=_first(item.type_options, found)), found
+        case "nudge_subtype":
+            found = _matches(item.subtype_options, query)
+            return replace(item, subtype_options=_first(item.subtype_options, found)), found
+        case "nudge_item":
+            found = _matches(item.item_options, query)
+            return replace(item, item_options=_first(item.item_options, found)), found
+        case "nudge_agreement":
+            found = _matches(item.agreement_options, query)
+            return replace(item, agreement_options=_first(item.agreement_options, found)), found
+    return item, ()
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def search(deps: TeamsDeps, click: NudgeClick, data: Mapping[str, Any]) -> Outcome:
+    """Search pressed under one of the ticket's selects: its options with those matching the
+    text typed in its box first, the other picks kept. Raises ``ConnectWiseError``."""
+    action = str(data.get("select") or "")
+    box = f"{data.get('input') or f'{click.block_id}|{action}'}{SEARCH_SUFFIX}"
+    query = " ".join(str(data.get(box) or "").split())[:100]
+    with deps.connectwise() as cw:
+        ticket = ticket_state(cw, click.ticket_id)
+        catalog = _catalog(deps, cw, ticket)
+        picked = _named_company(cw, selection_of(data, click.block_id))
+        agreements = agreements_for(cw, ticket=ticket, reasons=click.reasons, selection=picked)
+        selection, _ = narrow(picked, reasons=click.reasons, catalog=catalog, agreements=agreements)
+        companies = _shortlist(deps, cw, click)
+        found: tuple[Option, ...] = ()
+        if action == "nudge_company" and query and companies:
+            catchall = deps.config.connectwise.catchall_company
+            found = company_options(cw, query, catchall_company=catchall, contains=True)
+            companies = _first(companies, found)
+        item = nudge_item(
+            ticket=ticket,
+            reasons=click.reasons,
+            catalog=catalog,
+            ticket_url=deps.ticket_link(click.ticket_id),
+            selection=selection,
+            agreements=agreements_for(
+                cw, ticket=ticket, reasons=click.reasons, selection=selection
+            ),
+        )
+    if action != "nudge_company" and query:
+        item, found = _matches_first(item, action, query)
+    part = ticket_part(item, companies=companies, company=selection.company)
+    if not query:
+        hint = "Type part of a name in the box, then press Search."
+    elif found:
+        hint = f"{_plural(len(found), 'choice has', 'choices have')} “{query}”: first in the list."
+    else:
+        hint = f"Nothing has “{query}” in its name: check the spelling, or fix it in ConnectWise."
+    return Outcome(part=part, hint=hint)
 
 
 def dismiss(deps: TeamsDeps, click: NudgeClick) -> Outcome:
