@@ -65,10 +65,12 @@ def set_watermark(session: Session, *, watermark: datetime) -> None:
 
 
 def start_judging(session: Session, *, at: datetime) -> None:
-    """Deskboard watches from ``at`` on, unless it already did from earlier (``bot.judging``)."""
+    """Deskboard watches from ``at`` on, unless it already did from earlier (``bot.judging``).
+    Kept to the whole second: ConnectWise's timestamps have no fraction, so a resolution in
+    the second the first sync started counts as after it."""
     row = sync_row(session)
     if row.judging_since is None:
-        row.judging_since = at
+        row.judging_since = at.replace(microsecond=0)
 
 
 def record_sync_started(session: Session, *, at: datetime) -> None:

@@ -131,3 +131,13 @@ def test_member_keys_are_unique_in_the_database(engine: Engine):
             "INSERT INTO members (id, identifier, key, inactive) VALUES"
             " (1, 'A', 'a', false), (2, 'a', 'a', false)"
         )
+
+
+def test_judging_starts_once_at_the_first_syncs_whole_second(engine: Engine):
+    first = datetime(2026, 11, 2, 14, 5, 7, 830_000, tzinfo=UTC)
+    with session_scope(engine) as session:
+        repo.start_judging(session, at=first)
+        repo.start_judging(session, at=first + timedelta(hours=3))  # a later sync: kept
+        since = repo.get_sync_state(session).judging_since
+    # ConnectWise stamps a resolution in that same second 14:05:07: it is after the start
+    assert since == datetime(2026, 11, 2, 14, 5, 7, tzinfo=UTC)
