@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from metrics.standings import comparable
 from psa.simulator import SimulatorServer, generate_msp
 from tests.environment import connectwise_environment
 from tests.slack.fake_slack import FakeSlack
@@ -127,8 +128,13 @@ def run(env: dict[str, str], config: Path, *args: str) -> str:
 
 
 def standings(env: dict[str, str], config: Path) -> list[dict[str, object]]:
+    """The ranked rows, values to the 9 significant digits ties are judged on: two databases
+    may sum the same numbers in another order (PostgreSQL does) and differ in the last bit."""
     (shown,) = json.loads(run(env, config, "standings", "--json"))["contests"]
-    return [{k: v for k, v in row.items() if k != "name"} for row in shown["ranked"]]
+    return [
+        {k: comparable(v) if k == "value" else v for k, v in row.items() if k != "name"}
+        for row in shown["ranked"]
+    ]
 
 
 def posted_leaderboard(env: dict[str, str], config: Path, slack: FakeSlack) -> str:
