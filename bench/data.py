@@ -6,7 +6,7 @@ are stored through storage's normal path, ``repo.upsert_tickets``, one transacti
 generated batch of about 5,000, exactly as a sync stores its pages: derived values, status
 history and reopens included. Resolved tickets then get a first-contact decision (60% yes,
 drawn from the seed) through ``repo.set_first_contact``, as the note sync would store it, so
-that every metric of METRICS.md has data.
+that every metric of docs/metrics.md has data.
 
 A database of the full size takes minutes to write, so ``cached_database`` keeps it under
 ``bench/.cache`` by seed and size; the file is migrated to the newest schema when reused.

@@ -204,7 +204,7 @@ def metrics(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Every metric for every technician over a window (METRICS.md §8)."""
+    """Every metric for every technician over a window (docs/metrics.md, "The metrics command")."""
     from bot.reports import TicketFileError, metrics_from_database, metrics_from_file
     from bot.wiring import member_names, metrics_window, parse_time_basis
 

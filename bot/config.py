@@ -1,4 +1,5 @@
-"""``deskboard.toml``: boards, calendar, members, categories, scores and contests (METRICS.md §7).
+"""``deskboard.toml``: boards, calendar, members, categories, scores and contests
+(docs/metrics.md, "Configuration").
 
 Parsed once in the composition root. Unknown keys and bad values are refused with the file,
 the key and the reason (``ConfigError``), before anything starts. Secrets never live here:

@@ -293,10 +293,11 @@ def sync_notes(
     decisions are committed ``NOTES_BATCH`` at a time. A ticket ConnectWise answers 404 for
     has been deleted: its notes can never be read, so it is stored as not first contact.
     That changes no number, since first_contact_pct counts a ticket without note data as
-    not first contact anyway (its denominator is every resolved ticket, METRICS.md §4), and
-    it stops the ticket from being asked for again at every sync. Any other ConnectWise error
-    leaves the ticket NULL, to be read again next sync, and is recorded as the sync's last
-    error; after ``NOTES_FAILURES_IN_A_ROW`` failures in a row the reading stops for this sync.
+    not first contact anyway (its denominator is every resolved ticket, docs/metrics.md,
+    "Beyond Crewhu"), and it stops the ticket from being asked for again at every sync. Any
+    other ConnectWise error leaves the ticket NULL, to be read again next sync, and is recorded
+    as the sync's last error; after ``NOTES_FAILURES_IN_A_ROW`` failures in a row the reading
+    stops for this sync.
     """
     with session_scope(engine) as session:
         owed = repo.tickets_needing_notes(session, limit=limit)

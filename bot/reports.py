@@ -45,7 +45,7 @@ class MetricsReport:
     skipped: tuple[SkippedTicket, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        """The object METRICS.md §8 specifies; rates and averages are not rounded."""
+        """The object of docs/metrics.md, "JSON output"; rates and averages are not rounded."""
         return {
             "from": self.window.start.isoformat(),
             "to": self.window.end.isoformat(),

@@ -1,4 +1,4 @@
-"""The business calendar: working time between two instants (METRICS.md §3).
+"""The business calendar: working time between two instants (docs/metrics.md, "Time bases").
 
 Working time is computed exactly, not sampled. Each working date has one opening interval,
 ``[start, end)`` in local wall-clock time of the configured timezone; the working time between

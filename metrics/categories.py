@@ -1,4 +1,4 @@
-"""Ticket categories (METRICS.md §4, Connectria): named filters any metric can be restricted to.
+"""Ticket categories (docs/metrics.md, "Categories"): named filters any metric can be restricted to.
 
 A category lists patterns per field. A ticket belongs to it when, for every field the
 category names, the ticket's value matches one of that field's patterns: ``priority =

@@ -1,4 +1,4 @@
-"""Contests (METRICS.md §5): who competes on what, over which window, and what wins.
+"""Contests (docs/metrics.md, "Contests"): who competes on what, over which window, and what wins.
 
 A contest ranks members on one metric (``MetricRef``, possibly ``METRIC@CATEGORY``) or one
 ``Score`` over a window: a recurring ``period`` or fixed ``start``/``end`` dates. The fixed

@@ -1,4 +1,5 @@
-"""Every metric of METRICS.md §4 as data: key, label, unit, direction and how a ticket counts.
+"""Every metric of docs/metrics.md, "The metrics", as data: key, label, unit,
+direction and how a ticket counts.
 
 A metric is an aggregate over a *population* of derived tickets (see ``metrics.derive``):
 
@@ -64,7 +65,10 @@ class MetricDef:
 
     @property
     def is_rate(self) -> bool:
-        """Rates and averages qualify at 5 resolved tickets by default, counts at 1 (§5)."""
+        """Rates and averages qualify at 5 resolved tickets by default, counts at 1.
+
+        See docs/metrics.md, "Qualification".
+        """
         return self.aggregate in (Aggregate.PCT, Aggregate.MEAN, Aggregate.PER_WORKING_DAY)
 
     def field_for(self, basis: TimeBasis) -> str | None:

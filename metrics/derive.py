@@ -1,4 +1,5 @@
-"""Per-ticket values, computed once when a ticket is stored (METRICS.md §1-§4).
+"""Per-ticket values, computed once when a ticket is stored
+(docs/metrics.md, "The ticket record" to "The metrics").
 
 Standings are then sums, counts and means of these columns, which SQL does fast. Anything
 here that depends on configuration (calendar, catch-all company, boards, categories) is

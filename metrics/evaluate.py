@@ -1,4 +1,5 @@
-"""The plain-Python reference evaluator: METRICS.md §4 over derived tickets, from the data.
+"""The plain-Python reference evaluator: docs/metrics.md, "The metrics", over derived tickets,
+from the data.
 
 Every number comes from a ``MetricDef`` (population, aggregate, field, denominator, scale);
 no metric has code of its own. ``storage`` computes the same numbers as SQL aggregates, and

@@ -1,4 +1,5 @@
-"""Ticket notes and the first-contact decision behind ``first_contact_pct`` (METRICS.md §4).
+"""Ticket notes and the first-contact decision behind ``first_contact_pct``
+(docs/metrics.md, "Beyond Crewhu").
 
 A ticket is resolved at *first contact* when the technicians wrote at most one note on it up
 to its resolution. Only notes by a ConnectWise member count: a customer's note (written

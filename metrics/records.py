@@ -1,4 +1,5 @@
-"""The normalized ticket record (METRICS.md §1) and the small value types around it.
+"""The normalized ticket record (docs/metrics.md, "The ticket record") and the small value types
+around it.
 
 ConnectWise omits null keys, so every field except ``id`` may be ``None``. Member
 identifiers keep their original spelling for display; ``*_key`` properties give the
@@ -66,7 +67,10 @@ class TicketRecord:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """One observed status change (METRICS.md §6); ``from_status`` is None on first sight."""
+    """One observed status change; ``from_status`` is None on first sight.
+
+    See docs/metrics.md, "Status history and reopens".
+    """
 
     ticket_id: int
     at: datetime

@@ -1,4 +1,4 @@
-"""Scores (METRICS.md §5): a weighted sum of metric values, always higher-is-better.
+"""Scores (docs/metrics.md, "Scores"): a weighted sum of metric values, always higher-is-better.
 
 ``Service Star = 2 × resolved_without_escalation - 3 × catchall_resolved``. Weights may be
 negative, so "lower is better" metrics are rewarded by giving them a negative weight. A null

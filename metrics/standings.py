@@ -1,4 +1,4 @@
-"""Ranking, qualification and contest outcomes (METRICS.md §5).
+"""Ranking, qualification and contest outcomes (docs/metrics.md, "Contests").
 
 - **Qualifying**: |R(m)| (in the contest's category, see ``metrics.contests``) reaches the
   contest's ``effective_min_resolved`` and the value is not null. Everyone else is listed

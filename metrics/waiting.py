@@ -1,4 +1,5 @@
-"""Waiting periods from Deskboard's own status history (METRICS.md §6).
+"""Waiting periods from Deskboard's own status history
+(docs/metrics.md, "Status history and reopens").
 
 A status counts as waiting when its name matches a ``waiting_statuses`` pattern or when it is
 one of the board statuses ConnectWise marks ``escalationStatus == "NoEscalation"``.

@@ -1,4 +1,4 @@
-"""Windows and contest periods (METRICS.md §2).
+"""Windows and contest periods (docs/metrics.md, "Windows").
 
 A window is a half-open interval ``[start, end)`` of aware instants. Windows for dates and
 periods are built from *local dates* in the configured timezone and converted with zoneinfo,

@@ -1,4 +1,5 @@
-"""ConnectWise ticket JSON → ``metrics.records.TicketRecord`` (METRICS.md §1), and notes.
+"""ConnectWise ticket JSON → ``metrics.records.TicketRecord``
+(docs/metrics.md, "The ticket record"), and notes.
 
 ConnectWise omits null keys, so every lookup tolerates absence. A ticket that cannot be read
 (not an object, no integer ``id``, a timestamp that does not parse, a number that is not one)

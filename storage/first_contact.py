@@ -1,5 +1,5 @@
 """The note sync's side of the tickets table: which resolutions still need their notes read,
-and storing what was decided from them (``first_contact``, METRICS.md §4).
+and storing what was decided from them (``first_contact``, docs/metrics.md, "Beyond Crewhu").
 
 ``first_contact`` is NULL until the notes of the ticket's current resolution have been read;
 ``storage.tickets.upsert_tickets`` sets it back to NULL whenever the resolution changes.

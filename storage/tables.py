@@ -122,7 +122,7 @@ class BoardStatusRow(SQLModel, table=True):
 
 
 class StatusChangeRow(SQLModel, table=True):
-    """One observed status change (METRICS.md §6).
+    """One observed status change (docs/metrics.md, "Status history and reopens").
 
     ``reopened`` marks a change from resolved back to open; ``resolver_key`` then names
     whoever had resolved the ticket, the member the reopen is charged to.

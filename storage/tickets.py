@@ -191,8 +191,8 @@ def upsert_tickets(
 
     A record equal to the stored one in every field, or older than it (a smaller
     ``updated_at``), is left alone and counted as unchanged. Status changes are
-    recorded against the stored version (METRICS.md §6); a change from resolved to not
-    resolved is a reopen, charged to the stored resolver.
+    recorded against the stored version (docs/metrics.md, "Status history and reopens"); a
+    change from resolved to not resolved is a reopen, charged to the stored resolver.
 
     ``first_contact`` is not written here but by the note sync. A ticket whose resolution
     changed (newly resolved, reopened, or resolved again at another time) gets it back to

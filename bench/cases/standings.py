@@ -1,5 +1,6 @@
-"""Standings: every METRICS.md metric for 200 technicians over 1,000,000 stored tickets, over a
-one-month window (November 2025, across the DST change) and a one-year window (2025).
+"""Standings: every metric of docs/metrics.md for 200 technicians over 1,000,000 stored
+tickets, over a one-month window (November 2025, across the DST change) and a one-year
+window (2025).
 
 - Deskboard: ``storage.standings.member_values`` for all 17 metrics (business time basis),
   the SQL aggregates built from ``metrics.definitions``, read into ``MemberValues``.

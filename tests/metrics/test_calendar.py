@@ -1,4 +1,5 @@
-"""The business calendar (METRICS.md §3): exact working time, holidays, DST, validation.
+"""The business calendar (docs/metrics.md, "Time bases"): exact working time, holidays, DST,
+validation.
 
 Expected values are hand-computed from a paper calendar of 2026: 1 Nov 2026 is a Sunday,
 Thanksgiving is Thursday 26 Nov, US DST starts Sunday 8 Mar (02:00 CST -> 03:00 CDT, i.e.
@@ -59,7 +60,7 @@ def utc(
         pytest.param(US, chi(2026, 11, 17, 18), chi(2026, 11, 18, 7), 0, id="night-only"),
         # Tue 16:00-17:00 + Wed 08:00-09:30
         pytest.param(US, chi(2026, 11, 17, 16), chi(2026, 11, 18, 9, 30), 150, id="one-night"),
-        # METRICS.md §3: Fri 16:00-17:00 + Mon 08:00-09:00
+        # docs/metrics.md, "Time bases": Fri 16:00-17:00 + Mon 08:00-09:00
         pytest.param(US, chi(2026, 11, 20, 16), chi(2026, 11, 23, 9), 120, id="weekend"),
         # Sat 10:00 to Sun 15:00: no working day
         pytest.param(US, chi(2026, 11, 21, 10), chi(2026, 11, 22, 15), 0, id="inside-weekend"),

@@ -1,4 +1,5 @@
-"""The reference evaluator against hand-computed numbers for every metric of METRICS.md §4.
+"""The reference evaluator against hand-computed numbers for every metric of
+docs/metrics.md, "The metrics".
 
 The ticket set (window: November 2026 in UTC, 20 working days; categories: emergency = bit 1,
 vip = bit 2):

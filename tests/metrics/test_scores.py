@@ -1,4 +1,4 @@
-"""Scores: Σ weight × value, nulls adding 0, always higher-is-better (METRICS.md §5)."""
+"""Scores: Σ weight × value, nulls adding 0, always higher-is-better (docs/metrics.md, "Scores")."""
 
 from __future__ import annotations
 

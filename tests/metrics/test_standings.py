@@ -1,4 +1,4 @@
-"""Ranking with ties, qualification and the four contest kinds (METRICS.md §5)."""
+"""Ranking with ties, qualification and the four contest kinds (docs/metrics.md, "Contests")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Windows and contest periods (METRICS.md §2), hand-checked against a paper calendar.
+"""Windows and contest periods (docs/metrics.md, "Windows"), hand-checked against a paper calendar.
 
 2026 facts used: Sunday 22 Nov 2026 is the reference "now"; 1 Nov and 8 Mar 2026 are the
 Chicago DST Sundays (CDT is UTC-5, CST is UTC-6).
