@@ -17,14 +17,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from bot.chat import message_to_json
 from bot.config import DeskboardConfig
 from bot.judging import FRESH
 from bot.links import TicketLink
 from bot.people import people_directory
-from bot.platforms import kudos_target, outbox_key
+from bot.platforms import kudos_target
+from bot.posting import enqueue_post
 from bot.views import kudos_message
-from storage import notices, outbox, repo
+from storage import notices, repo
 from storage.db import session_scope
 
 INSTANT_PREFIX = "kudos:"
@@ -78,14 +78,8 @@ def queue_instant_kudos(
                     company=record.company_name or record.company or "no company",
                     ticket_url=ticket_link(record.id),
                 )
-                outbox.enqueue(
-                    session,
-                    key=outbox_key(platform, event),
-                    platform=platform,
-                    kind="post",
-                    target=target,
-                    message=message_to_json(message),
-                    now=now,
+                enqueue_post(
+                    session, platform=platform, event=event, target=target, message=message, now=now
                 )
             notices.mark_kudos_queued(session, ticket_ids=[record.id], outbox_key=event)
             queued += 1

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.chart import standings_chart
 from bot.chat import Message, message_to_json
@@ -48,6 +49,32 @@ def _members(standings: Standings) -> set[str]:
     return {s.member for s in standings.ranked + standings.not_qualified}
 
 
+def enqueue_post(
+    session: Session,
+    *,
+    platform: str,
+    event: str,
+    target: str,
+    message: Message,
+    now: datetime,
+    attachment: bytes | None = None,
+    attachment_name: str | None = None,
+) -> bool:
+    """Queue ``message`` for ``target`` as the post of ``event`` on ``platform``, in the
+    caller's transaction; False when that event was queued before (``storage.outbox``)."""
+    return outbox.enqueue(
+        session,
+        key=outbox_key(platform, event),
+        platform=platform,
+        kind="post",
+        target=target,
+        message=message_to_json(message),
+        now=now,
+        attachment=attachment,
+        attachment_name=attachment_name,
+    )
+
+
 def _enqueue(
     engine: Engine,
     *,
@@ -59,14 +86,14 @@ def _enqueue(
     attachment: bytes | None = None,
     attachment_name: str | None = None,
 ) -> bool:
+    """``enqueue_post`` in a transaction of its own."""
     with session_scope(engine) as session:
-        return outbox.enqueue(
+        return enqueue_post(
             session,
-            key=outbox_key(platform, event),
             platform=platform,
-            kind="post",
+            event=event,
             target=target,
-            message=message_to_json(message),
+            message=message,
             now=now,
             attachment=attachment,
             attachment_name=attachment_name,
