@@ -361,13 +361,25 @@ def demo(
     run_demo(console, seed=seed, database=database, now=_now())
 
 
-def _service(settings: Settings, config: DeskboardConfig, *, dry_run: bool) -> Service:
+def _service(
+    settings: Settings,
+    config: DeskboardConfig,
+    *,
+    dry_run: bool,
+    commands: bool = True,
+    connectwise: bool = True,
+) -> Service:
+    """The bot (``deskboard run``), or with ``commands=False`` what posting needs
+    (``deskboard post``: ConnectWise only when ``connectwise``), or exit 2 with the reason."""
     from bot.service import build_service
 
     try:
-        settings.require_connectwise()
-        engine = _open_engine(settings, check_integrity=True)
-        return build_service(settings, config, engine, dry_run=dry_run, console=console)
+        if connectwise:
+            settings.require_connectwise()
+        engine = _open_engine(settings, check_integrity=commands)
+        return build_service(
+            settings, config, engine, dry_run=dry_run, console=console, commands=commands
+        )
     except SettingsError as exc:
         raise _fail(str(exc)) from None
 
@@ -436,19 +448,9 @@ def _posting(
     """The jobs over every platform the environment can post to: posting needs only what
     posting needs (``bot.chat_setup``), never the settings of commands; ConnectWise only
     when ``connectwise`` (the nudges check each ticket again)."""
-    from bot.service import build_service
-
     settings = _settings()
     config = _config(settings, config_path)
-    try:
-        if connectwise:
-            settings.require_connectwise()
-        engine = _open_engine(settings)
-        service = build_service(
-            settings, config, engine, dry_run=dry_run, console=console, commands=False
-        )
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
+    service = _service(settings, config, dry_run=dry_run, commands=False, connectwise=connectwise)
     try:
         yield service.runtime
     finally:
