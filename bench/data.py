@@ -1,6 +1,7 @@
 """The big cases' data: generated tickets written straight into a fresh database.
 
-Tickets come from the simulator's bulk generator (``psa.simulator.bulk.generate_records``,
+Tickets come from the simulator's bulk generator
+(``psa.connectwise.simulator.bulk.generate_records``,
 deterministic by seed: the event-timeline generator is too slow for a million tickets) and
 are stored through storage's normal path, ``repo.upsert_tickets``, one transaction per
 generated batch of about 5,000, exactly as a sync stores its pages: derived values, status
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from bench.progress import step
 from bot.config import DeskboardConfig, parse_config
 from metrics.waiting import WaitingRule
-from psa.simulator.bulk import generate_records
+from psa.connectwise.simulator.bulk import generate_records
 from storage import repo
 from storage.db import create_engine_for, migrate, session_scope
 from storage.tables import TICKETS

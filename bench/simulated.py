@@ -1,7 +1,8 @@
 """What the ingest and memory cases share: the configuration, a simulated MSP of an exact
 size, and one ``sync`` from it over HTTP into a fresh SQLite file.
 
-The MSP comes from the simulator's own timeline generator (``psa.simulator.generate_msp``):
+The MSP comes from the simulator's own timeline generator
+(``psa.connectwise.simulator.generate_msp``):
 tickets entered over 2025 in Chicago, each with its full life (responses, hand-offs, waiting,
 reopens), served as ConnectWise JSON by ``SimulatorServer`` on 127.0.0.1.
 """
@@ -17,9 +18,9 @@ import httpx
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig, parse_config
-from bot.jobs import SyncReport, run_sync
-from psa.connectwise import ConnectWiseClient, TicketPage, build_http_client
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from bot.core.sync import SyncReport, run_sync
+from psa.connectwise.client import ConnectWiseClient, TicketPage, build_http_client
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage.db import create_engine_for, migrate
 
 CONFIG: DeskboardConfig = parse_config(

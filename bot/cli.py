@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
+    from bot.core.standings_period import StandingsPeriod
     from bot.service import Service
-    from bot.standings_period import StandingsPeriod
     from metrics.contests import Contest
     from metrics.windows import Window
 
@@ -125,9 +125,9 @@ def sync(
     ] = False,
 ) -> None:
     """Fetch tickets changed since the last sync from ConnectWise into the database."""
-    from bot.jobs import SyncConfigError, run_sync
+    from bot.core.sync import SyncConfigError, run_sync
     from bot.wiring import connectwise_client
-    from psa.errors import ConnectWiseError
+    from psa.connectwise.errors import ConnectWiseError
     from storage.db import SYNC_LOCK, one_at_a_time
 
     settings = _settings()
@@ -205,7 +205,7 @@ def metrics(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Every metric for every technician over a window (docs/metrics.md, "The metrics command")."""
-    from bot.reports import TicketFileError, metrics_from_database, metrics_from_file
+    from bot.core.reports import TicketFileError, metrics_from_database, metrics_from_file
     from bot.wiring import member_names, metrics_window, parse_time_basis
 
     settings = _settings()
@@ -247,8 +247,8 @@ def standings(
     as_json: JsonOption = False,
 ) -> None:
     """Ranked standings of the configured contests, with "data as of"."""
-    from bot.reports import standings_for_window
-    from bot.standings_period import NoSuchPeriod, StandingsPeriod
+    from bot.core.reports import standings_for_window
+    from bot.core.standings_period import NoSuchPeriod, StandingsPeriod
     from bot.wiring import member_names
 
     try:
@@ -394,10 +394,10 @@ def run(
     """The bot: Slack and/or Teams, and the scheduler (sync, standings, winners, kudos, nudges).
 
     Several processes may share one PostgreSQL database: all serve chat requests, and one at
-    a time runs the scheduler (``bot.leader``)."""
-    from bot.derived import ensure_derived
-    from bot.leader import SchedulerLeader
-    from bot.scheduler import build_scheduler
+    a time runs the scheduler (``bot.core.leader``)."""
+    from bot.core.derived import ensure_derived
+    from bot.core.leader import SchedulerLeader
+    from bot.core.scheduler import build_scheduler
     from bot.service import serve
     from storage.leadership import Leadership
 
@@ -476,7 +476,7 @@ def post_leaderboard(
     dry_run: DryRun = False,
 ) -> None:
     """Post contest standings (with the chart) to their channels now."""
-    from bot.platforms import contest_target
+    from bot.core.platforms import contest_target
 
     with _posting(config_path, dry_run) as runtime:
         contests = runtime.config.contest_list()
@@ -505,7 +505,7 @@ def post_leaderboard(
 @post_app.command("kudos")
 def post_kudos(config_path: ConfigOption = None, dry_run: DryRun = False) -> None:
     """Post the kudos digest of resolutions not yet celebrated."""
-    from bot.platforms import kudos_target
+    from bot.core.platforms import kudos_target
 
     with _posting(config_path, dry_run) as runtime:
         if not any(kudos_target(p, runtime.config) for p in runtime.platforms):
@@ -525,7 +525,7 @@ def post_kudos(config_path: ConfigOption = None, dry_run: DryRun = False) -> Non
 @post_app.command("nudges")
 def post_nudges(config_path: ConfigOption = None, dry_run: DryRun = False) -> None:
     """Send today's nudge digests (only in business hours, once a day per technician)."""
-    from bot.platforms import can_dm
+    from bot.core.platforms import can_dm
 
     with _posting(config_path, dry_run, connectwise=True) as runtime:
         if not runtime.config.nudges.enabled:
@@ -584,10 +584,10 @@ def register_callback(
     """Register URL with ConnectWise for ticket callbacks (once; a second run changes nothing)."""
     from urllib.parse import urlsplit
 
-    from bot.callbacks import CALLBACK_PATH
+    from bot.web.callbacks import CALLBACK_PATH
     from bot.wiring import connectwise_client
-    from psa.callbacks import same_callback_url
-    from psa.errors import ConnectWiseError
+    from psa.connectwise.callbacks import same_callback_url
+    from psa.connectwise.errors import ConnectWiseError
 
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:

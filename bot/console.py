@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from bot.formatting import as_of_text, format_value
-from bot.reports import MetricsReport
+from bot.chat.formatting import as_of_text, format_value
+from bot.core.reports import MetricsReport
 from metrics.contests import ContestKind
 from metrics.definitions import MetricDef
 from metrics.standings import Standings

@@ -21,17 +21,17 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from bot.chat import Message
+from bot.chat.message import Message
+from bot.chat.messenger import ConsoleMessenger
 from bot.config import DeskboardConfig, parse_config
 from bot.console import metrics_tables, standings_panel
-from bot.jobs import run_sync
-from bot.messenger import ConsoleMessenger
-from bot.nudging import in_business_hours
-from bot.reports import contest_standings, metrics_from_database
-from bot.runtime import Runtime
+from bot.core.nudging import in_business_hours
+from bot.core.reports import contest_standings, metrics_from_database
+from bot.core.runtime import Runtime
+from bot.core.sync import run_sync
 from bot.wiring import member_names
 from metrics.windows import Period, Window, period_window
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage.db import create_engine_for, migrate
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")

@@ -9,7 +9,7 @@ apps, and serving them from one process.
 - **Dry run**: one console messenger, nothing served.
 
 Everything HTTP shares one server on ``PORT``: the Teams FastAPI app with Slack's routes
-mounted on it, and ConnectWise's ``/connectwise/callback`` (``bot.callbacks``) whatever the
+mounted on it, and ConnectWise's ``/connectwise/callback`` (``bot.web.callbacks``) whatever the
 platforms, so the port is served even with only Slack in Socket Mode (which needs no port
 and runs beside it on its own thread). A dry run serves nothing: it only prints.
 """
@@ -25,14 +25,14 @@ from rich.console import Console
 from slack_bolt import App as SlackApp
 from sqlalchemy import Engine
 
-from bot.callbacks import CALLBACK_PATH, CallbackReceiver, callback_receiver, callback_route
-from bot.callbacks import MAX_BODY as CALLBACK_MAX_BODY
+from bot.chat.messenger import ConsoleMessenger, Messenger
 from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
-from bot.http_guard import GuardedApp
-from bot.messenger import ConsoleMessenger, Messenger
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.settings import Settings, SettingsError
+from bot.web.callbacks import CALLBACK_PATH, CallbackReceiver, callback_receiver, callback_route
+from bot.web.callbacks import MAX_BODY as CALLBACK_MAX_BODY
+from bot.web.guard import GuardedApp
 from bot.wiring import build_runtime
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def build_service(
 
 
 def guarded(asgi: Any) -> GuardedApp:
-    """Every route behind ``bot.http_guard``: body caps, and Teams' body a JSON object."""
+    """Every route behind ``bot.web.guard``: body caps, and Teams' body a JSON object."""
     from bot.teams.app import MESSAGING_PATH
 
     return GuardedApp(

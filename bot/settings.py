@@ -29,7 +29,7 @@ class Settings(BaseSettings):
         default=SecretStr("sqlite:///deskboard.db"), alias="DESKBOARD_DATABASE_URL"
     )
     # Several `deskboard run` on one PostgreSQL: how often a standby tries to take over the
-    # scheduler and the leader checks its lock (bot.leader).
+    # scheduler and the leader checks its lock (bot.core.leader).
     leader_poll_seconds: float = Field(
         default=15.0, gt=0, le=60, alias="DESKBOARD_LEADER_POLL_SECONDS"
     )

@@ -12,14 +12,14 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
-from bot.links import ticket_link
-from bot.messenger import Messenger
-from bot.runtime import Runtime
+from bot.core.links import ticket_link
+from bot.core.runtime import Runtime
 from bot.settings import Settings, SettingsError
 from metrics.definitions import TimeBasis
 from metrics.windows import Period, Window, period_window, window_for_dates
-from psa.connectwise import ConnectWiseClient, build_http_client
+from psa.connectwise.client import ConnectWiseClient, build_http_client
 from storage import repo
 from storage.db import create_engine_for, integrity_problem, migrate, session_scope
 

@@ -8,7 +8,7 @@ and marks it sent, or failed with a time to retry (or none: then it is dead, giv
 Nothing here commits: the caller's ``storage.db.session_scope`` does, so a message is
 enqueued in the same transaction as the decision it carries out.
 
-Claims (exactly-once delivery, ``bot.outbox``): before a send, the deliverer ``claim``s the
+Claims (exactly-once delivery, ``bot.core.delivery``): before a send, the deliverer ``claim``s the
 item in a transaction of its own. ``claim_token`` says a deliverer is sending it now (for
 ``CLAIM_LEASE``, after which a claim counts as abandoned by a process that died);
 ``claimed_at`` says an attempt since then may have reached the platform, so the next

@@ -65,7 +65,7 @@ def set_watermark(session: Session, *, watermark: datetime) -> None:
 
 
 def start_judging(session: Session, *, at: datetime) -> None:
-    """Deskboard watches from ``at`` on, unless it already did from earlier (``bot.judging``).
+    """Deskboard watches from ``at`` on, unless it already did from earlier (``bot.core.judging``).
     Kept to the whole second: ConnectWise's timestamps have no fraction, so a resolution in
     the second the first sync started counts as after it."""
     row = sync_row(session)
@@ -104,7 +104,7 @@ def record_sync_error(session: Session, *, at: datetime, message: str) -> None:
 
 
 def set_derive_fingerprint(session: Session, *, fingerprint: str) -> None:
-    """What the stored tickets' derived values were computed with (``bot.derived``)."""
+    """What the stored tickets' derived values were computed with (``bot.core.derived``)."""
     sync_row(session).derive_fingerprint = fingerprint
 
 

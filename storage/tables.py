@@ -155,7 +155,7 @@ class SyncState(SQLModel, table=True):
     members_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     derive_fingerprint: str | None = None
     tickets_seen: int = 0
-    # When the first sync started: resolutions before it are judged quietly (bot.judging).
+    # When the first sync started: resolutions before it are judged quietly (bot.core.judging).
     judging_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -188,7 +188,7 @@ class OutboxMessage(SQLModel, table=True):
     ref: str | None = None  # what the platform returned, e.g. Slack "channel:ts"
     last_error: str | None = None
     dead: bool = False
-    # Exactly-once delivery (bot.outbox): who is sending it now, since when an attempt may
+    # Exactly-once delivery (bot.core.delivery): who is sending it now, since when an attempt may
     # have reached the platform, and when it was last tried.
     claim_token: str | None = None
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

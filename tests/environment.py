@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from psa.simulator import SimulatorServer
+from psa.connectwise.simulator import SimulatorServer
 
 
 def connectwise_environment(simulator: SimulatorServer) -> dict[str, str]:

@@ -37,7 +37,7 @@ from sqlalchemy import Engine, text
 from bench.core import CaseResult, Figure, Size, median, percentile
 from bench.fake_slack import TEAM_ID, Arrival, FakeSlack, SlackUser
 from bot.config import DeskboardConfig, parse_config
-from bot.derived import derive_fingerprint
+from bot.core.derived import derive_fingerprint
 from bot.settings import Settings
 from bot.slack.app import SlackDeps, build_slack_app
 from bot.slack.messenger import SlackMessenger
@@ -45,9 +45,9 @@ from metrics.categories import category_bits
 from metrics.definitions import MetricRef
 from metrics.waiting import WaitingRule
 from metrics.windows import Window, named_window
-from psa.connectwise import ConnectWiseClient
-from psa.mapping import map_member, map_tickets
-from psa.simulator import generate_msp
+from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.mapping import map_member, map_tickets
+from psa.connectwise.simulator import generate_msp
 from storage import repo, standings
 from storage.db import create_engine_for, migrate, session_scope
 

@@ -34,12 +34,12 @@ from sqlalchemy import Engine
 from bench.core import CaseResult, Figure, Size
 from bench.fake_slack import Arrival, FakeSlack
 from bot.config import DeskboardConfig, parse_config
-from bot.jobs import run_sync
-from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
+from bot.core.runtime import Runtime
+from bot.core.scheduler import build_scheduler
+from bot.core.sync import run_sync
 from bot.slack.messenger import SlackMessenger
 from metrics.records import member_key
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, migrate, session_scope
 

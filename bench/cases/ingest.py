@@ -1,6 +1,6 @@
 """Ingest: ``sync`` of 200,000 tickets from the simulator over HTTP, and the store step alone.
 
-1. **sync** (reported, no baseline): ``bot.jobs.run_sync`` against ``SimulatorServer`` on
+1. **sync** (reported, no baseline): ``bot.core.sync.run_sync`` against ``SimulatorServer`` on
    127.0.0.1, into a fresh SQLite file: HTTP paging (1,000 tickets a page), JSON, mapping,
    the upserts, the watermark. The simulator answers from a thread of the same process, so
    its rendering shares the CPU (and the GIL) with the sync: the figure is an upper bound.

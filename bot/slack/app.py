@@ -46,15 +46,15 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
-from bot.fixes import CatalogCache
-from bot.jobs import SyncReport
-from bot.links import TicketLink
-from bot.messenger import Messenger
+from bot.core.fixes import CatalogCache
+from bot.core.links import TicketLink
+from bot.core.sync import SyncReport
 from bot.settings import Settings, SettingsError
 from bot.slack.identity import SlackIdentity
 from bot.slack.replay import ReplayGuard
-from psa.connectwise import ConnectWiseClient
+from psa.connectwise.client import ConnectWiseClient
 from storage.db import MIGRATION_LOCK, one_at_a_time
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class SlackDeps:
         """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
         if self.sync is not None:
             return self.sync()
-        from bot.runtime import Runtime
+        from bot.core.runtime import Runtime
 
         runtime = Runtime(
             engine=self.engine,
@@ -196,7 +196,7 @@ def messaging_client(settings: Settings, engine: Engine) -> WebClient:
     It does not resend a request whose connection dropped (slack_sdk's default
     ``ConnectionErrorRetryHandler``): Slack may have posted the message before the connection
     went, and a blind resend would post it twice. The outbox retries instead, and looks the
-    message up in the channel first (``bot.outbox``)."""
+    message up in the channel first (``bot.core.delivery``)."""
     if settings.slack_bot_token is not None or not uses_oauth(settings):
         client = slack_client(settings)
     else:

@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.chat import (
+from bot.chat.message import (
     Actions,
     Block,
     Button,

@@ -3,7 +3,7 @@
 - A technician's Slack user is found by the email ConnectWise has for them
   (``users.lookupByEmail``). Hits and misses are both stored (``storage.people``) and trusted
   for ``LOOKUP_VALID_FOR``; after that the next use asks Slack again. ``/deskboard link``
-  (``bot.commands``) stores an admin's choice, which no lookup replaces and never expires.
+  (``bot.core.commands``) stores an admin's choice, which no lookup replaces and never expires.
 - The other way (who ran this command?): the stored mapping, else the Slack user's email
   (``users.info``) matched against the technicians' emails, stored for next time.
 - Admins: workspace admins and owners (``users.info``), and whoever ``[slack] admins``

@@ -1,4 +1,4 @@
-"""``SlackMessenger``: the outbox's way into Slack (``bot.messenger.Messenger``).
+"""``SlackMessenger``: the outbox's way into Slack (``bot.chat.messenger.Messenger``).
 
 - ``post`` sends a message to a channel (an id, or ``#name``) and, when a chart comes with
   it, uploads the image after it with ``files_upload_v2``. A failed upload is logged, not
@@ -36,8 +36,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot.chat import Message
-from bot.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
+from bot.chat.message import Message
+from bot.chat.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
 from bot.slack.blocks import cut, to_slack
 from bot.slack.identity import SlackIdentity
 from storage import people

@@ -40,15 +40,15 @@ from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.apps import App, FastAPIAdapter
 from sqlalchemy import Engine
 
+from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
-from bot.fixes import CatalogCache
-from bot.jobs import SyncReport
-from bot.links import TicketLink
-from bot.messenger import Messenger
+from bot.core.fixes import CatalogCache
+from bot.core.links import TicketLink
+from bot.core.sync import SyncReport
 from bot.settings import Settings, SettingsError
 from bot.teams.identity import RosterCache, TeamsIdentity
 from bot.teams.messenger import TeamsMessenger
-from psa.connectwise import ConnectWiseClient
+from psa.connectwise.client import ConnectWiseClient
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class TeamsDeps:
         """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
         if self.sync is not None:
             return self.sync()
-        from bot.runtime import Runtime
+        from bot.core.runtime import Runtime
 
         runtime = Runtime(
             engine=self.engine,

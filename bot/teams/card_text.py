@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.chat import Line, Span
+from bot.chat.message import Line, Span
 
 MAX_LINE = 2_000  # characters of one line of text, before escaping
 MENTION_PREFIX = "mention:"

@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chat import (
+from bot.chat.message import (
     Actions,
     Button,
     Context,

@@ -1,13 +1,13 @@
-"""``TeamsMessenger``: the outbox's way into Teams (``bot.messenger.Messenger``).
+"""``TeamsMessenger``: the outbox's way into Teams (``bot.chat.messenger.Messenger``).
 
 - ``post`` sends a message as an Adaptive Card to a conversation the bot was installed in or
   messaged from (``storage.conversations``: "Team/Channel", a channel name, or a conversation
-  id), with the chart when one comes with it: made small (``bot.chart.compact_png``, at most
+  id), with the chart when one comes with it: made small (``bot.chat.chart.compact_png``, at most
   ``CHART_BUDGET`` bytes) and inlined as a ``data:`` URL when the card has room for it (else
   the card goes without; Teams cards cannot carry uploaded files).
 - An unknown target raises ``ConversationUnknown``, an ordinary error: the outbox retries it
   with backoff (the app may be installed there meanwhile) until it gives up after
-  ``bot.outbox.MAX_ATTEMPTS``; the error names the conversations that are known.
+  ``bot.core.delivery.MAX_ATTEMPTS``; the error names the conversations that are known.
 - ``dm`` posts in the technician's personal chat with the bot; None (the outbox retries
   later) when they have no Teams user yet, opted out, or never opened a chat with the bot:
   a bot can only message people who installed it or wrote to it.
@@ -42,9 +42,9 @@ from microsoft_teams.api.activities.message import MessageActivityInput
 from microsoft_teams.apps import App
 from sqlalchemy import Engine
 
-from bot.chart import compact_png
-from bot.chat import Message
-from bot.messenger import DeliveryFailed, DeliveryRefused
+from bot.chat.chart import compact_png
+from bot.chat.message import Message
+from bot.chat.messenger import DeliveryFailed, DeliveryRefused
 from bot.slack.messenger import ChannelPacer
 from bot.teams.cards import CardTooLarge, message_activity, to_adaptive_card
 from bot.teams.identity import PLATFORM, TeamsIdentity

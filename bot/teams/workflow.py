@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.chart import compact_png
-from bot.chat import Actions, Message
-from bot.messenger import DeliveryRefused
-from bot.platforms import TEAMS_WORKFLOW
+from bot.chat.chart import compact_png
+from bot.chat.message import Actions, Message
+from bot.chat.messenger import DeliveryRefused
+from bot.core.platforms import TEAMS_WORKFLOW
 from bot.teams.cards import (
     WORKFLOW_LIMIT,
     CardTooLarge,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from matplotlib.text import Text
 from PIL import Image
 
-from bot.chart import Bar, chart_alt_text, chart_bars, standings_chart, standings_figure
-from bot.views import Person
+from bot.chat.chart import Bar, chart_alt_text, chart_bars, standings_chart, standings_figure
+from bot.chat.views import Person
 from metrics.contests import Contest
 from metrics.definitions import parse_metric_ref
 from metrics.standings import Standings, compute_standings
@@ -121,7 +121,7 @@ def test_drawing_a_chart_leaves_no_global_matplotlib_state():
     script = textwrap.dedent(
         """
         import sys
-        from bot.chart import standings_chart
+        from bot.chat.chart import standings_chart
         from tests.bot.test_chart import standings
         assert standings_chart(standings({"a": 1.0}), people={}).startswith(b"\\x89PNG")
         assert "matplotlib.pyplot" not in sys.modules

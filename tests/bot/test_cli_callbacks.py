@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from tests.environment import connectwise_environment
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bot.cli import app
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage.db import create_engine_for
 from tests.environment import connectwise_environment
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import load_config
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage import notices, repo
 from storage.db import create_engine_for, session_scope
 from tests.environment import connectwise_environment

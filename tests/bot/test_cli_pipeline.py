@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from metrics.records import member_key
-from psa.mapping import map_ticket
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from psa.simulator.model import to_epoch
+from psa.connectwise.mapping import map_ticket
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator.model import to_epoch
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.environment import connectwise_environment

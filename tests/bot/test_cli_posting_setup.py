@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from tests.environment import connectwise_environment, free_port
 from tests.slack.fake_slack import FakeSlack
 

@@ -1,4 +1,4 @@
-"""Properties of the chat command parsers (bot/commands.py): any text a user can type gives a
+"""Properties of the chat command parsers (bot/core/commands.py): any text a user can type gives a
 request or the parser's own ``UsageError``, never an exception; and what a valid command
 says (a contest, a metric, a period, a subcommand, a link's user and member) comes back out,
 however it is cased, spaced or entity-encoded by the chat platform."""
@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.config import parse_config
+from bot.core.commands import (
     DeskboardRequest,
     LeaderboardRequest,
     MystatsRequest,
@@ -20,7 +21,6 @@ from bot.commands import (
     parse_leaderboard,
     parse_mystats,
 )
-from bot.config import parse_config
 from metrics.definitions import METRICS, MetricRef
 from metrics.windows import named_window
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from metrics.standings import comparable
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from tests.environment import connectwise_environment
 from tests.slack.fake_slack import FakeSlack
 

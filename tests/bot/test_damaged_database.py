@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typer.testing import CliRunner
 
 from bot.cli import app
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from tests.databases import sqlite_only
 from tests.environment import connectwise_environment
 

@@ -1,4 +1,4 @@
-"""``bot.leader``: the scheduler runs while this process leads and pauses when it does not.
+"""``bot.core.leader``: the scheduler runs while this process leads and pauses when it does not.
 
 A real APScheduler and real ``Leadership`` objects on the test database; another
 ``Leadership`` plays the second process.
@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, text
 
-from bot.leader import SchedulerLeader
+from bot.core.leader import SchedulerLeader
 from storage.db import create_engine_for
 from storage.leadership import Leadership
 from tests.databases import postgresql_only

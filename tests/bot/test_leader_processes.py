@@ -21,7 +21,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import Engine, text
 
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from storage.leadership import SCHEDULER_LOCK

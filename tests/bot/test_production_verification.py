@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from tests.environment import connectwise_environment, free_port
 from tests.slack.fake_slack import FakeSlack
 

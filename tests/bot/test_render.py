@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pytest
 
-from bot import views
-from bot.chat import Actions, Button, ListBlock, Message, Option, Paragraph, Select
-from bot.chat import message_plain_text as plain
-from bot.formatting import format_measure, ordinal
-from bot.render import render, render_html
-from bot.slack.blocks import to_slack
-from bot.views import (
+from bot.chat import views
+from bot.chat.formatting import format_measure, ordinal
+from bot.chat.message import Actions, Button, ListBlock, Message, Option, Paragraph, Select
+from bot.chat.message import message_plain_text as plain
+from bot.chat.render import render, render_html
+from bot.chat.views import (
     DragTicket,
     KudosItem,
     NudgeItem,
@@ -42,6 +41,7 @@ from bot.views import (
     usage_message,
     winners_message,
 )
+from bot.slack.blocks import to_slack
 from metrics.contests import Contest, ContestKind
 from metrics.definitions import METRICS_BY_KEY, Direction, parse_metric_ref
 from metrics.standings import Standings, compute_standings

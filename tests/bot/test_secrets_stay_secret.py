@@ -31,7 +31,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from tests.slack.fake_slack import FakeSlack
 from tests.teams.test_workflow import FakeWorkflow
 

@@ -12,9 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.chat import Actions, Message, Option, Paragraph, Select, Span
-from bot.slack.blocks import mention_user, to_slack
-from bot.views import (
+from bot.chat.message import Actions, Message, Option, Paragraph, Select, Span
+from bot.chat.views import (
     DragTicket,
     KudosItem,
     NudgeItem,
@@ -28,6 +27,7 @@ from bot.views import (
     nudge_ticket_message,
     winners_message,
 )
+from bot.slack.blocks import mention_user, to_slack
 from metrics.contests import Contest, ContestKind
 from metrics.definitions import parse_metric_ref
 from metrics.standings import Standings, compute_standings

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import parse_config
-from bot.jobs import run_sync
+from bot.core.sync import run_sync
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from storage.sync_state import MAX_ERROR_CHARS

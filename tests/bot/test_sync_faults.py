@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import parse_config
-from bot.jobs import run_sync
-from psa.connectwise import RetryPolicy
-from psa.errors import RetriesExhausted
+from bot.core.sync import run_sync
+from psa.connectwise.client import RetryPolicy
+from psa.connectwise.errors import RetriesExhausted
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.psa.conftest import make_client as make_client
@@ -95,7 +95,7 @@ def test_a_page_that_fails_midway_loses_nothing_and_skips_nothing(fake_cw, make_
 
 
 def test_an_unknown_board_in_the_config_is_named(fake_cw, make_client, engine):
-    from bot.jobs import SyncConfigError
+    from bot.core.sync import SyncConfigError
 
     config = parse_config({"connectwise": {"boards": ["Servce Desk"]}})
     script_reference_data(fake_cw)

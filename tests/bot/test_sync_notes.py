@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import parse_config
-from bot.jobs import NOTES_FAILURES_IN_A_ROW, run_sync
-from bot.reports import metrics_from_database
+from bot.core.reports import metrics_from_database
+from bot.core.sync import NOTES_FAILURES_IN_A_ROW, run_sync
 from metrics.definitions import TimeBasis
 from metrics.windows import Window
-from psa.connectwise import ConnectWiseClient, RetryPolicy
-from psa.mapping import map_ticket
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from psa.simulator.model import to_epoch
+from psa.connectwise.client import ConnectWiseClient, RetryPolicy
+from psa.connectwise.mapping import map_ticket
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator.model import to_epoch
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.bot.test_sync_faults import MEMBERS, STATUSES

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import parse_config
-from bot.jobs import run_sync
+from bot.core.sync import run_sync
 from metrics.records import member_key
 from metrics.windows import Window
-from psa.connectwise import ConnectWiseClient
-from psa.mapping import map_ticket
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from psa.simulator.model import to_epoch
+from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.mapping import map_ticket
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator.model import to_epoch
 from storage import repo, standings
 from storage.db import create_engine_for, session_scope
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from psa.simulator import SimulatorServer
+from psa.connectwise.simulator import SimulatorServer
 from tests.databases import Databases
 from tests.faults.world import ADMIN, DRAIN, STEPS, World, delivered, make_msp
 from tests.slack.fake_slack import FakeSlack

@@ -1,7 +1,7 @@
 """``deskboard run``'s scheduled work as a process the crash test can SIGKILL.
 
 Built exactly as ``deskboard run`` builds it (settings from the environment, the config
-file, ``bot.service.build_service``, ``bot.scheduler.build_scheduler``), with one
+file, ``bot.service.build_service``, ``bot.core.scheduler.build_scheduler``), with one
 difference: the clock reads the step being run instead of the wall clock, so that every
 restart of a step sees the same moment as the simulator. For each step not yet done it
 prints ``STEP i``, waits for a line on stdin (the test sets the simulator's clock and arms
@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.config import load_config
-from bot.scheduler import build_scheduler
+from bot.core.scheduler import build_scheduler
 from bot.service import build_service
 from bot.settings import load_settings
 from bot.wiring import open_engine

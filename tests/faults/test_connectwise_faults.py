@@ -16,7 +16,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from psa.simulator import Fault
+from psa.connectwise.simulator import Fault
 from tests.faults.world import CLIENT_TIMEOUT, DRAIN, RETRY, STEPS, World, delivered
 
 TICKETS = "/service/tickets"
@@ -50,7 +50,7 @@ def run_with_fault(world: World, fault: Fault, *, step: int, caplog) -> tuple[st
         world.at(moment)
         if index == step:
             world.simulator.inject(fault)
-            with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+            with caplog.at_level(logging.ERROR, logger="bot.core.scheduler"):
                 world.cycle()  # raises nothing: the job's wrapper logs the failure
             assert "job sync failed; it runs again on its next trigger" in caplog.text
             assert fault.hits >= RETRY.attempts  # every retry met the fault

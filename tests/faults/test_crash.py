@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from psa.simulator import Fault, SimulatorServer
+from psa.connectwise.simulator import Fault, SimulatorServer
 from storage.db import create_engine_for
 from tests.faults.world import (
     ADMIN,

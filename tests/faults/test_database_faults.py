@@ -50,7 +50,7 @@ def test_a_database_locked_by_another_writer_fails_one_cycle_only(world, referen
     world.at(STEPS[0])
     world.cycle()
     world.at(STEPS[1])
-    with write_lock(world.path), caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+    with write_lock(world.path), caplog.at_level(logging.ERROR, logger="bot.core.scheduler"):
         world.cycle()  # fails ("database is locked"), raises nothing
         assert "job sync failed" in caplog.text
         assert "database is locked" in caplog.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from bot.outbox import MAX_ATTEMPTS
+from bot.core.delivery import MAX_ATTEMPTS
 from tests.faults.world import DRAIN, STEPS, World, delivered
 
 POST = "chat.postMessage"

@@ -28,13 +28,13 @@ from typer.testing import CliRunner
 from bench.cases.ingest import CHANGE_COLUMNS, TICKET_COLUMNS
 from bot.cli import app as cli
 from bot.config import DeskboardConfig, parse_config
-from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
+from bot.core.runtime import Runtime
+from bot.core.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.slack.app import SlackDeps, build_slack_app, messaging_client, slack_client
 from bot.slack.messenger import METADATA_EVENT, SlackMessenger
-from psa.connectwise import ConnectWiseClient, RetryPolicy, build_http_client
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.client import ConnectWiseClient, RetryPolicy, build_http_client
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, migrate, session_scope
 from storage.tables import STATUS_CHANGES, TICKETS

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from psa.connectwise import ConnectWiseClient, RetryPolicy, build_http_client
+from psa.connectwise.client import ConnectWiseClient, RetryPolicy, build_http_client
 from tests.psa.fake_connectwise import FakeConnectWise
 from tests.psa.fake_connectwise import fake_cw as fake_cw
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from psa.callbacks import (
+from psa.connectwise.callbacks import (
     KeyFetchLimited,
     MalformedCallback,
     SigningKeys,
@@ -26,8 +26,8 @@ from psa.callbacks import (
     sign,
     signature_matches,
 )
-from psa.errors import NotFound
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.errors import NotFound
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 13, 23, 0, tzinfo=UTC)

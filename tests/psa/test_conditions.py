@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from psa.conditions import (
+from psa.connectwise.conditions import (
     all_of,
     board_in,
     compare,

@@ -1,5 +1,7 @@
-"""Properties of the conditions builder (psa/conditions.py), checked against the simulator's
-parser (psa/simulator/conditions.py), which reads conditions as ConnectWise does: whatever a
+"""Properties of the conditions builder (psa/connectwise/conditions.py), checked against the
+simulator's
+parser (psa/connectwise/simulator/conditions.py), which reads conditions as ConnectWise does:
+whatever a
 value holds (quotes, backslashes, brackets, keywords, newlines), it stays inside its literal,
 and a condition built for a value selects exactly the records whose field equals it."""
 
@@ -10,8 +12,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from psa.conditions import all_of, compare, equals, format_datetime, in_list, quote
-from psa.simulator.conditions import AllOf, Comparison, Timestamp, matches, parse_conditions
+from psa.connectwise.conditions import all_of, compare, equals, format_datetime, in_list, quote
+from psa.connectwise.simulator.conditions import (
+    AllOf,
+    Comparison,
+    Timestamp,
+    matches,
+    parse_conditions,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

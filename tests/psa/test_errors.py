@@ -3,7 +3,7 @@ import base64
 import httpx
 import pytest
 
-from psa.errors import (
+from psa.connectwise.errors import (
     REQUIRED_PERMISSIONS,
     AuthenticationFailed,
     BadRequest,

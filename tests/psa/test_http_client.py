@@ -2,7 +2,7 @@ import base64
 
 import pytest
 
-from psa.connectwise import build_http_client
+from psa.connectwise.client import build_http_client
 from tests.psa.conftest import CLIENT_ID, COMPANY, PRIVATE_KEY, PUBLIC_KEY
 
 

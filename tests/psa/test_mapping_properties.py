@@ -1,4 +1,5 @@
-"""Properties of the ticket mapping (psa/mapping.py) over generated ConnectWise ticket JSON:
+"""Properties of the ticket mapping (psa/connectwise/mapping.py) over generated ConnectWise ticket
+JSON:
 a well-formed ticket always maps and keeps its ids, names and timestamps; a malformed one is
 refused with ``UnreadableTicket`` naming the field, never another exception; and a page keeps
 every good ticket around the bad ones."""
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from psa.mapping import EARLIEST, LATEST, UnreadableTicket, map_ticket, map_tickets
+from psa.connectwise.mapping import EARLIEST, LATEST, UnreadableTicket, map_ticket, map_tickets
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from metrics.notes import TicketNote
-from psa.errors import NotFound
-from psa.mapping import UnreadableNote, map_note, map_notes
+from psa.connectwise.errors import NotFound
+from psa.connectwise.mapping import UnreadableNote, map_note, map_notes
 
 
 def note(note_id: int, **overrides: Any) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def test_an_unreadable_note_names_the_field(raw, field):
 
 def test_map_notes_skips_unreadable_notes_with_a_warning(caplog):
     raws = [note(1), note(7, dateCreated="yesterday"), note(2, member=None, contact=CONTACT)]
-    with caplog.at_level(logging.WARNING, logger="psa.mapping"):
+    with caplog.at_level(logging.WARNING, logger="psa.connectwise.mapping"):
         notes = map_notes(raws, ticket_id=42)
     assert [n.by_technician for n in notes] == [True, False]  # notes 1 and 2; 7 left out
     assert "ticket 42: note 7: field 'dateCreated'" in caplog.text

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from psa.errors import ConnectWiseError
+from psa.connectwise.errors import ConnectWiseError
 from tests.psa.fake_connectwise import Scripted, link_header, ticket
 
 CONDITIONS = "lastUpdated > [2026-11-01T00:00:00Z] and board/id in (1,2)"

@@ -1,5 +1,5 @@
 from metrics.records import Board, BoardStatus, Member
-from psa.connectwise import Association, NamedRef
+from psa.connectwise.client import Association, NamedRef
 from tests.psa.test_tickets import association
 
 

@@ -3,8 +3,8 @@ import random
 
 import pytest
 
-from psa.connectwise import RetryPolicy
-from psa.errors import AuthenticationFailed, ConnectWiseError, RetriesExhausted
+from psa.connectwise.client import RetryPolicy
+from psa.connectwise.errors import AuthenticationFailed, ConnectWiseError, RetriesExhausted
 from tests.psa.conftest import PRIVATE_KEY
 from tests.psa.fake_connectwise import Scripted, ticket
 

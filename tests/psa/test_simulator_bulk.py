@@ -1,4 +1,4 @@
-"""``psa.simulator.bulk.generate_records``: the benchmarks' fast ticket generator."""
+"""``psa.connectwise.simulator.bulk.generate_records``: the benchmarks' fast ticket generator."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from psa.simulator.bulk import generate_records
+from psa.connectwise.simulator.bulk import generate_records
 
 START = datetime(2025, 1, 1, 6, tzinfo=UTC)
 END = datetime(2025, 7, 1, 5, tzinfo=UTC)

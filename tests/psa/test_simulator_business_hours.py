@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from psa.simulator.business_hours import BusinessHours
+from psa.connectwise.simulator.business_hours import BusinessHours
 
 CHICAGO = ZoneInfo("America/Chicago")
 HOURS = BusinessHours(timezone=CHICAGO, first=date(2026, 10, 1), last=date(2026, 11, 30))

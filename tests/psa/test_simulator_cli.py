@@ -1,4 +1,4 @@
-"""``python -m psa.simulator`` prints where it serves and serves until interrupted."""
+"""``python -m psa.connectwise.simulator`` prints where it serves and serves until interrupted."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 
 
 def test_the_command_line_serves_until_interrupted():
-    command = [sys.executable, "-m", "psa.simulator", "--port", "0", "--days", "3"]
+    command = [sys.executable, "-m", "psa.connectwise.simulator", "--port", "0", "--days", "3"]
     command += ["--now", "2026-11-04T15:00:00+00:00", "--speed", "0"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from psa.simulator.conditions import (
+from psa.connectwise.simulator.conditions import (
     AllOf,
     AnyOf,
     Comparison,
@@ -14,7 +14,7 @@ from psa.simulator.conditions import (
     parse_conditions,
     split_lower_bound,
 )
-from psa.simulator.ticket_fields import is_ticket_field
+from psa.connectwise.simulator.ticket_fields import is_ticket_field
 
 TICKET = {
     "id": 41007,

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from psa.mapping import map_ticket, parse_timestamp
-from psa.simulator import SimulatedMSP, SimulatedTicket, generate_msp
-from psa.simulator.model import expand_note, iso
-from psa.simulator.patching import WRITABLE
+from psa.connectwise.mapping import map_ticket, parse_timestamp
+from psa.connectwise.simulator import SimulatedMSP, SimulatedTicket, generate_msp
+from psa.connectwise.simulator.model import expand_note, iso
+from psa.connectwise.simulator.patching import WRITABLE
 
 START = datetime(2026, 9, 1, tzinfo=UTC)  # a Tuesday
 END = datetime(2026, 11, 2, tzinfo=UTC)  # two months, ~1,800 tickets

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from tests.psa.connectwise_models import (
     MODELS,
     NOTE_FIELDS_IN_SAMPLES,

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from psa.simulator import SimulatorServer, generate_msp, patching
-from psa.simulator.model import iso
+from psa.connectwise.simulator import SimulatorServer, generate_msp, patching
+from psa.connectwise.simulator.model import iso
 from tests.psa.connectwise_models import MODELS, problems
 
 START = datetime(2026, 9, 1, tzinfo=UTC)

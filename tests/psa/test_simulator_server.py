@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
-from psa.simulator.model import iso
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator.model import iso
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 END = datetime(2026, 10, 1, tzinfo=UTC)

@@ -1,6 +1,6 @@
 import pytest
 
-from psa.connectwise import Association, invalid_combination
+from psa.connectwise.client import Association, invalid_combination
 from tests.psa.fake_connectwise import ref, ticket
 
 ASSOCIATIONS_PATH = "/service/boards/1/typeSubTypeItemAssociations"

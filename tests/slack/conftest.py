@@ -22,11 +22,11 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig, parse_config
-from bot.jobs import run_sync
+from bot.core.sync import run_sync
 from bot.settings import Settings
 from bot.slack.app import SlackDeps, build_slack_app
 from bot.slack.messenger import SlackMessenger
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.databases import Databases

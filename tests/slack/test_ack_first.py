@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from bot.jobs import SyncReport
+from bot.core.sync import SyncReport
 from bot.slack.app import LISTENER_THREADS, build_slack_app
 from tests.slack.conftest import ADMIN, JORDAN, slash
 

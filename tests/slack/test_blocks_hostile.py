@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chat import (
+from bot.chat.message import (
     Actions,
     Button,
     Context,
@@ -31,9 +31,7 @@ from bot.chat import (
     Select,
     Span,
 )
-from bot.fixes import NUDGE_BLOCK
-from bot.slack.blocks import to_slack
-from bot.views import (
+from bot.chat.views import (
     KudosItem,
     NudgeItem,
     Person,
@@ -42,6 +40,8 @@ from bot.views import (
     leaderboard_message,
     nudge_digest_message,
 )
+from bot.core.fixes import NUDGE_BLOCK
+from bot.slack.blocks import to_slack
 from metrics.contests import Contest
 from metrics.definitions import parse_metric_ref
 from metrics.standings import Standings, compute_standings

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chat import (
+from bot.chat.message import (
     Actions,
     Block,
     Button,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 
 from bot.config import parse_config
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
 from storage import notices, repo
 from storage.db import session_scope

@@ -14,9 +14,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.config import parse_config
-from bot.judging import judge_resolutions
-from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
+from bot.core.judging import judge_resolutions
+from bot.core.runtime import Runtime
+from bot.core.scheduler import build_scheduler
 from bot.slack.messenger import SlackMessenger
 from storage import notices, outbox, repo
 from storage.db import create_engine_for, session_scope
@@ -276,7 +276,7 @@ def test_winners_are_announced_once_when_the_period_ends(engine, simulator, slac
     assert "16 Nov 2026" in shown  # the week of 16-22 November, which just ended
 
     # Who won is what the standings of that week say (ties all rewarded).
-    from bot.reports import standings_for_window
+    from bot.core.reports import standings_for_window
 
     contest = config.contest_list()[0]
     window = contest.window(now=monday, tz=config.tz, offset=-1)
@@ -296,7 +296,7 @@ def test_with_two_platforms_a_failure_on_one_never_reposts_on_the_other(engine, 
 
     from rich.console import Console
 
-    from bot.messenger import ConsoleMessenger
+    from bot.chat.messenger import ConsoleMessenger
 
     now = END + timedelta(hours=10)
     printed = io.StringIO()

@@ -13,8 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine, inspect
 
-from bot.chat import Message, Paragraph, Span
-from bot.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
+from bot.chat.message import Message, Paragraph, Span
+from bot.chat.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
 from bot.settings import Settings, SettingsError
 from bot.slack.app import SlackDeps, build_slack_app, http_app, slack_client
 from bot.slack.identity import SlackIdentity

@@ -9,10 +9,10 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.fixes import CatalogCache, build_nudge_item
+from bot.chat.views import Person, nudge_digest_message
+from bot.core.fixes import CatalogCache, build_nudge_item
 from bot.slack.app import SlackDeps
-from bot.views import Person, nudge_digest_message
-from psa.simulator import SimulatorServer
+from psa.connectwise.simulator import SimulatorServer
 from storage import notices, repo
 from storage.db import session_scope
 from tests.slack.conftest import (

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.chart import standings_chart
+from bot.chat.chart import standings_chart
+from bot.chat.views import Person
 from bot.config import DeskboardConfig, parse_config
-from bot.people import TEAMMATE
-from bot.reports import standings_for_window
-from bot.runtime import Runtime
+from bot.core.people import TEAMMATE
+from bot.core.reports import standings_for_window
+from bot.core.runtime import Runtime
 from bot.slack.messenger import SlackMessenger
-from bot.views import Person
 from metrics.standings import Standings
 from storage import people, repo
 from storage.db import session_scope

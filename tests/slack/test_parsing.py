@@ -1,10 +1,11 @@
-"""Command parsing (``bot.commands``), chat-neutral: what each argument text asks for."""
+"""Command parsing (``bot.core.commands``), chat-neutral: what each argument text asks for."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.commands import (
+from bot.config import parse_config
+from bot.core.commands import (
     DeskboardRequest,
     LeaderboardRequest,
     MystatsRequest,
@@ -13,7 +14,6 @@ from bot.commands import (
     parse_leaderboard,
     parse_mystats,
 )
-from bot.config import parse_config
 from bot.slack.listeners.commands import slack_user_of
 from metrics.contests import ContestKind
 from metrics.definitions import MetricRef

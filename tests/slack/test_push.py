@@ -22,12 +22,12 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.config import parse_config
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.service import Service, service_asgi
 from bot.settings import Settings
 from bot.slack.messenger import SlackMessenger
-from psa.simulator import SimulatorServer
-from psa.simulator.faults import Fault
+from psa.connectwise.simulator import SimulatorServer
+from psa.connectwise.simulator.faults import Fault
 from storage import repo
 from storage.db import session_scope
 from tests.slack.conftest import (

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from psa.simulator import SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.environment import connectwise_environment, free_port

@@ -304,7 +304,7 @@ def test_each_platform_delivers_only_its_own_messages(engine):
     assert {i.platform for i in everything} == {"slack", "teams"}
 
 
-# ---- claims (exactly-once delivery, bot.outbox) ----------------------------------------------
+# ---- claims (exactly-once delivery, bot.core.delivery)
 
 
 def claim(engine: Engine, key: str, token: str, at: Any) -> bool:

@@ -23,12 +23,12 @@ from microsoft_teams.apps import App
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig, parse_config
-from bot.jobs import run_sync
+from bot.core.sync import run_sync
 from bot.settings import Settings
 from bot.teams.app import MESSAGING_PATH, TeamsDeps, build_teams_app, teams_asgi
 from bot.teams.listeners import background_of
 from bot.teams.messenger import TeamsMessenger
-from psa.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage.db import create_engine_for
 from tests.databases import Databases
 from tests.history import notices_dealt_with

@@ -14,14 +14,14 @@ import pytest
 from microsoft_teams.apps import App
 from sqlalchemy import Engine, select, text
 
-from bot.chat import message_to_json
-from bot.fixes import build_nudge_item
-from bot.outbox import deliver_due
+from bot.chat.message import message_to_json
+from bot.chat.views import Person, nudge_digest_message
+from bot.core.delivery import deliver_due
+from bot.core.fixes import build_nudge_item
 from bot.teams.app import TeamsDeps, build_teams_app
 from bot.teams.cards import validate_card
 from bot.teams.listeners.activity import command_text, route
 from bot.teams.messenger import TeamsMessenger
-from bot.views import Person, nudge_digest_message
 from storage import conversations, notices, outbox, people, repo
 from storage.db import session_scope
 from storage.tables import CHAT_USERS

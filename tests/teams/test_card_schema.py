@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chat import Actions, Message, Option, Paragraph, Select, Span
-from bot.teams.cards import BOT_LIMIT, WORKFLOW_LIMIT, to_adaptive_card, validate_card
-from bot.views import (
+from bot.chat.message import Actions, Message, Option, Paragraph, Select, Span
+from bot.chat.views import (
     DragTicket,
     KudosItem,
     NudgeItem,
@@ -36,6 +35,7 @@ from bot.views import (
     usage_message,
     winners_message,
 )
+from bot.teams.cards import BOT_LIMIT, WORKFLOW_LIMIT, to_adaptive_card, validate_card
 from metrics.contests import Contest, ContestKind
 from metrics.definitions import Direction, parse_metric_ref
 from metrics.windows import Period

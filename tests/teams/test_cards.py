@@ -22,7 +22,7 @@ import pytest
 from microsoft_teams.api import MessageActivityInput
 from PIL import Image as PILImage
 
-from bot.chat import (
+from bot.chat.message import (
     Actions,
     Button,
     Context,
@@ -36,22 +36,7 @@ from bot.chat import (
     Select,
     Span,
 )
-from bot.teams.card_text import MAX_LINE
-from bot.teams.cards import (
-    BOT_LIMIT,
-    CARD_CONTENT_TYPE,
-    SCHEMA,
-    WORKFLOW_LIMIT,
-    card_size,
-    escape,
-    link_url,
-    mention_user,
-    message_activity,
-    to_adaptive_card,
-    validate_card,
-    workflow_payload,
-)
-from bot.views import (
+from bot.chat.views import (
     DragTicket,
     KudosItem,
     NudgeItem,
@@ -72,6 +57,21 @@ from bot.views import (
     status_message,
     usage_message,
     winners_message,
+)
+from bot.teams.card_text import MAX_LINE
+from bot.teams.cards import (
+    BOT_LIMIT,
+    CARD_CONTENT_TYPE,
+    SCHEMA,
+    WORKFLOW_LIMIT,
+    card_size,
+    escape,
+    link_url,
+    mention_user,
+    message_activity,
+    to_adaptive_card,
+    validate_card,
+    workflow_payload,
 )
 from metrics.contests import Contest, ContestKind
 from metrics.definitions import Direction, parse_metric_ref

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from bot.chart import PNG_MAGIC, compact_chart, compact_png, standings_chart
+from bot.chat.chart import PNG_MAGIC, compact_chart, compact_png, standings_chart
 from metrics.contests import Contest
 from metrics.definitions import parse_metric_ref
 from metrics.standings import Standings, compute_standings

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.chat import message_to_json
-from bot.commands import notice
-from bot.messenger import DeliveryRefused
-from bot.outbox import deliver_due
-from bot.runtime import Runtime
+from bot.chat.message import message_to_json
+from bot.chat.messenger import DeliveryRefused
+from bot.core.commands import notice
+from bot.core.delivery import deliver_due
+from bot.core.runtime import Runtime
 from bot.teams.cards import validate_card
 from bot.teams.messenger import ConversationUnknown, TeamsMessenger, TeamsSendFailed
 from storage import outbox, people
@@ -84,11 +84,11 @@ def test_an_opted_out_technician_is_a_teammate_in_the_card_and_its_chart(
 ):
     import base64
 
-    from bot.chart import compact_png, standings_chart
-    from bot.people import TEAMMATE
-    from bot.reports import standings_for_window
+    from bot.chat.chart import compact_png, standings_chart
+    from bot.chat.views import Person
+    from bot.core.people import TEAMMATE
+    from bot.core.reports import standings_for_window
     from bot.teams.messenger import CHART_BUDGET
-    from bot.views import Person
     from storage import repo
 
     config = deps.config

@@ -15,14 +15,14 @@ import pytest
 from microsoft_teams.apps import App
 from sqlalchemy import text
 
-from bot.fixes import company_shortlist
-from bot.nudging import queue_nudge_digests
-from bot.outbox import deliver_due
+from bot.core.delivery import deliver_due
+from bot.core.fixes import company_shortlist
+from bot.core.nudging import queue_nudge_digests
 from bot.teams.app import TeamsDeps
 from bot.teams.cards import SEARCH_SUFFIX, SEARCH_VERB
 from metrics.derive import derive
 from metrics.triggers import NudgeReason, nudge_reasons
-from psa.simulator import SimulatorServer
+from psa.connectwise.simulator import SimulatorServer
 from storage import notices, repo
 from storage.db import session_scope
 from tests.teams.conftest import BLESSING, GUEST, JORDAN, SARAH, invoke, message, personal, post

@@ -20,13 +20,13 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.chart import standings_chart
-from bot.chat import message_to_json
-from bot.messenger import DeliveryRefused
-from bot.outbox import deliver_due
+from bot.chat.chart import standings_chart
+from bot.chat.message import message_to_json
+from bot.chat.messenger import DeliveryRefused
+from bot.chat.views import Person, kudos_message, leaderboard_message
+from bot.core.delivery import deliver_due
 from bot.teams.cards import CARD_CONTENT_TYPE, WORKFLOW_LIMIT, card_size, validate_card
 from bot.teams.workflow import CHART_BUDGET, WorkflowMessenger, WorkflowUnavailable
-from bot.views import Person, kudos_message, leaderboard_message
 from metrics.contests import Contest
 from metrics.definitions import parse_metric_ref
 from metrics.standings import Standings, compute_standings
@@ -283,7 +283,7 @@ def test_the_outbox_retries_a_throttled_post_once_and_gives_up_on_a_refused_one(
 def test_post_only_mode_gets_every_contests_standings_but_no_nudges(workflow, messenger, engine):
     """The Workflows channel gets standings without any teams_channel being set, and no DMs."""
     from bot.config import parse_config
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
     config = parse_config(
         {

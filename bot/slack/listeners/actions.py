@@ -26,8 +26,9 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.chat import Message, Option
-from bot.fixes import (
+from bot.chat.message import Message, Option
+from bot.chat.views import Person, nudge_digest_message, nudge_done_message
+from bot.core.fixes import (
     ALREADY_DONE,
     NOT_YOURS,
     NUDGE_SELECTS,
@@ -41,7 +42,7 @@ from bot.fixes import (
     store_fixed_ticket,
     ticket_state,
 )
-from bot.people import people_directory
+from bot.core.people import people_directory
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
 from bot.slack.identity import PLATFORM
@@ -53,9 +54,8 @@ from bot.slack.listeners.replies import (
     reply_text,
     user_id_of,
 )
-from bot.views import Person, nudge_digest_message, nudge_done_message
-from psa.connectwise import ConnectWiseClient
-from psa.errors import ConnectWiseError
+from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.errors import ConnectWiseError
 from storage import notices, repo
 from storage.db import session_scope
 

@@ -1,7 +1,7 @@
 """Slash commands (``/leaderboard``, ``/mystats``, ``/deskboard``) and "Share in channel".
 
 Each is acked at once (Slack allows 3 s; ``replies.acked``), then works out who is asking
-(``bot.slack.identity``), lets ``bot.commands`` answer, and replies through the
+(``bot.slack.identity``), lets ``bot.core.commands`` answer, and replies through the
 ``response_url``: only the caller sees it. "Share in channel" posts the same leaderboard
 for everyone in the channel the command was run in, naming who shared it.
 """
@@ -15,7 +15,8 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.commands import (
+from bot.chat.views import shared_by
+from bot.core.commands import (
     Caller,
     CommandContext,
     UsageError,
@@ -26,7 +27,6 @@ from bot.commands import (
 from bot.slack.app import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
 from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
-from bot.views import shared_by
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.chat import Message
-from bot.people import people_directory
-from bot.reports import metrics_from_database, standings_for_window
+from bot.chat.message import Message
+from bot.chat.views import home_view, stat_rows
+from bot.core.people import people_directory
+from bot.core.reports import metrics_from_database, standings_for_window
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
 from bot.slack.identity import PLATFORM
 from bot.slack.listeners.replies import acked, deps_of
-from bot.views import home_view, stat_rows
 from metrics.windows import named_window
 
 log = logging.getLogger(__name__)

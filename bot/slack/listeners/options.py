@@ -7,7 +7,7 @@
 - ``nudge_agreement``: the agreements of the picked company (else the ticket's).
 
 Slack waits 3 s for options; a ConnectWise failure answers an empty list (and is logged).
-Only the technician the nudge was sent to gets options (``bot.fixes.nudge_target``: the
+Only the technician the nudge was sent to gets options (``bot.core.fixes.nudge_target``: the
 asking Slack user must map to the member of a nudge for the block's ticket); anyone else,
 and a block that is no nudge, gets an empty list: no company, agreement or catalog name, and
 no ConnectWise call.
@@ -22,8 +22,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.chat import Option
-from bot.fixes import agreements_for, company_options, nudge_target, ticket_state
+from bot.chat.message import Option
+from bot.core.fixes import agreements_for, company_options, nudge_target, ticket_state
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import MAX_OPTION_TEXT, MAX_OPTIONS, cut
 from bot.slack.listeners.actions import selection_of

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.chat import Message
-from bot.commands import notice
+from bot.chat.message import Message
+from bot.core.commands import notice
 from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
 

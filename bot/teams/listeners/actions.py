@@ -21,9 +21,10 @@ from typing import Any, cast
 from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
 from microsoft_teams.apps import ActivityContext
 
-from bot.chat import Message
-from bot.commands import UsageError, handle_share, usage_reply
-from bot.fixes import ALREADY_DONE, NOT_YOURS, FixError
+from bot.chat.message import Message
+from bot.chat.views import shared_by
+from bot.core.commands import UsageError, handle_share, usage_reply
+from bot.core.fixes import ALREADY_DONE, NOT_YOURS, FixError
 from bot.teams.app import TeamsDeps
 from bot.teams.cards import SEARCH_VERB, to_adaptive_card
 from bot.teams.identity import user_from_activity
@@ -38,8 +39,7 @@ from bot.teams.listeners.activity import (
     text_response,
 )
 from bot.teams.listeners.commands import command_context
-from bot.views import shared_by
-from psa.errors import ConnectWiseError
+from psa.connectwise.errors import ConnectWiseError
 
 log = logging.getLogger(__name__)
 

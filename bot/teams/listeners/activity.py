@@ -18,8 +18,8 @@ from typing import Any
 from microsoft_teams.api.activities.message import MessageActivityInput
 from microsoft_teams.apps import ActivityContext
 
-from bot.chat import Message
-from bot.commands import notice
+from bot.chat.message import Message
+from bot.core.commands import notice
 from bot.teams.cards import message_activity as card_activity
 from bot.teams.cards import to_adaptive_card
 
@@ -128,7 +128,7 @@ COMMANDS = ("leaderboard", "mystats", "deskboard")
 
 
 def route(text: str) -> tuple[str, str]:
-    """``(command, args)`` for ``bot.commands.handle``: ``leaderboard week``,
+    """``(command, args)`` for ``bot.core.commands.handle``: ``leaderboard week``,
     ``/mystats``, ``deskboard status`` and a bare ``status`` all work; anything else is
     taken as a ``deskboard`` subcommand, which answers with its usage."""
     word, _, rest = text.strip().partition(" ")

@@ -2,7 +2,7 @@
 in a 1:1 chat (a leading ``/`` is fine), and the app manifest's command list.
 
 The text (mentions of the bot and its name removed, see ``activity.command_text``) is routed
-to ``bot.commands.handle``: ``leaderboard``, ``mystats``, and ``deskboard status|sync|
+to ``bot.core.commands.handle``: ``leaderboard``, ``mystats``, and ``deskboard status|sync|
 contests|link @user IDENTIFIER|optout|optin|help``, where ``deskboard`` may be left out
 (``status`` alone works). Same arguments and usage replies as Slack's slash commands.
 
@@ -20,8 +20,8 @@ from typing import Any
 from microsoft_teams.api.activities.message import MessageActivity
 from microsoft_teams.apps import ActivityContext
 
-from bot.chat import Message
-from bot.commands import Caller, CommandContext, DeskboardRequest, handle, parse_deskboard
+from bot.chat.message import Message
+from bot.core.commands import Caller, CommandContext, DeskboardRequest, handle, parse_deskboard
 from bot.teams.app import TeamsDeps
 from bot.teams.identity import PLATFORM, TeamsUser, fetch_user, user_from_activity
 from bot.teams.listeners.activity import (

@@ -8,7 +8,7 @@ event when a select changes, so Save does what Slack does on each pick ("Refresh
   of another subtype, an agreement of another company, no company for a Catchall ticket),
   the answer is the card with that ticket's choices narrowed to what goes with the picks,
   all options drawn (Teams cannot load them on demand), and a line saying what to pick.
-- Otherwise ``bot.fixes.apply_fix`` PATCHes ConnectWise and notes "Fixed from Teams by NAME";
+- Otherwise ``bot.core.fixes.apply_fix`` PATCHes ConnectWise and notes "Fixed from Teams by NAME";
   the nudge is marked fixed and the ticket's part of the card becomes the "done" line.
 - Not needed marks the nudge dismissed, with its "done" line.
 - Search (under a select of many options, ``bot.teams.cards.SEARCH_VERB``): the answer is the
@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.chat import (
+from bot.chat.message import (
     Actions,
     Block,
     Context,
@@ -48,7 +48,9 @@ from bot.chat import (
     message_from_json,
     plain,
 )
-from bot.fixes import (
+from bot.chat.views import Person, nudge_done_message, nudge_ticket_message
+from bot.chat.views.nudges import NudgeItem
+from bot.core.fixes import (
     NUDGE_BLOCK,
     NUDGE_SELECTS,
     OPEN_STATUSES,
@@ -64,15 +66,13 @@ from bot.fixes import (
     store_fixed_ticket,
     ticket_state,
 )
-from bot.people import people_directory
-from bot.platforms import TEAMS, outbox_key
+from bot.core.people import people_directory
+from bot.core.platforms import TEAMS, outbox_key
 from bot.teams.app import TeamsDeps
 from bot.teams.cards import SEARCH_SUFFIX
 from bot.teams.identity import PLATFORM
-from bot.views import Person, nudge_done_message, nudge_ticket_message
-from bot.views.nudges import NudgeItem
-from psa.conditions import compare
-from psa.connectwise import ConnectWiseClient, NamedRef
+from psa.connectwise.client import ConnectWiseClient, NamedRef
+from psa.connectwise.conditions import compare
 from storage import notices, outbox, repo
 from storage.db import session_scope
 

@@ -1,5 +1,5 @@
 """The first sync is a quiet baseline: ``sync_state.judging_since`` is when the first sync
-started, and resolutions before it are judged without kudos or nudges (``bot.judging``).
+started, and resolutions before it are judged without kudos or nudges (``bot.core.judging``).
 Set at the first sync's start, so a first sync that dies and is run again later keeps the
 moment Deskboard started watching.
 

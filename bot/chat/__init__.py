@@ -1,0 +1,1 @@
+"""The chat-neutral message, views, templates, formatting, charts, messenger protocol, pacing."""

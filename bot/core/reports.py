@@ -1,0 +1,172 @@
+"""Metric tables and contest standings, computed the same way for every caller.
+
+``deskboard metrics --tickets FILE`` loads the file into an in-memory store and runs the same
+SQL aggregates as the database path, so a number never depends on where the tickets came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.config import DeskboardConfig
+from bot.core.derived import derive_fingerprint, ensure_derived
+from metrics.calendar import BusinessCalendar
+from metrics.categories import category_bits
+from metrics.contests import Contest
+from metrics.definitions import MetricDef, MetricRef, Needs, TimeBasis, supported_metrics
+from metrics.standings import Standings, compute_standings
+from metrics.values import MemberValues
+from metrics.waiting import WaitingRule
+from metrics.windows import Window
+from psa.connectwise.mapping import SkippedTicket, map_tickets
+from storage import repo, standings
+from storage.db import create_engine_for, migrate, session_scope
+
+
+class TicketFileError(Exception):
+    """A --tickets file that is not a JSON array of ticket objects."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsReport:
+    window: Window
+    timezone: str
+    basis: TimeBasis
+    metrics: tuple[MetricDef, ...]
+    members: dict[str, MemberValues]
+    data_as_of: datetime | None
+    skipped: tuple[SkippedTicket, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The object of docs/metrics.md, "JSON output"; rates and averages are not rounded."""
+        return {
+            "from": self.window.start.isoformat(),
+            "to": self.window.end.isoformat(),
+            "timezone": self.timezone,
+            "time_basis": self.basis.value,
+            "members": {
+                key: {m.key: values.values.get(m.key) for m in self.metrics}
+                for key, values in sorted(self.members.items())
+            },
+        }
+
+
+def _member_values(
+    engine: Engine,
+    *,
+    config: DeskboardConfig,
+    calendar: BusinessCalendar,
+    window: Window,
+    refs: Sequence[MetricRef],
+    basis: TimeBasis,
+) -> dict[str, MemberValues]:
+    """Every reader's one way to the numbers: derived for the configuration in force."""
+    ensure_derived(engine, config=config, params=config.derive_params(calendar))
+    with session_scope(engine) as session:
+        return standings.member_values(
+            session,
+            window=window,
+            refs=refs,
+            basis=basis,
+            working_days=calendar.working_days(window.start, window.end),
+            category_bits=category_bits(config.category_list()),
+            excluded=config.excluded_members,
+        )
+
+
+def database_needs(config: DeskboardConfig) -> frozenset[Needs]:
+    """What the database can support: its own history, and notes when the sync reads them."""
+    if config.connectwise.sync_notes:
+        return frozenset({Needs.DATABASE, Needs.NOTES})
+    return frozenset({Needs.DATABASE})
+
+
+def metrics_from_database(
+    engine: Engine, *, config: DeskboardConfig, window: Window, basis: TimeBasis
+) -> MetricsReport:
+    calendar = config.calendar()
+    metrics = supported_metrics(database_needs(config))
+    members = _member_values(
+        engine,
+        config=config,
+        calendar=calendar,
+        window=window,
+        refs=[MetricRef(m) for m in metrics],
+        basis=basis,
+    )
+    with session_scope(engine) as session:
+        as_of = repo.data_as_of(session)
+    return MetricsReport(window, config.timezone, basis, metrics, members, as_of)
+
+
+def read_ticket_file(path: Path) -> list[object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TicketFileError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TicketFileError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise TicketFileError(
+            f"{path}: expected a JSON array of tickets as GET /service/tickets returns, "
+            f"got a JSON {type(data).__name__}"
+        )
+    return data
+
+
+def metrics_from_file(
+    path: Path, *, config: DeskboardConfig, window: Window, basis: TimeBasis
+) -> MetricsReport:
+    """Metrics of the tickets in a file; ``backlog`` and ``reopened`` need the database, and
+    ``first_contact_pct`` the notes, which a file of tickets does not have."""
+    records, skipped = map_tickets(read_ticket_file(path))
+    engine = create_engine_for("sqlite://")
+    migrate(engine)
+    calendar = config.calendar()
+    params = config.derive_params(calendar)
+    rule = WaitingRule(tuple(config.business_hours.waiting_statuses))
+    with session_scope(engine) as session:
+        repo.upsert_tickets(session, records=records, params=params, waiting_rule=rule)
+        repo.set_derive_fingerprint(session, fingerprint=derive_fingerprint(params, rule))
+    metrics = supported_metrics(frozenset())
+    members = _member_values(
+        engine,
+        config=config,
+        calendar=calendar,
+        window=window,
+        refs=[MetricRef(m) for m in metrics],
+        basis=basis,
+    )
+    engine.dispose()
+    return MetricsReport(window, config.timezone, basis, metrics, members, None, tuple(skipped))
+
+
+def contest_standings(
+    engine: Engine, *, config: DeskboardConfig, contest: Contest, now: datetime
+) -> Standings:
+    """The contest's standings for its current period (or its fixed window)."""
+    window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
+    return standings_for_window(engine, config=config, contest=contest, window=window)
+
+
+def standings_for_window(
+    engine: Engine, *, config: DeskboardConfig, contest: Contest, window: Window
+) -> Standings:
+    members = _member_values(
+        engine,
+        config=config,
+        calendar=config.calendar(),
+        window=window,
+        refs=list(contest.refs),
+        basis=config.metrics.time_basis,
+    )
+    with session_scope(engine) as session:
+        as_of = repo.data_as_of(session)
+    return compute_standings(contest, members, window=window, data_as_of=as_of)

@@ -1,0 +1,186 @@
+"""The long-running jobs of ``deskboard run``, as one object the scheduler and CLI share.
+
+Every job reads the clock through ``clock`` and talks to ConnectWise through
+``connectwise`` (a factory of client context managers), so tests drive the same code with a
+fake clock and the simulator. A job's failure is logged and recorded; it never stops the
+process, and the next run catches up. The ``post_*`` jobs only queue messages in the outbox;
+``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s),
+one delivery pass at a time per process.
+
+Every store judges what it stored (``bot.core.judging``: in ``run_sync`` and ``sync_ticket``);
+the runtime then queues the fresh kudos not posted yet (``bot.core.notices``), which includes
+those a command-line sync or a nudge fix recorded, and delivers.
+
+A sync that fails because the database itself is locked or away cannot record its error
+there; the runtime keeps it and records it at the start of the next sync, so ``deskboard
+status`` still shows it (as recovered, once that sync succeeds).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from bot.chat.messenger import Messenger
+from bot.config import DeskboardConfig
+from bot.core.delivery import DeliveryReport, deliver_due
+from bot.core.links import TicketLink
+from bot.core.notices import queue_instant_kudos
+from bot.core.platforms import can_dm
+from bot.core.posting import queue_kudos_digest, queue_standings, queue_winners
+from bot.core.push import TicketSyncResult, sync_ticket
+from bot.core.sync import SyncReport, run_sync
+from psa.connectwise.client import ConnectWiseClient
+from storage import repo
+from storage.db import SYNC_LOCK, one_at_a_time, session_scope
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    config: DeskboardConfig
+    messengers: tuple[Messenger, ...]
+    connectwise: ClientFactory
+    clock: Callable[[], datetime]
+    ticket_link: TicketLink
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _unrecorded_error: tuple[datetime, str] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(m.platform for m in self.messengers)
+
+    def sync(self) -> SyncReport:
+        """One sync and its kudos and nudges; a concurrent call (``/deskboard sync`` while
+        the scheduled one runs) waits for the running one instead of racing it, in this
+        process and in the others sharing a PostgreSQL database."""
+        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
+            try:
+                return self._sync()
+            except DBAPIError as exc:
+                message = f"database: {type(exc.orig).__name__}: {exc.orig}"
+                self._unrecorded_error = (self.clock(), message)
+                raise
+
+    def _sync(self) -> SyncReport:
+        now = self.clock()
+        if self._unrecorded_error is not None:
+            at, message = self._unrecorded_error
+            self._unrecorded_error = None
+            self._record_error(at, message)
+        with self.connectwise() as client:
+            report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
+        self.queue_instant_kudos()
+        self.deliver()
+        return report
+
+    def sync_ticket(self, ticket_id: int) -> TicketSyncResult:
+        """One ticket now (a ConnectWise callback), judged, its instant kudos queued, then
+        delivery; serialized with ``sync`` by the same locks. A failure is kept as the last
+        sync error; a push that dies between storing and judging leaves the resolution
+        unjudged, for the next sync."""
+        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
+            now = self.clock()
+            try:
+                with self.connectwise() as client:
+                    result = sync_ticket(
+                        client=client,
+                        engine=self.engine,
+                        config=self.config,
+                        ticket_id=ticket_id,
+                        now=now,
+                    )
+            except Exception as exc:
+                self._record_error(now, f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}")
+                raise
+            self.queue_instant_kudos()
+        self.deliver()
+        return result
+
+    def queue_instant_kudos(self) -> int:
+        return queue_instant_kudos(
+            self.engine,
+            config=self.config,
+            now=self.clock(),
+            ticket_link=self.ticket_link,
+            platforms=self.platforms,
+        )
+
+    def _record_error(self, at: datetime, message: str) -> None:
+        """Keep ``message`` as the last sync error; while the database cannot take it (locked,
+        away), hold it here for the next sync to record."""
+        try:
+            with session_scope(self.engine) as session:
+                repo.record_sync_error(session, at=at, message=message)
+        except DBAPIError:
+            self._unrecorded_error = (at, message)
+
+    def deliver(self) -> DeliveryReport:
+        """Send what is due on every platform (each messenger takes only its own); a pass
+        started meanwhile (the sync's, the 10-second job's) waits for the running one."""
+        total = DeliveryReport()
+        with self._deliver_lock:
+            for messenger in self.messengers:
+                report = deliver_due(self.engine, messenger, now=self.clock())
+                total.sent += report.sent
+                total.failed += report.failed
+                total.dead += report.dead
+                total.found += report.found
+        return total
+
+    def post_standings(self, contest_name: str, *, channel: str | None = None) -> int:
+        contests = {c.name.casefold(): c for c in self.config.contest_list()}
+        contest = contests.get(contest_name.casefold())
+        if contest is None:
+            raise KeyError(contest_name)
+        return queue_standings(
+            self.engine,
+            config=self.config,
+            contest=contest,
+            now=self.clock(),
+            platforms=self.platforms,
+            channel=channel,
+        )
+
+    def post_winners(self) -> int:
+        return queue_winners(
+            self.engine, config=self.config, now=self.clock(), platforms=self.platforms
+        )
+
+    def post_kudos_digest(self) -> int:
+        return queue_kudos_digest(
+            self.engine,
+            config=self.config,
+            now=self.clock(),
+            platforms=self.platforms,
+            ticket_link=self.ticket_link,
+        )
+
+    def post_nudges(self) -> int:
+        from bot.core.nudging import in_business_hours, queue_nudge_digests
+
+        now = self.clock()
+        can_send = any(can_dm(p) for p in self.platforms) and self.config.nudges.enabled
+        if not can_send or not in_business_hours(self.config, now):
+            return 0  # nothing to send: no need to ask ConnectWise for anything
+        with self.connectwise() as client:
+            return queue_nudge_digests(
+                self.engine,
+                config=self.config,
+                client=client,
+                now=self.clock(),
+                platforms=self.platforms,
+                ticket_link=self.ticket_link,
+            )

@@ -1,0 +1,1 @@
+"""The ConnectWise PSA (Manage) adapter: client, transport, mapping, callbacks and simulator."""
