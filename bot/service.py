@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Console
 from slack_bolt import App as SlackApp
@@ -34,6 +34,7 @@ from bot.web.callbacks import CALLBACK_PATH, CallbackReceiver, callback_receiver
 from bot.web.callbacks import MAX_BODY as CALLBACK_MAX_BODY
 from bot.web.guard import GuardedApp
 from bot.wiring import build_runtime
+from psa.connectwise.client import ConnectWiseClient
 
 if TYPE_CHECKING:
     from bot.slack.messenger import SlackMessenger
@@ -124,7 +125,8 @@ def build_service(
         return service
     service.notes = setup.notes
     if messengers.slack is not None and setup.slack_commands is not None and commands:
-        from bot.slack.app import SlackDeps, build_slack_app
+        from bot.slack.app import build_slack_app
+        from bot.slack.deps import SlackDeps
 
         service.slack = build_slack_app(
             deps=SlackDeps(
@@ -139,7 +141,8 @@ def build_service(
             )
         )
     if messengers.teams is not None:
-        from bot.teams.app import TeamsDeps, build_teams_app
+        from bot.teams.app import build_teams_app
+        from bot.teams.deps import TeamsDeps
 
         service.teams = build_teams_app(
             deps=TeamsDeps(
@@ -167,7 +170,15 @@ def guarded(asgi: Any) -> GuardedApp:
 
 def service_asgi(service: Service, settings: Settings) -> Any:
     """One ASGI app for everything served over HTTP (see the module docstring)."""
-    receiver = callback_receiver(service.runtime, api_url=settings.cw_api_url or "")
+
+    def fetch_key(key_url: str) -> str:
+        # Signing keys are ConnectWise's own; the runtime's factory hands out the client.
+        with service.runtime.connectwise() as client:
+            return cast(ConnectWiseClient, client).signing_key(key_url)
+
+    receiver = callback_receiver(
+        service.runtime, api_url=settings.cw_api_url or "", fetch_key=fetch_key
+    )
     service.callbacks = receiver
     service.closers.append(receiver.close)
     slack_socket_mode = service.slack is not None and settings.slack_app_token is not None

@@ -30,6 +30,7 @@ from storage.sync_state import (
 )
 from storage.tickets import (
     UpsertResult,
+    busiest_companies,
     count_tickets,
     get_tickets,
     iter_tickets,
@@ -40,6 +41,7 @@ from storage.tickets import (
 __all__ = [
     "SyncStateView",
     "UpsertResult",
+    "busiest_companies",
     "count_tickets",
     "data_as_of",
     "get_sync_state",

@@ -328,6 +328,18 @@ def count_tickets(session: Session) -> int:
     return session.execute(select(func.count()).select_from(TICKETS)).scalar_one()
 
 
+def busiest_companies(session: Session, *, limit: int) -> list[int]:
+    """Company ids by how many stored tickets are for them, most first (ties by id)."""
+    query = (
+        select(TICKETS.c.company_id)
+        .where(TICKETS.c.company_id.is_not(None))
+        .group_by(TICKETS.c.company_id)
+        .order_by(func.count().desc(), TICKETS.c.company_id)
+        .limit(limit)
+    )
+    return [int(row[0]) for row in session.execute(query)]
+
+
 def get_tickets(session: Session, *, ids: Iterable[int]) -> list[TicketRecord]:
     """The stored records of ``ids``, in the order given; unknown ids are left out."""
     wanted = list(dict.fromkeys(ids))

@@ -39,7 +39,8 @@ from bench.fake_slack import TEAM_ID, Arrival, FakeSlack, SlackUser
 from bot.config import DeskboardConfig, parse_config
 from bot.core.derived import derive_fingerprint
 from bot.settings import Settings
-from bot.slack.app import SlackDeps, build_slack_app
+from bot.slack.app import build_slack_app
+from bot.slack.deps import SlackDeps
 from bot.slack.messenger import SlackMessenger
 from metrics.categories import category_bits
 from metrics.definitions import MetricRef

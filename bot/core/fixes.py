@@ -24,9 +24,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from bot.chat.message import Option
 from bot.chat.views import NudgeItem
@@ -35,13 +34,19 @@ from bot.core.derived import stored_waiting_rule
 from bot.core.judging import judge_resolutions
 from metrics.records import TicketRecord
 from metrics.triggers import NudgeReason
-from psa.connectwise.client import Association, ConnectWiseClient, NamedRef, invalid_combination
-from psa.connectwise.conditions import all_of, compare, in_list
-from psa.connectwise.errors import ConnectWiseError
+from psa.port import (
+    Association,
+    CompanyQuery,
+    NamedRef,
+    Psa,
+    PsaError,
+    TicketFields,
+    TicketState,
+    invalid_combination,
+)
 from storage import notices, repo
 from storage.db import session_scope
 from storage.notices import NudgeRow
-from storage.tables import TICKETS
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +113,7 @@ class BoardCatalog:
         return " / ".join(parts)
 
 
-def load_catalog(client: ConnectWiseClient, board_id: int) -> BoardCatalog:
+def load_catalog(client: Psa, board_id: int) -> BoardCatalog:
     return BoardCatalog(
         board_id=board_id,
         types={r.id: r for r in client.board_types(board_id)},
@@ -129,7 +134,7 @@ class CatalogCache:
         self._entries: dict[int, tuple[float, BoardCatalog]] = {}
         self._lock = threading.Lock()
 
-    def get(self, client: ConnectWiseClient, board_id: int) -> BoardCatalog:
+    def get(self, client: Psa, board_id: int) -> BoardCatalog:
         now = self.monotonic()
         with self._lock:
             entry = self._entries.get(board_id)
@@ -144,37 +149,8 @@ class CatalogCache:
 # ---- the ticket as ConnectWise has it now ----------------------------------------------------
 
 
-def _ref(raw: Mapping[str, Any], key: str, field: str = "id") -> Any:
-    value = raw.get(key)
-    return value.get(field) if isinstance(value, Mapping) else None
-
-
-@dataclass(frozen=True, slots=True)
-class TicketState:
-    ticket_id: int
-    board_id: int | None
-    summary: str
-    company_id: int | None
-    company_name: str
-    agreement_id: int | None
-    type_id: int | None
-    subtype_id: int | None
-    item_id: int | None
-
-
-def ticket_state(client: ConnectWiseClient, ticket_id: int) -> TicketState:
-    raw = client.get_ticket_raw(ticket_id)
-    return TicketState(
-        ticket_id=ticket_id,
-        board_id=_ref(raw, "board"),
-        summary=str(raw.get("summary") or ""),
-        company_id=_ref(raw, "company"),
-        company_name=str(_ref(raw, "company", "name") or ""),
-        agreement_id=_ref(raw, "agreement"),
-        type_id=_ref(raw, "type"),
-        subtype_id=_ref(raw, "subType"),
-        item_id=_ref(raw, "item"),
-    )
+def ticket_state(client: Psa, ticket_id: int) -> TicketState:
+    return client.ticket_state(ticket_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +219,7 @@ def nudge_item(
 
 
 def agreements_for(
-    client: ConnectWiseClient,
+    client: Psa,
     *,
     ticket: TicketState,
     reasons: Sequence[str],
@@ -260,7 +236,7 @@ def agreements_for(
 
 
 def build_nudge_item(
-    client: ConnectWiseClient,
+    client: Psa,
     *,
     ticket_id: int,
     reasons: Sequence[str],
@@ -294,23 +270,19 @@ def _offered(companies: Sequence[NamedRef], catchall_company: str | None) -> lis
 
 
 def company_options(
-    client: ConnectWiseClient, query: str, *, catchall_company: str | None, contains: bool = False
+    client: Psa, query: str, *, catchall_company: str | None, contains: bool = False
 ) -> tuple[Option, ...]:
     """Active companies whose name starts with ``query`` (ConnectWise ``like "q*"``), or with
     ``contains``, has it anywhere (``contains "q"``)."""
-    text = " ".join(query.split())
-    condition = None
-    if text:
-        condition = (
-            compare("name", "contains", text) if contains else compare("name", "like", f"{text}*")
-        )
-    found = _offered(client.companies(conditions=all_of(condition)), catchall_company)
+    text = " ".join(query.split()) or None
+    wanted = CompanyQuery(name_contains=text) if contains else CompanyQuery(name_starts=text)
+    found = _offered(client.find_companies(wanted), catchall_company)
     return _sorted_options(found)[:MAX_COMPANY_OPTIONS]
 
 
 def company_shortlist(
     engine: Engine,
-    client: ConnectWiseClient,
+    client: Psa,
     *,
     catchall_company: str | None,
     size: int = COMPANY_SHORTLIST,
@@ -318,20 +290,15 @@ def company_shortlist(
     """The ``size`` companies most stored tickets are for, active in ConnectWise and not the
     catch-all one, by name; topped up with the first companies by name when fewer are known
     (a new database). One ConnectWise call, two when topping up."""
-    query = (
-        select(TICKETS.c.company_id)
-        .where(TICKETS.c.company_id.is_not(None))
-        .group_by(TICKETS.c.company_id)
-        .order_by(func.count().desc(), TICKETS.c.company_id)
-        .limit(size * 2)  # room for inactive and catch-all ones
-    )
-    with engine.connect() as connection:
-        ranked = [int(row[0]) for row in connection.execute(query)]
+    with session_scope(engine) as session:
+        ranked = repo.busiest_companies(session, limit=size * 2)  # room for inactive ones
     chosen: list[NamedRef] = []
     if ranked:
         by_id = {
             c.id: c
-            for c in _offered(client.companies(conditions=in_list("id", ranked)), catchall_company)
+            for c in _offered(
+                client.find_companies(CompanyQuery(ids=tuple(ranked))), catchall_company
+            )
         }
         chosen = [by_id[i] for i in ranked if i in by_id][:size]
     options = _sorted_options(chosen)
@@ -384,7 +351,7 @@ def _check(
 
 
 def apply_fix(
-    client: ConnectWiseClient,
+    client: Psa,
     *,
     ticket: TicketState,
     reasons: Sequence[str],
@@ -425,15 +392,15 @@ def apply_fix(
     if not fields:
         raise FixError("Nothing to change: pick what the ticket is missing.")
     try:
-        record = client.patch_ticket(ticket.ticket_id, **fields)
+        record = client.update_ticket(ticket.ticket_id, TicketFields(**fields), current=ticket)
     except ValueError as exc:
         raise FixError(str(exc)) from exc
-    except ConnectWiseError as exc:
+    except PsaError as exc:
         raise FixError(f"ConnectWise refused the change: {exc}") from exc
     note = f"Fixed from {platform_name} by {fixed_by}: " + "; ".join(changes)
     try:
         client.add_internal_note(ticket.ticket_id, note)
-    except ConnectWiseError as exc:  # the fix is made; a missing note must not undo that
+    except PsaError as exc:  # the fix is made; a missing note must not undo that
         log.warning("ticket %d fixed, but its note failed: %s", ticket.ticket_id, exc)
     return FixResult(changes=tuple(changes), record=record)
 

@@ -25,8 +25,7 @@ from bot.core.people import people_directory
 from bot.core.platforms import can_dm, outbox_key
 from metrics.derive import derive
 from metrics.triggers import NudgeReason, nudge_reasons
-from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.errors import NotFound
+from psa.port import Psa, RecordNotFound
 from storage import notices, outbox, people, repo
 from storage.db import session_scope
 
@@ -44,7 +43,7 @@ def queue_nudge_digests(
     engine: Engine,
     *,
     config: DeskboardConfig,
-    client: ConnectWiseClient,
+    client: Psa,
     now: datetime,
     ticket_link: TicketLink,
     platforms: Sequence[str],
@@ -100,7 +99,7 @@ def queue_nudge_digests(
                     ticket_url=ticket_link(ticket_id),
                     companies=companies or (),
                 )
-            except NotFound:
+            except RecordNotFound:
                 log.info("ticket %d is gone from ConnectWise; its nudges are closed", ticket_id)
                 _close(engine, ticket_id, now)
                 continue

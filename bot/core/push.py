@@ -19,8 +19,7 @@ from bot.config import DeskboardConfig
 from bot.core.derived import stored_waiting_rule
 from bot.core.judging import NoticeReport, judge_resolutions
 from bot.core.sync import SyncConfigError, resolve_board_ids
-from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.errors import NotFound
+from psa.port import Psa, RecordNotFound
 from storage import repo
 from storage.db import session_scope
 
@@ -38,7 +37,7 @@ class TicketSyncResult:
 
 def sync_ticket(
     *,
-    client: ConnectWiseClient,
+    client: Psa,
     engine: Engine,
     config: DeskboardConfig,
     ticket_id: int,
@@ -65,7 +64,7 @@ def sync_ticket(
         return result
     try:
         record = client.get_ticket(ticket_id)
-    except NotFound:
+    except RecordNotFound:
         result.skipped = "ConnectWise no longer has it"
         return result
     except ValueError as exc:  # the ticket's JSON could not be mapped

@@ -37,13 +37,13 @@ from bot.core.platforms import can_dm
 from bot.core.posting import queue_kudos_digest, queue_standings, queue_winners
 from bot.core.push import TicketSyncResult, sync_ticket
 from bot.core.sync import SyncReport, run_sync
-from psa.connectwise.client import ConnectWiseClient
+from psa.port import Psa
 from storage import repo
 from storage.db import SYNC_LOCK, one_at_a_time, session_scope
 
 log = logging.getLogger(__name__)
 
-ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
+ClientFactory = Callable[[], AbstractContextManager[Psa]]
 
 
 @dataclass

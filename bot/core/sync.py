@@ -31,10 +31,7 @@ from bot.core.judging import NoticeReport, judge_resolutions
 from metrics.derive import DeriveParams
 from metrics.notes import is_first_contact
 from metrics.records import Board
-from psa.connectwise.client import ConnectWiseClient, TicketPage
-from psa.connectwise.conditions import changed_tickets
-from psa.connectwise.errors import ConnectWiseError, NotFound
-from psa.connectwise.mapping import SkippedTicket
+from psa.port import Psa, PsaError, RecordNotFound, SkippedTicket, TicketPage
 from storage import repo
 from storage.db import session_scope
 
@@ -140,7 +137,7 @@ def _default_backfill_day(config: DeskboardConfig, now: datetime) -> date:
     return min([now.astimezone(tz).date().replace(day=1), *(s.date() for s in starts)])
 
 
-def refresh_reference_data(client: ConnectWiseClient, engine: Engine, *, now: datetime) -> None:
+def refresh_reference_data(client: Psa, engine: Engine, *, now: datetime) -> None:
     boards = client.boards()
     statuses = [s for b in boards for s in client.board_statuses(b.id)]
     members = client.members()
@@ -153,7 +150,7 @@ def refresh_reference_data(client: ConnectWiseClient, engine: Engine, *, now: da
 
 def run_sync(
     *,
-    client: ConnectWiseClient,
+    client: Psa,
     engine: Engine,
     config: DeskboardConfig,
     now: datetime,
@@ -197,7 +194,7 @@ def run_sync(
 
 def _sync(
     *,
-    client: ConnectWiseClient,
+    client: Psa,
     engine: Engine,
     config: DeskboardConfig,
     params: DeriveParams,
@@ -230,7 +227,7 @@ def _sync(
         refreshed_reference_data=refreshed,
         rederived=rederived,
     )
-    total = client.count_tickets(conditions=changed_tickets(updated_after, board_ids))
+    total = client.count_changed_tickets(updated_after=updated_after, board_ids=board_ids)
     read = 0
     newest = state.watermark
     page: TicketPage
@@ -281,7 +278,7 @@ def _sync(
 
 def sync_notes(
     *,
-    client: ConnectWiseClient,
+    client: Psa,
     engine: Engine,
     now: datetime,
     limit: int = NOTES_PER_SYNC,
@@ -317,12 +314,12 @@ def sync_notes(
             pending[ticket_id] = is_first_contact(notes, resolved_at=resolved_at)
             result.read += 1
             in_a_row = 0
-        except NotFound:
+        except RecordNotFound:
             log.warning("notes: ticket %d is gone from ConnectWise; not first contact", ticket_id)
             result.gone.append(ticket_id)
             pending[ticket_id] = False
             in_a_row = 0
-        except ConnectWiseError as exc:
+        except PsaError as exc:
             result.failed.append(ticket_id)
             result.error = f"{type(exc).__name__}: {exc}"
             log.warning("notes: ticket %d: read again next sync: %s", ticket_id, result.error)

@@ -28,9 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -46,20 +43,12 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.chat.messenger import Messenger
-from bot.config import DeskboardConfig
-from bot.core.fixes import CatalogCache
-from bot.core.links import TicketLink
-from bot.core.sync import SyncReport
 from bot.settings import Settings, SettingsError
-from bot.slack.identity import SlackIdentity
+from bot.slack.deps import SlackDeps
 from bot.slack.replay import ReplayGuard
-from psa.connectwise.client import ConnectWiseClient
 from storage.db import MIGRATION_LOCK, one_at_a_time
 
 log = logging.getLogger(__name__)
-
-ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
 
 BOT_SCOPES: tuple[str, ...] = (
     "commands",
@@ -76,47 +65,6 @@ RATE_LIMIT_RETRIES = 2
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-
-
-@dataclass(frozen=True)
-class SlackDeps:
-    """What listeners need, built once in the composition root."""
-
-    engine: Engine
-    config: DeskboardConfig
-    settings: Settings
-    clock: Callable[[], datetime]
-    connectwise: ClientFactory
-    messenger: Messenger
-    ticket_link: TicketLink
-    sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
-    catalogs: CatalogCache = field(default_factory=CatalogCache)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SlackDeps:
-        """Shared services, never copied: Bolt copies a request's context for its lazy
-        listeners, and these (an engine, clients, caches) are the same for every request."""
-        return self
-
-    def identity(self, client: WebClient) -> SlackIdentity:
-        return SlackIdentity(
-            client, engine=self.engine, clock=self.clock, admins=self.config.slack.admins
-        )
-
-    def run_sync(self) -> SyncReport:
-        """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
-        if self.sync is not None:
-            return self.sync()
-        from bot.core.runtime import Runtime
-
-        runtime = Runtime(
-            engine=self.engine,
-            config=self.config,
-            messengers=(self.messenger,),
-            connectwise=self.connectwise,
-            clock=self.clock,
-            ticket_link=self.ticket_link,
-        )
-        return runtime.sync()
 
 
 def _secret(value: Any) -> str | None:

@@ -26,7 +26,6 @@ says "not found" and the message is sent again, at-least-once as before.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from sqlalchemy import Engine
 
 from bot.chat.message import Message
 from bot.chat.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
+from bot.chat.pacing import ChannelPacer
 from bot.slack.blocks import cut, to_slack
 from bot.slack.identity import SlackIdentity
 from storage import people
@@ -78,39 +78,6 @@ HISTORY_PAGES = 10  # of 200 messages: how far back a lookup reads at most
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class ChannelPacer:
-    """At most one post per ``interval`` seconds to each channel."""
-
-    def __init__(
-        self,
-        *,
-        interval: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interval = interval
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, channel: str) -> None:
-        """Return when a post to ``channel`` may go; the slot is reserved before sleeping,
-        so concurrent posters queue up a second apart and other channels never wait."""
-        with self._lock:
-            now = self.monotonic()
-            last = self._last.get(channel)
-            slot = now if last is None else max(now, last + self.interval)
-            self._last[channel] = slot
-        if slot > now:
-            self.sleep(slot - now)
-
-    def note(self, channel: str) -> None:
-        """Record a post made under another name of the channel (its id for a ``#name``)."""
-        with self._lock:
-            self._last[channel] = self.monotonic()
 
 
 def _error(exc: SlackApiError) -> str:

@@ -27,73 +27,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.apps import App, FastAPIAdapter
-from sqlalchemy import Engine
 
-from bot.chat.messenger import Messenger
-from bot.config import DeskboardConfig
-from bot.core.fixes import CatalogCache
-from bot.core.links import TicketLink
-from bot.core.sync import SyncReport
 from bot.settings import Settings, SettingsError
-from bot.teams.identity import RosterCache, TeamsIdentity
+from bot.teams.deps import TeamsDeps
 from bot.teams.messenger import TeamsMessenger
-from psa.connectwise.client import ConnectWiseClient
 
 log = logging.getLogger(__name__)
-
-ClientFactory = Callable[[], AbstractContextManager[ConnectWiseClient]]
 
 MESSAGING_PATH = "/api/messages"
 HEALTH_PATH = "/health"
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 """Where proactive messages go until a conversation tells its own service URL (each stored
 conversation keeps the one its activities came with)."""
-
-
-@dataclass(frozen=True)
-class TeamsDeps:
-    """What listeners need, built once in the composition root."""
-
-    engine: Engine
-    config: DeskboardConfig
-    settings: Settings
-    clock: Callable[[], datetime]
-    connectwise: ClientFactory
-    messenger: Messenger
-    ticket_link: TicketLink
-    sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
-    catalogs: CatalogCache = field(default_factory=CatalogCache)
-    roster: RosterCache = field(default_factory=RosterCache)
-
-    def identity(self) -> TeamsIdentity:
-        return TeamsIdentity(engine=self.engine, clock=self.clock, admins=self.config.teams.admins)
-
-    def run_sync(self) -> SyncReport:
-        """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
-        if self.sync is not None:
-            return self.sync()
-        from bot.core.runtime import Runtime
-
-        runtime = Runtime(
-            engine=self.engine,
-            config=self.config,
-            messengers=(self.messenger,),
-            connectwise=self.connectwise,
-            clock=self.clock,
-            ticket_link=self.ticket_link,
-        )
-        return runtime.sync()
 
 
 def teams_configured(settings: Settings) -> bool:

@@ -45,7 +45,7 @@ from sqlalchemy import Engine
 from bot.chat.chart import compact_png
 from bot.chat.message import Message
 from bot.chat.messenger import DeliveryFailed, DeliveryRefused
-from bot.slack.messenger import ChannelPacer
+from bot.chat.pacing import ChannelPacer
 from bot.teams.cards import CardTooLarge, message_activity, to_adaptive_card
 from bot.teams.identity import PLATFORM, TeamsIdentity
 from storage import conversations, people

@@ -208,12 +208,10 @@ class CallbackReceiver:
             log.info("callback sync: %s", result)
 
 
-def callback_receiver(runtime: Runtime, *, api_url: str) -> CallbackReceiver:
-    """A receiver syncing through ``runtime`` and fetching keys with its ConnectWise client."""
-
-    def fetch_key(key_url: str) -> str:
-        with runtime.connectwise() as client:
-            return client.signing_key(key_url)
+def callback_receiver(
+    runtime: Runtime, *, api_url: str, fetch_key: Callable[[str], str]
+) -> CallbackReceiver:
+    """A receiver syncing through ``runtime``; ``fetch_key`` reads a signing key."""
 
     def sync(ticket_id: int) -> str:
         return describe(runtime.sync_ticket(ticket_id), at=runtime.clock())

@@ -1,8 +1,7 @@
 """The ConnectWise PSA (Manage) client: reference data, tickets, re-categorizing, notes.
 
-HTTP, retries and paging live in ``psa.connectwise.transport``; this module knows the routes, maps
-the
-JSON into records and checks a ticket's new type/subtype/item against the board's
+HTTP, retries and paging live in ``psa.connectwise.transport``; this module knows the routes,
+maps the JSON into records and checks a ticket's new type/subtype/item against the board's
 associations before anything is written.
 """
 
@@ -12,7 +11,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -21,10 +19,9 @@ import httpx
 from metrics.notes import TicketNote
 from metrics.records import Board, BoardStatus, Member, TicketRecord
 from psa.connectwise.callbacks import CallbackEntry, map_callback_entry
-from psa.connectwise.conditions import changed_tickets, equals
+from psa.connectwise.conditions import all_of, changed_tickets, compare, equals, in_list
 from psa.connectwise.errors import ConnectWiseError
 from psa.connectwise.mapping import (
-    SkippedTicket,
     map_board,
     map_board_status,
     map_member,
@@ -39,6 +36,16 @@ from psa.connectwise.transport import (
     build_http_client,
     expect_object,
 )
+from psa.port import (
+    Association,
+    CompanyQuery,
+    NamedRef,
+    Psa,
+    TicketFields,
+    TicketPage,
+    TicketState,
+    invalid_combination,
+)
 
 __all__ = [
     "Association",
@@ -52,34 +59,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_MAX_LISTED = 10
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class NamedRef:
-    """A small reference record: board type/subtype/item, company, agreement."""
-
-    id: int
-    name: str
-    identifier: str | None = None
-    inactive: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Association:
-    """One valid type/subtype/item combination of a board."""
-
-    type_id: int
-    subtype_id: int | None = None
-    item_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TicketPage:
-    records: list[TicketRecord]
-    skipped: list[SkippedTicket]
-    raw_count: int
 
 
 def _ref_id(raw: Mapping[str, Any], key: str) -> int | None:
@@ -109,50 +89,26 @@ def map_association(raw: Mapping[str, Any]) -> Association:
     return Association(type_id, _ref_id(raw, "subType"), _ref_id(raw, "item"))
 
 
-def _listed(values: Sequence[int | None]) -> str:
-    shown = sorted({value for value in values if value is not None})
-    if not shown:
-        return "none"
-    text = ", ".join(str(value) for value in shown[:_MAX_LISTED])
-    if len(shown) > _MAX_LISTED:
-        text += f" … ({len(shown) - _MAX_LISTED} more)"
-    return text
-
-
-def invalid_combination(
-    associations: Sequence[Association],
-    *,
-    type_id: int | None,
-    subtype_id: int | None,
-    item_id: int | None,
-) -> str | None:
-    """Why type/subtype/item is not allowed on the board, or None when it is.
-
-    Allowed: an association row exactly, or one with the lower levels left empty (a type
-    alone, a type with its subtype and no item), as ConnectWise's ticket screen allows.
-    """
-    combo = f"type {type_id} / subtype {subtype_id} / item {item_id}"
-    if type_id is None:
-        return f"{combo}: a subtype or item needs a type"
-    rows = [row for row in associations if row.type_id == type_id]
-    if not rows:
-        types = _listed([row.type_id for row in associations])
-        return f"{combo}: type {type_id} is not on this board (types: {types})"
-    if subtype_id is not None:
-        with_subtype = [row for row in rows if row.subtype_id == subtype_id]
-        if not with_subtype:
-            subtypes = _listed([row.subtype_id for row in rows])
-            return f"{combo}: subtypes allowed with type {type_id}: {subtypes}"
-        rows = with_subtype
-    elif item_id is not None:
-        rows = [row for row in rows if row.subtype_id is None]
-    if item_id is not None and not any(row.item_id == item_id for row in rows):
-        items = _listed([row.item_id for row in rows])
-        return f"{combo}: items allowed with type {type_id} / subtype {subtype_id}: {items}"
-    return None
+def _state_of(ticket_id: int, raw: Mapping[str, Any]) -> TicketState:
+    company = raw.get("company")
+    company_name = company.get("name") if isinstance(company, Mapping) else None
+    return TicketState(
+        ticket_id=ticket_id,
+        board_id=_ref_id(raw, "board"),
+        summary=str(raw.get("summary") or ""),
+        company_id=_ref_id(raw, "company"),
+        company_name=str(company_name or ""),
+        agreement_id=_ref_id(raw, "agreement"),
+        type_id=_ref_id(raw, "type"),
+        subtype_id=_ref_id(raw, "subType"),
+        item_id=_ref_id(raw, "item"),
+    )
 
 
 class ConnectWiseClient:
+    """ConnectWise's REST API, implementing ``psa.port.Psa`` (and the callback routes the
+    composition root uses to register and verify pushes)."""
+
     def __init__(
         self,
         http: httpx.Client,
@@ -195,6 +151,17 @@ class ConnectWiseClient:
         params = {"conditions": conditions} if conditions else {}
         return self._map_all("/company/companies", map_named_ref, "company", params)
 
+    def find_companies(self, query: CompanyQuery) -> list[NamedRef]:
+        """The companies ``query`` asks for, as one ``conditions`` string."""
+        conditions = all_of(
+            in_list("id", query.ids) if query.ids is not None else None,
+            compare("name", "like", f"{query.name_starts}*") if query.name_starts else None,
+            compare("name", "contains", query.name_contains) if query.name_contains else None,
+        )
+        if query.ids is not None and not query.ids:
+            return []
+        return self.companies(conditions=conditions)
+
     def agreements(self, company_id: int) -> list[NamedRef]:
         params = {"conditions": equals("company/id", company_id)}
         return self._map_all("/finance/agreements", map_named_ref, "agreement", params)
@@ -221,12 +188,21 @@ class ConnectWiseClient:
             raise ConnectWiseError(f"ConnectWise ticket count was not a number: {data!r:.200}")
         return count
 
+    def count_changed_tickets(
+        self, *, updated_after: datetime | None, board_ids: Sequence[int]
+    ) -> int:
+        return self.count_tickets(conditions=changed_tickets(updated_after, board_ids))
+
     def get_ticket_raw(self, ticket_id: int) -> dict[str, Any]:
         data = self._requester.send("GET", f"/service/tickets/{ticket_id}").data
         return expect_object(data, f"ticket {ticket_id}")
 
     def get_ticket(self, ticket_id: int) -> TicketRecord:
         return map_ticket(self.get_ticket_raw(ticket_id))
+
+    def ticket_state(self, ticket_id: int) -> TicketState:
+        """The ticket's fixable fields (board, company, agreement, type/subtype/item)."""
+        return _state_of(ticket_id, self.get_ticket_raw(ticket_id))
 
     def ticket_notes(self, ticket_id: int) -> list[dict[str, Any]]:
         path = f"/service/tickets/{ticket_id}/notes"
@@ -249,6 +225,7 @@ class ConnectWiseClient:
         item_id: int | None = None,
         company_id: int | None = None,
         agreement_id: int | None = None,
+        current: TicketState | None = None,
     ) -> TicketRecord:
         """Replace type/subtype/item/company/agreement; fields left None are not touched.
 
@@ -270,11 +247,27 @@ class ConnectWiseClient:
         if not operations:
             raise ValueError("patch_ticket needs at least one field to change")
         if (type_id, subtype_id, item_id) != (None, None, None):
-            self._check_category(ticket_id, type_id, subtype_id, item_id)
+            state = current if current is not None else self.ticket_state(ticket_id)
+            self._check_category(state, type_id, subtype_id, item_id)
         data = self._requester.send(
             "PATCH", f"/service/tickets/{ticket_id}", json_body=operations
         ).data
         return map_ticket(expect_object(data, f"patched ticket {ticket_id}"))
+
+    def update_ticket(
+        self, ticket_id: int, fields: TicketFields, *, current: TicketState | None = None
+    ) -> TicketRecord:
+        """``patch_ticket`` with typed fields; ``current`` (the ticket as just read) spares
+        reading it again to check a new type/subtype/item against the board."""
+        return self.patch_ticket(
+            ticket_id,
+            type_id=fields.type_id,
+            subtype_id=fields.subtype_id,
+            item_id=fields.item_id,
+            company_id=fields.company_id,
+            agreement_id=fields.agreement_id,
+            current=current,
+        )
 
     def add_internal_note(self, ticket_id: int, text: str) -> dict[str, Any]:
         """An internal-analysis note; ``processNotifications`` off, so nobody is e-mailed."""
@@ -317,15 +310,18 @@ class ConnectWiseClient:
         return key
 
     def _check_category(
-        self, ticket_id: int, type_id: int | None, subtype_id: int | None, item_id: int | None
+        self,
+        state: TicketState,
+        type_id: int | None,
+        subtype_id: int | None,
+        item_id: int | None,
     ) -> None:
-        raw = self.get_ticket_raw(ticket_id)
-        board_id = _ref_id(raw, "board")
+        ticket_id, board_id = state.ticket_id, state.board_id
         if board_id is None:
             raise ValueError(f"ticket {ticket_id} has no board; cannot check type/subtype/item")
-        effective_type = type_id if type_id is not None else _ref_id(raw, "type")
-        effective_subtype = subtype_id if subtype_id is not None else _ref_id(raw, "subType")
-        effective_item = item_id if item_id is not None else _ref_id(raw, "item")
+        effective_type = type_id if type_id is not None else state.type_id
+        effective_subtype = subtype_id if subtype_id is not None else state.subtype_id
+        effective_item = item_id if item_id is not None else state.item_id
         problem = invalid_combination(
             self.associations(board_id),
             type_id=effective_type,
@@ -353,3 +349,8 @@ class ConnectWiseClient:
                 except (ValueError, KeyError, TypeError) as exc:
                     log.warning("skipping unreadable %s from %s: %s", what, path, exc)
         return mapped
+
+
+def _implements_the_port(client: ConnectWiseClient) -> Psa:
+    """mypy checks here that ``ConnectWiseClient`` implements every ``Psa`` operation."""
+    return client

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from psa.port import PsaError, RecordNotFound
+
 API_ROOT = "/apis/3.0"
 _EXCERPT_CHARS = 200
 
@@ -79,7 +81,7 @@ _MODULE_BY_PATH: tuple[tuple[re.Pattern[str], str], ...] = (
 _LEVEL_BY_METHOD = {"GET": "Inquire", "POST": "Add", "PATCH": "Edit", "PUT": "Edit"}
 
 
-class ConnectWiseError(Exception):
+class ConnectWiseError(PsaError):
     """A ConnectWise call failed. ``cw_message`` is ConnectWise's own text, when it sent one."""
 
     def __init__(
@@ -114,7 +116,7 @@ class BadRequest(ConnectWiseError):
     """400: ConnectWise rejected the request (bad conditions, invalid object, …)."""
 
 
-class NotFound(ConnectWiseError):
+class NotFound(ConnectWiseError, RecordNotFound):
     """404: the record (or route) does not exist."""
 
 

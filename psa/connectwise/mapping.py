@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from metrics.notes import TicketNote
 from metrics.records import Board, BoardStatus, Member, TicketRecord, member_key
+from psa.port import SkippedTicket
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,6 @@ class UnreadableTicket(ValueError):
         self.ticket_id = ticket_id
         self.field = field
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedTicket:
-    ticket_id: object
-    field: str
-    reason: str
 
 
 EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)

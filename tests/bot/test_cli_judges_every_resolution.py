@@ -57,7 +57,10 @@ def world(tmp_path, monkeypatch, database_url) -> Iterator[World]:
     )
     monkeypatch.chdir(tmp_path)
     (tmp_path / "deskboard.toml").write_text(CONFIG)
-    with SimulatorServer(msp, clock=now - timedelta(minutes=50)) as simulator, FakeSlack() as slack:
+    # The simulator's clock is the real one: its history goes on past ``end`` (tickets open
+    # then resolve later), and a clock behind real time would reveal those resolutions when
+    # the test moves it to now.
+    with SimulatorServer(msp, clock=now) as simulator, FakeSlack() as slack:
         env = {
             **connectwise_environment(simulator),
             "DESKBOARD_DATABASE_URL": database_url,

@@ -31,7 +31,8 @@ from bot.config import DeskboardConfig, parse_config
 from bot.core.runtime import Runtime
 from bot.core.scheduler import build_scheduler
 from bot.settings import Settings
-from bot.slack.app import SlackDeps, build_slack_app, messaging_client, slack_client
+from bot.slack.app import build_slack_app, messaging_client, slack_client
+from bot.slack.deps import SlackDeps
 from bot.slack.messenger import METADATA_EVENT, SlackMessenger
 from psa.connectwise.client import ConnectWiseClient, RetryPolicy, build_http_client
 from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp

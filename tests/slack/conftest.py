@@ -24,7 +24,8 @@ from sqlalchemy import Engine
 from bot.config import DeskboardConfig, parse_config
 from bot.core.sync import run_sync
 from bot.settings import Settings
-from bot.slack.app import SlackDeps, build_slack_app
+from bot.slack.app import build_slack_app
+from bot.slack.deps import SlackDeps
 from bot.slack.messenger import SlackMessenger
 from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from storage import repo

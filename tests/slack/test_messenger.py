@@ -16,7 +16,8 @@ from sqlalchemy import Engine, inspect
 from bot.chat.message import Message, Paragraph, Span
 from bot.chat.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
 from bot.settings import Settings, SettingsError
-from bot.slack.app import SlackDeps, build_slack_app, http_app, slack_client
+from bot.slack.app import build_slack_app, http_app, slack_client
+from bot.slack.deps import SlackDeps
 from bot.slack.identity import SlackIdentity
 from bot.slack.messenger import SlackMessenger
 from storage import people

@@ -11,7 +11,7 @@ from slack_bolt import App
 
 from bot.chat.views import Person, nudge_digest_message
 from bot.core.fixes import CatalogCache, build_nudge_item
-from bot.slack.app import SlackDeps
+from bot.slack.deps import SlackDeps
 from psa.connectwise.simulator import SimulatorServer
 from storage import notices, repo
 from storage.db import session_scope

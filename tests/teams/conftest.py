@@ -25,7 +25,8 @@ from sqlalchemy import Engine
 from bot.config import DeskboardConfig, parse_config
 from bot.core.sync import run_sync
 from bot.settings import Settings
-from bot.teams.app import MESSAGING_PATH, TeamsDeps, build_teams_app, teams_asgi
+from bot.teams.app import MESSAGING_PATH, build_teams_app, teams_asgi
+from bot.teams.deps import TeamsDeps
 from bot.teams.listeners import background_of
 from bot.teams.messenger import TeamsMessenger
 from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp

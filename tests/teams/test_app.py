@@ -18,8 +18,9 @@ from bot.chat.message import message_to_json
 from bot.chat.views import Person, nudge_digest_message
 from bot.core.delivery import deliver_due
 from bot.core.fixes import build_nudge_item
-from bot.teams.app import TeamsDeps, build_teams_app
+from bot.teams.app import build_teams_app
 from bot.teams.cards import validate_card
+from bot.teams.deps import TeamsDeps
 from bot.teams.listeners.activity import command_text, route
 from bot.teams.messenger import TeamsMessenger
 from storage import conversations, notices, outbox, people, repo

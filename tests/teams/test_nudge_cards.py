@@ -18,8 +18,8 @@ from sqlalchemy import text
 from bot.core.delivery import deliver_due
 from bot.core.fixes import company_shortlist
 from bot.core.nudging import queue_nudge_digests
-from bot.teams.app import TeamsDeps
 from bot.teams.cards import SEARCH_SUFFIX, SEARCH_VERB
+from bot.teams.deps import TeamsDeps
 from metrics.derive import derive
 from metrics.triggers import NudgeReason, nudge_reasons
 from psa.connectwise.simulator import SimulatorServer

@@ -43,8 +43,8 @@ from bot.core.fixes import (
     ticket_state,
 )
 from bot.core.people import people_directory
-from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
+from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM
 from bot.slack.listeners.replies import (
     FAILED,
@@ -54,8 +54,7 @@ from bot.slack.listeners.replies import (
     reply_text,
     user_id_of,
 )
-from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.errors import ConnectWiseError
+from psa.port import Psa, PsaError
 from storage import notices, repo
 from storage.db import session_scope
 
@@ -232,7 +231,7 @@ def _controls(deps: SlackDeps, click: NudgeClick, selection: Selection) -> dict[
     return controls
 
 
-def _catalog(deps: SlackDeps, cw: ConnectWiseClient, ticket: TicketState) -> BoardCatalog | None:
+def _catalog(deps: SlackDeps, cw: Psa, ticket: TicketState) -> BoardCatalog | None:
     return deps.catalogs.get(cw, ticket.board_id) if ticket.board_id is not None else None
 
 
@@ -296,7 +295,7 @@ def on_save(
     except FixError as exc:
         reply_text(respond, str(exc))
         return
-    except ConnectWiseError as exc:
+    except PsaError as exc:
         log.warning("fixing ticket %d: ConnectWise failed: %s", click.ticket_id, exc)
         reply_text(respond, f"ConnectWise did not answer as expected ({exc}); try again later.")
         return

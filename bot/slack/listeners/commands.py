@@ -24,7 +24,7 @@ from bot.core.commands import (
     handle_share,
     usage_reply,
 )
-from bot.slack.app import SlackDeps
+from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
 from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
 

@@ -12,8 +12,8 @@ from bot.chat.message import Message
 from bot.chat.views import home_view, stat_rows
 from bot.core.people import people_directory
 from bot.core.reports import metrics_from_database, standings_for_window
-from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
+from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM
 from bot.slack.listeners.replies import acked, deps_of
 from metrics.windows import named_window

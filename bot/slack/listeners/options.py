@@ -24,8 +24,8 @@ from slack_sdk import WebClient
 
 from bot.chat.message import Option
 from bot.core.fixes import agreements_for, company_options, nudge_target, ticket_state
-from bot.slack.app import SlackDeps
 from bot.slack.blocks import MAX_OPTION_TEXT, MAX_OPTIONS, cut
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners.actions import selection_of
 from bot.slack.listeners.replies import deps_of, user_id_of
 

@@ -9,8 +9,8 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from bot.chat.message import Message
 from bot.core.commands import notice
-from bot.slack.app import SlackDeps
 from bot.slack.blocks import to_slack
+from bot.slack.deps import SlackDeps
 
 FAILED = "Sorry, that did not work; the error is in Deskboard's log. Try again in a minute."
 

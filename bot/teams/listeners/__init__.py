@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from microsoft_teams.apps import App
 
-from bot.teams.app import TeamsDeps
+from bot.teams.deps import TeamsDeps
 from bot.teams.listeners.activity import Background
 
 BACKGROUND_ATTRIBUTE = "deskboard_background"

@@ -25,8 +25,8 @@ from bot.chat.message import Message
 from bot.chat.views import shared_by
 from bot.core.commands import UsageError, handle_share, usage_reply
 from bot.core.fixes import ALREADY_DONE, NOT_YOURS, FixError
-from bot.teams.app import TeamsDeps
 from bot.teams.cards import SEARCH_VERB, to_adaptive_card
+from bot.teams.deps import TeamsDeps
 from bot.teams.identity import user_from_activity
 from bot.teams.listeners import nudges
 from bot.teams.listeners.activity import (
@@ -39,7 +39,7 @@ from bot.teams.listeners.activity import (
     text_response,
 )
 from bot.teams.listeners.commands import command_context
-from psa.connectwise.errors import ConnectWiseError
+from psa.port import PsaError
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ async def on_nudge(
             outcome = await asyncio.to_thread(nudges.dismiss, deps, click)
     except FixError as exc:
         return text_response(str(exc))
-    except ConnectWiseError as exc:
+    except PsaError as exc:
         log.warning("fixing ticket %d: ConnectWise failed: %s", click.ticket_id, exc)
         return text_response(f"ConnectWise did not answer as expected ({exc}); try again later.")
     card = await asyncio.to_thread(

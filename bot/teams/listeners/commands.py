@@ -22,7 +22,7 @@ from microsoft_teams.apps import ActivityContext
 
 from bot.chat.message import Message
 from bot.core.commands import Caller, CommandContext, DeskboardRequest, handle, parse_deskboard
-from bot.teams.app import TeamsDeps
+from bot.teams.deps import TeamsDeps
 from bot.teams.identity import PLATFORM, TeamsUser, fetch_user, user_from_activity
 from bot.teams.listeners.activity import (
     FAILED,

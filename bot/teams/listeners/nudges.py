@@ -68,11 +68,10 @@ from bot.core.fixes import (
 )
 from bot.core.people import people_directory
 from bot.core.platforms import TEAMS, outbox_key
-from bot.teams.app import TeamsDeps
 from bot.teams.cards import SEARCH_SUFFIX
+from bot.teams.deps import TeamsDeps
 from bot.teams.identity import PLATFORM
-from psa.connectwise.client import ConnectWiseClient, NamedRef
-from psa.connectwise.conditions import compare
+from psa.port import CompanyQuery, NamedRef, Psa
 from storage import notices, outbox, repo
 from storage.db import session_scope
 
@@ -139,12 +138,12 @@ def selection_of(data: Mapping[str, Any], block_id: str) -> Selection:
     )
 
 
-def _named_company(client: ConnectWiseClient, selection: Selection) -> Selection:
+def _named_company(client: Psa, selection: Selection) -> Selection:
     """The picked company with its name (the card sends only its id)."""
     company_id = selection.company_id
     if company_id is None:
         return selection
-    found = client.companies(conditions=compare("id", "=", company_id))
+    found = client.find_companies(CompanyQuery(ids=(company_id,)))
     name = next((c.name for c in found if c.id == company_id and c.name), None)
     return replace(selection, company=Option(text=name or f"#{company_id}", value=str(company_id)))
 
@@ -367,11 +366,11 @@ class Outcome:
     done: bool = False
 
 
-def _catalog(deps: TeamsDeps, cw: ConnectWiseClient, ticket: TicketState) -> BoardCatalog | None:
+def _catalog(deps: TeamsDeps, cw: Psa, ticket: TicketState) -> BoardCatalog | None:
     return deps.catalogs.get(cw, ticket.board_id) if ticket.board_id is not None else None
 
 
-def _shortlist(deps: TeamsDeps, cw: ConnectWiseClient, click: NudgeClick) -> tuple[Option, ...]:
+def _shortlist(deps: TeamsDeps, cw: Psa, click: NudgeClick) -> tuple[Option, ...]:
     if "catchall" not in click.reasons:
         return ()
     catchall = deps.config.connectwise.catchall_company

@@ -24,7 +24,7 @@ from typing import Any
 from microsoft_teams.api import ApiClient
 from microsoft_teams.apps import ActivityContext
 
-from bot.teams.app import TeamsDeps
+from bot.teams.deps import TeamsDeps
 from bot.teams.identity import PLATFORM, fetch_roster, fetch_user, user_from_activity
 from bot.teams.listeners.activity import (
     GENERAL,

@@ -1,0 +1,65 @@
+"""What Slack listeners need, built once in the composition root and handed to every
+request as ``context["deps"]``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.chat.messenger import Messenger
+from bot.config import DeskboardConfig
+from bot.core.fixes import CatalogCache
+from bot.core.links import TicketLink
+from bot.core.sync import SyncReport
+from bot.settings import Settings
+from bot.slack.identity import SlackIdentity
+from psa.port import Psa
+
+PsaFactory = Callable[[], AbstractContextManager[Psa]]
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    """What listeners need, built once in the composition root."""
+
+    engine: Engine
+    config: DeskboardConfig
+    settings: Settings
+    clock: Callable[[], datetime]
+    connectwise: PsaFactory
+    messenger: Messenger
+    ticket_link: TicketLink
+    sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
+    catalogs: CatalogCache = field(default_factory=CatalogCache)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SlackDeps:
+        """Shared services, never copied: Bolt copies a request's context for its lazy
+        listeners, and these (an engine, clients, caches) are the same for every request."""
+        return self
+
+    def identity(self, client: WebClient) -> SlackIdentity:
+        return SlackIdentity(
+            client, engine=self.engine, clock=self.clock, admins=self.config.slack.admins
+        )
+
+    def run_sync(self) -> SyncReport:
+        """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
+        if self.sync is not None:
+            return self.sync()
+        from bot.core.runtime import Runtime
+
+        runtime = Runtime(
+            engine=self.engine,
+            config=self.config,
+            messengers=(self.messenger,),
+            connectwise=self.connectwise,
+            clock=self.clock,
+            ticket_link=self.ticket_link,
+        )
+        return runtime.sync()
