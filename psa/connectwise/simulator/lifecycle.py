@@ -10,13 +10,32 @@ are cleared in one go. Response and work times are lognormal in business time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import random
+from typing import Any, Protocol
 
 from psa.connectwise.simulator import catalog
+from psa.connectwise.simulator.business_hours import BusinessHours
 from psa.connectwise.simulator.model import NotePlan, TicketEvent, iso
+from psa.connectwise.simulator.reference import Reference
 
-if TYPE_CHECKING:
-    from psa.connectwise.simulator.ticket_writer import TicketWriter
+
+class TicketWriter(Protocol):
+    """What a ticket's life needs from the writer living it (``ticket_writer.TicketWriter``)."""
+
+    rng: random.Random
+    hours: BusinessHours
+    ref: Reference
+    departure: int
+    role_of: dict[str, str]
+
+    def pick(self, weighted: Any) -> Any: ...
+    def lognormal(self, median: float, sigma: float) -> float: ...
+    def spell(self, identifier: str) -> str: ...
+    def technician(self, role: str, at: int, *, other_than: str = "") -> str: ...
+    def sla_status(self, word: str, deadline: int) -> str: ...
+    def note_text(self, kind: str) -> str: ...
+    def note(self, story: Story, at: int, flag: str, author: str, text: str) -> None: ...
+
 
 Json = dict[str, Any]
 MINUTE, HOUR, DAY = 60, 3600, 86400
