@@ -15,11 +15,13 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tests.loopback import Loopback, QuietHandler
 
 API_PREFIX = "/v4_6_release/apis/3.0"
 
@@ -59,27 +61,21 @@ class FakeConnectWise:
         self._queues: dict[tuple[str, str], deque[Scripted]] = defaultdict(deque)
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self._server = Loopback(self._handler_class(), poll_interval=0.01)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:
         return self.url + API_PREFIX
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def script(self, method: str, path: str, *responses: Scripted) -> None:
         """Queue responses for ``method path`` (path below /apis/3.0), answered in order."""
@@ -100,17 +96,13 @@ class FakeConnectWise:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep the test output quiet
-
+        class Handler(QuietHandler):
             def _serve(self) -> None:
                 split = urlsplit(self.path)
                 path = split.path
                 if path.startswith(API_PREFIX):
                     path = path[len(API_PREFIX) :] or "/"
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.body()
                 with fake._lock:
                     fake.requests.append(
                         RecordedRequest(

@@ -28,9 +28,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import Loopback, QuietHandler
 
 TEAM_ID = "T0DESK"
 BOT_USER = "UBOT"
@@ -74,7 +75,7 @@ class FakeSlack:
     # method → called after the fake carried the call out, before it answers (the crash
     # test kills the process under test here: Slack has the message, the caller never knows)
     hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
-    _server: ThreadingHTTPServer | None = None
+    _server: Loopback | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -82,13 +83,9 @@ class FakeSlack:
     def __enter__(self) -> FakeSlack:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.body()
                 status, reply = fake.handle(
                     self.path,
                     self.headers.get("Content-Type") or "",
@@ -111,23 +108,17 @@ class FakeSlack:
 
             do_GET = do_POST = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = Loopback(Handler).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     @property
     def root(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:

@@ -11,10 +11,8 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -30,6 +28,7 @@ from psa.connectwise.simulator import SimulatorServer
 from psa.connectwise.simulator.faults import Fault
 from storage import repo
 from storage.db import session_scope
+from tests.loopback import Loopback, QuietHandler
 from tests.slack.conftest import (
     END,
     open_ticket_answered_by_its_technician,
@@ -194,10 +193,7 @@ class KeyServer:
         self.requests = 0
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 owner.requests += 1
                 data = b'{"signing_key": "attacker-key"}'
@@ -206,21 +202,18 @@ class KeyServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = Loopback(Handler).start()
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/v4_6_release/apis/3.0/system/callbackkeys/k"
+        return f"{self.server.url}/v4_6_release/apis/3.0/system/callbackkeys/k"
 
 
 @pytest.fixture
 def attacker() -> Iterator[KeyServer]:
     server = KeyServer()
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.server.stop()
 
 
 def refused_cases(push: Push, simulator: SimulatorServer, body: bytes, foreign: bytes):

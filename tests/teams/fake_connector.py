@@ -20,9 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from tests.loopback import Loopback, QuietHandler
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class FakeConnector:
     teams: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # team id → channels
     requests: list[Request] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # statuses for the next POST/PUT
-    _server: ThreadingHTTPServer | None = None
+    _server: Loopback | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1700000000001))
 
@@ -69,13 +70,9 @@ class FakeConnector:
     def __enter__(self) -> FakeConnector:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self.body()
                 body = json.loads(raw) if raw else None
                 status, reply = fake.handle(
                     self.command, self.path, body, self.headers.get("Authorization")
@@ -91,22 +88,17 @@ class FakeConnector:
 
             do_GET = do_POST = do_PUT = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = Loopback(Handler).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     # -- answering -----------------------------------------------------------------------
     def handle(

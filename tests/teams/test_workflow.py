@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +33,7 @@ from metrics.values import MemberValues
 from metrics.windows import Period, period_window
 from storage import outbox
 from storage.db import create_engine_for, session_scope
+from tests.loopback import Loopback, QuietHandler
 from tests.teams.schema import assert_schema_valid
 
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -49,18 +49,15 @@ class FakeWorkflow:
 
     statuses: list[int] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
+    server: Loopback | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.body()
                 with fake.lock:
                     fake.requests.append((self.path, dict(self.headers), body))
                     status = fake.statuses.pop(0) if fake.statuses else 202
@@ -70,22 +67,16 @@ class FakeWorkflow:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self.server = Loopback(Handler).start()
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            self.server.stop()
 
     @property
     def url(self) -> str:
         assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}{PATH}?{QUERY}"
+        return f"{self.server.url}{PATH}?{QUERY}"
 
     def payloads(self) -> list[dict[str, Any]]:
         with self.lock:
