@@ -83,6 +83,12 @@ def chat_user_checked_at(session: Session, *, platform: str, member_key: str) ->
     return session.execute(query).scalar_one_or_none()
 
 
+def chat_user_linked(session: Session, *, platform: str, member_key: str) -> bool:
+    """Whether an admin linked the member on ``platform``: such a mapping never goes stale."""
+    query = select(_C.source).where(_C.platform == platform, _C.member_key == member_key)
+    return session.execute(query).scalar_one_or_none() == "link"
+
+
 def member_for_chat_user(session: Session, *, platform: str, user_id: str) -> str | None:
     """The member key of a chat user, e.g. the technician who ran a command.
 

@@ -37,3 +37,9 @@ def people_directory(engine: Engine, *, platform: str) -> Directory:
     mentions = {m.key: users[m.key] for m in members if users.get(m.key)}
     names = {m.key: m.name or m.identifier for m in members}
     return Directory(names=names, mentions=mentions, opted_out=opted_out)
+
+
+def opted_out(engine: Engine, *, member_key: str) -> bool:
+    """Whether the technician opted out of being named and DMed: no DM goes to them."""
+    with session_scope(engine) as session:
+        return member_key in people.opted_out(session)

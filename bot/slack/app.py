@@ -43,10 +43,10 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core.locks import migration_lock
 from bot.settings import Settings, SettingsError
 from bot.slack.deps import SlackDeps
 from bot.slack.replay import ReplayGuard
-from storage.db import MIGRATION_LOCK, one_at_a_time
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def _oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     states = SQLAlchemyOAuthStateStore(
         expiration_seconds=OAUTH_STATE_SECONDS, engine=engine, logger=log
     )
-    with one_at_a_time(engine, key=MIGRATION_LOCK):  # processes starting together
+    with migration_lock(engine):  # processes starting together
         installations.create_tables()
         states.create_tables()
     return OAuthSettings(

@@ -4,7 +4,6 @@ request as ``context["deps"]``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,12 +15,10 @@ from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
 from bot.core.fixes import CatalogCache
 from bot.core.links import TicketLink
+from bot.core.runtime import ClientFactory, Runtime
 from bot.core.sync import SyncReport
 from bot.settings import Settings
 from bot.slack.identity import SlackIdentity
-from psa.port import Psa
-
-PsaFactory = Callable[[], AbstractContextManager[Psa]]
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,7 @@ class SlackDeps:
     config: DeskboardConfig
     settings: Settings
     clock: Callable[[], datetime]
-    connectwise: PsaFactory
+    connectwise: ClientFactory
     messenger: Messenger
     ticket_link: TicketLink
     sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
@@ -52,8 +49,6 @@ class SlackDeps:
         """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
         if self.sync is not None:
             return self.sync()
-        from bot.core.runtime import Runtime
-
         runtime = Runtime(
             engine=self.engine,
             config=self.config,

@@ -1,7 +1,7 @@
 """Technicians ↔ Slack users, and who counts as a Deskboard admin on Slack.
 
 - A technician's Slack user is found by the email ConnectWise has for them
-  (``users.lookupByEmail``). Hits and misses are both stored (``storage.people``) and trusted
+  (``users.lookupByEmail``). Hits and misses are both stored (``bot.core.identity``) and trusted
   for ``LOOKUP_VALID_FOR``; after that the next use asks Slack again. ``/deskboard link``
   (``bot.core.commands``) stores an admin's choice, which no lookup replaces and never expires.
 - The other way (who ran this command?): the stored mapping, else the Slack user's email
@@ -22,30 +22,17 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlalchemy import Engine
 
+from bot.core import identity as stored
+from bot.core.identity import casefold as _casefold
 from metrics.records import Member
-from storage import people, repo
-from storage.db import session_scope
-from storage.tables import CHAT_USERS
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 LOOKUP_VALID_FOR = timedelta(days=1)
 NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found"})
-
-
-def _is_linked(session: Session, key: str) -> bool:
-    """Whether an admin linked the member: such a mapping never goes stale."""
-    c = CHAT_USERS.c
-    query = select(c.source).where(c.platform == PLATFORM, c.member_key == key)
-    return session.execute(query).scalar_one_or_none() == "link"
-
-
-def _casefold(text: str | None) -> str | None:
-    return text.strip().casefold() if text and text.strip() else None
 
 
 class SlackIdentity:
@@ -70,11 +57,9 @@ class SlackIdentity:
     def user_for_member(self, key: str) -> str | None:
         """The technician's Slack user id, asking Slack when the stored answer is stale."""
         now = self.clock()
-        with session_scope(self.engine) as session:
-            user_id = people.chat_user(session, platform=PLATFORM, member_key=key)
-            checked = people.chat_user_checked_at(session, platform=PLATFORM, member_key=key)
-            linked = _is_linked(session, key)
-        if linked or (checked is not None and now - checked < LOOKUP_VALID_FOR):
+        known = stored.stored_chat_user(self.engine, platform=PLATFORM, member_key=key)
+        user_id, checked = known.user_id, known.checked_at
+        if known.linked or (checked is not None and now - checked < LOOKUP_VALID_FOR):
             return user_id
         member = self._member(key)
         email = member.email if member is not None else None
@@ -88,42 +73,29 @@ class SlackIdentity:
                 if error not in NOT_FOUND_ERRORS:
                     log.warning("users.lookupByEmail for %s failed: %s", key, error)
                     return user_id
-        with session_scope(self.engine) as session:
-            people.set_chat_user(
-                session,
-                platform=PLATFORM,
-                member_key=key,
-                user_id=found,
-                source="email",
-                at=now,
-            )
-            # An admin's link is kept by set_chat_user: read back what now holds.
-            return people.chat_user(session, platform=PLATFORM, member_key=key)
+        # An admin's link is kept: record_lookup reads back what now holds.
+        return stored.record_lookup(
+            self.engine, platform=PLATFORM, member_key=key, user_id=found, at=now
+        )
 
     # ---- Slack user → technician ---------------------------------------------------------
 
     def member_for_user(self, user_id: str) -> str | None:
         """The member key of the technician this Slack user is, or None."""
-        with session_scope(self.engine) as session:
-            key = people.member_for_chat_user(session, platform=PLATFORM, user_id=user_id)
+        key = stored.member_for_chat_user(self.engine, platform=PLATFORM, user_id=user_id)
         if key is not None:
             return key
         email = _casefold(self._email(user_id))
         if email is None:
             return None
-        matches = [m for m in self._members() if _casefold(m.email) == email and m.key]
-        if len(matches) != 1:
-            return None  # nobody, or an ambiguous email: an admin can /deskboard link
-        with session_scope(self.engine) as session:
-            people.set_chat_user(
-                session,
-                platform=PLATFORM,
-                member_key=matches[0].key,
-                user_id=user_id,
-                source="email",
-                at=self.clock(),
-            )
-            return people.member_for_chat_user(session, platform=PLATFORM, user_id=user_id)
+        # Nobody, or an ambiguous email, is None: an admin can /deskboard link.
+        return stored.match_by_email(
+            self.engine,
+            platform=PLATFORM,
+            user_id=user_id,
+            addresses=frozenset({email}),
+            clock=self.clock,
+        )
 
     # ---- admins --------------------------------------------------------------------------
 
@@ -167,9 +139,5 @@ class SlackIdentity:
         email = profile.get("email")
         return str(email) if email else None
 
-    def _members(self) -> list[Member]:
-        with session_scope(self.engine) as session:
-            return repo.list_members(session)
-
     def _member(self, key: str) -> Member | None:
-        return next((m for m in self._members() if m.key == key), None)
+        return stored.member(self.engine, key)

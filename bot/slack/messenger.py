@@ -38,10 +38,9 @@ from sqlalchemy import Engine
 from bot.chat.message import Message
 from bot.chat.messenger import DeliveryFailed, DeliveryRefused, PlatformUnavailable
 from bot.chat.pacing import ChannelPacer
+from bot.core.people import opted_out
 from bot.slack.blocks import cut, to_slack
 from bot.slack.identity import SlackIdentity
-from storage import people
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +154,8 @@ class SlackMessenger:
         return f"{channel_id}:{ts}"
 
     def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
-        with session_scope(self.engine) as session:
-            if member_key in people.opted_out(session):
-                return None
+        if opted_out(self.engine, member_key=member_key):
+            return None
         channel = self._dm_channel(member_key)
         return None if channel is None else self.post(channel, message, key=key)
 

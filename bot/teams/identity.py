@@ -7,7 +7,7 @@ Slack:
 
 - When someone messages the bot, their roster entry is read (cached in memory for
   ``ROSTER_VALID_FOR``) and its email or UPN matched against the technicians' ConnectWise
-  emails; a unique match is stored (``storage.people``, platform ``"teams"``, source
+  emails; a unique match is stored (``bot.core.identity``, platform ``"teams"``, source
   ``"email"``). When the bot is installed in a team, the whole roster is matched at once.
 - ``/deskboard link @user IDENTIFIER`` stores an admin's choice (source ``"link"``), which no
   email match replaces.
@@ -33,9 +33,9 @@ from typing import Any
 from microsoft_teams.api import ApiClient, TeamsChannelAccount
 from sqlalchemy import Engine
 
+from bot.core import identity as stored
+from bot.core.identity import casefold as _casefold
 from metrics.records import Member
-from storage import people, repo
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,6 @@ PLATFORM = "teams"
 ROSTER_VALID_FOR = timedelta(days=1)
 ROSTER_PAGE_SIZE = 500
 MAX_ROSTER_PAGES = 20  # 10,000 people: more than any MSP's team
-
-
-def _casefold(text: str | None) -> str | None:
-    return text.strip().casefold() if text and text.strip() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,50 +165,41 @@ class TeamsIdentity:
 
     def member_for_user(self, user_id: str) -> str | None:
         """The technician this Teams user is, as stored (linked or matched before)."""
-        with session_scope(self.engine) as session:
-            return people.member_for_chat_user(session, platform=PLATFORM, user_id=user_id)
+        return stored.member_for_chat_user(self.engine, platform=PLATFORM, user_id=user_id)
 
     def match(self, user: TeamsUser) -> str | None:
         """The technician this user is: as stored, else by email/UPN (then stored)."""
         known = self.member_for_user(user.id)
         if known is not None:
             return known
-        return self._match(user, self._members())
+        return self._match(user)
 
     def match_roster(self, users: Iterable[TeamsUser]) -> int:
         """Match every user of a roster; returns how many are now matched to a technician."""
-        members = self._members()
+        members = stored.members(self.engine)
         return sum(
             1
             for user in users
             if self.member_for_user(user.id) is not None or self._match(user, members)
         )
 
-    def _match(self, user: TeamsUser, members: list[Member]) -> str | None:
-        addresses = user.addresses
-        if not addresses:
-            return None
-        matches = [m for m in members if m.key and _casefold(m.email) in addresses]
-        if len(matches) != 1:
-            return None  # nobody, or an ambiguous email: an admin can /deskboard link
-        with session_scope(self.engine) as session:
-            people.set_chat_user(
-                session,
-                platform=PLATFORM,
-                member_key=matches[0].key,
-                user_id=user.id,
-                source="email",
-                at=self.clock(),
-            )
-            # An admin's link of that technician to someone else stays: read back what holds.
-            return people.member_for_chat_user(session, platform=PLATFORM, user_id=user.id)
+    def _match(self, user: TeamsUser, members: list[Member] | None = None) -> str | None:
+        # Nobody, or an ambiguous email, is None: an admin can /deskboard link. An admin's
+        # link of that technician to someone else stays: match_by_email reads back what holds.
+        return stored.match_by_email(
+            self.engine,
+            platform=PLATFORM,
+            user_id=user.id,
+            addresses=user.addresses,
+            clock=self.clock,
+            among=members,
+        )
 
     # ---- technician → Teams user ---------------------------------------------------------
 
     def user_for_member(self, key: str) -> str | None:
         """The technician's Teams user id, when matched or linked."""
-        with session_scope(self.engine) as session:
-            return people.chat_user(session, platform=PLATFORM, member_key=key)
+        return stored.chat_user(self.engine, platform=PLATFORM, member_key=key)
 
     # ---- admins --------------------------------------------------------------------------
 
@@ -227,9 +214,5 @@ class TeamsIdentity:
         key = self.member_for_user(user.id)
         if key is None:
             return False
-        member = next((m for m in self._members() if m.key == key), None)
+        member = stored.member(self.engine, key)
         return key in self.admins or (member is not None and _casefold(member.email) in self.admins)
-
-    def _members(self) -> list[Member]:
-        with session_scope(self.engine) as session:
-            return repo.list_members(session)

@@ -1,7 +1,7 @@
 """``TeamsMessenger``: the outbox's way into Teams (``bot.chat.messenger.Messenger``).
 
 - ``post`` sends a message as an Adaptive Card to a conversation the bot was installed in or
-  messaged from (``storage.conversations``: "Team/Channel", a channel name, or a conversation
+  messaged from (``bot.core.conversations``: "Team/Channel", a channel name, or a conversation
   id), with the chart when one comes with it: made small (``bot.chat.chart.compact_png``, at most
   ``CHART_BUDGET`` bytes) and inlined as a ``data:`` URL when the card has room for it (else
   the card goes without; Teams cards cannot carry uploaded files).
@@ -46,11 +46,15 @@ from bot.chat.chart import compact_png
 from bot.chat.message import Message
 from bot.chat.messenger import DeliveryFailed, DeliveryRefused
 from bot.chat.pacing import ChannelPacer
+from bot.core.conversations import (
+    Conversation,
+    find_conversation,
+    known_conversations,
+    personal_conversation,
+)
+from bot.core.people import opted_out
 from bot.teams.cards import CardTooLarge, message_activity, to_adaptive_card
 from bot.teams.identity import PLATFORM, TeamsIdentity
-from storage import conversations, people
-from storage.conversations import Conversation
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +131,12 @@ class TeamsMessenger:
         return self._send(conversation, message, image=image)
 
     def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
-        with session_scope(self.engine) as session:
-            if member_key in people.opted_out(session):
-                return None
+        if opted_out(self.engine, member_key=member_key):
+            return None
         user_id = self.identity.user_for_member(member_key)
         if user_id is None:
             return None
-        with session_scope(self.engine) as session:
-            chat = conversations.personal_conversation(session, platform=PLATFORM, user_id=user_id)
+        chat = personal_conversation(self.engine, platform=PLATFORM, user_id=user_id)
         if chat is None:
             return None
         return self._send(chat, message)
@@ -166,11 +168,10 @@ class TeamsMessenger:
     # ---- helpers -------------------------------------------------------------------------
 
     def _find(self, target: str) -> Conversation:
-        with session_scope(self.engine) as session:
-            found = conversations.find_conversation(session, platform=PLATFORM, target=target)
-            if found is not None:
-                return found
-            known = conversations.list_conversations(session, platform=PLATFORM)
+        found = find_conversation(self.engine, platform=PLATFORM, target=target)
+        if found is not None:
+            return found
+        known = known_conversations(self.engine, platform=PLATFORM)
         labels = sorted({c.label for c in known if c.kind != "personal"})[:MAX_LABELS_LISTED]
         raise ConversationUnknown(
             f"Teams: no conversation “{target}” is known; add the Deskboard app to that team "
@@ -179,8 +180,7 @@ class TeamsMessenger:
 
     def _split(self, ref: str) -> tuple[Conversation, str]:
         """``"CONVERSATION_ID:ACTIVITY_ID"``; conversation ids hold colons themselves."""
-        with session_scope(self.engine) as session:
-            known = conversations.list_conversations(session, platform=PLATFORM)
+        known = known_conversations(self.engine, platform=PLATFORM)
         for conversation in sorted(known, key=lambda c: -len(c.conversation_id)):
             prefix = conversation.conversation_id + ":"
             if ref.startswith(prefix) and len(ref) > len(prefix):

@@ -104,6 +104,22 @@ def test_a_user_held_by_two_members_belongs_to_the_linked_one_then_the_latest(en
     assert member_of(engine, "U1") == "jsmith2"  # an admin's link, however old
 
 
+def linked(engine: Engine, member_key: str, platform: str = "slack") -> bool:
+    with session_scope(engine) as session:
+        return people.chat_user_linked(session, platform=platform, member_key=member_key)
+
+
+def test_only_an_admin_link_counts_as_linked(engine: Engine):
+    assert linked(engine, "jsmith") is False  # nothing stored
+    set_user(engine, "jsmith", "U1", at=nov(2, 9))
+    assert linked(engine, "jsmith") is False  # an email lookup
+    set_user(engine, "jsmith", "U9", source="link", at=nov(2, 10))
+    assert linked(engine, "jsmith") is True
+    assert linked(engine, "jsmith", platform="teams") is False  # per platform
+    set_user(engine, "jsmith", None, at=nov(3, 9))  # a later lookup keeps the link
+    assert linked(engine, "jsmith") is True
+
+
 def test_unknown_sources_are_refused(engine: Engine):
     with pytest.raises(ValueError, match="source"):
         set_user(engine, "jsmith", "U1", source="guess", at=nov(2))  # type: ignore[arg-type]

@@ -43,7 +43,7 @@ def base_conversation_id(conversation_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ConversationFacts:
-    """A conversation as ``storage.conversations`` keeps it."""
+    """A conversation as ``bot.core.conversations`` remembers it."""
 
     conversation_id: str
     kind: str  # "channel" | "personal" | "groupChat"

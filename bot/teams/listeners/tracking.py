@@ -3,7 +3,7 @@
 Every incoming activity (a message, a card click, an install) passes through
 ``track`` first:
 
-- its conversation is saved (``storage.conversations``, platform ``"teams"``): a channel by
+- its conversation is saved (``bot.core.conversations``, platform ``"teams"``): a channel by
   its id (without the thread's ``;messageid=``), channel name and team name, a personal chat
   with its user, a group chat by id; the newest service URL wins. A conversation the bot was
   just removed from is not saved again.
@@ -24,6 +24,7 @@ from typing import Any
 from microsoft_teams.api import ApiClient
 from microsoft_teams.apps import ActivityContext
 
+from bot.core.conversations import remember_conversation
 from bot.teams.deps import TeamsDeps
 from bot.teams.identity import PLATFORM, fetch_roster, fetch_user, user_from_activity
 from bot.teams.listeners.activity import (
@@ -33,8 +34,6 @@ from bot.teams.listeners.activity import (
     conversation_facts,
     raw_activity,
 )
-from storage import conversations
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +49,18 @@ def _save(
     conversation_id: str | None = None,
     name: str | None = None,
 ) -> None:
-    with session_scope(deps.engine) as session:
-        conversations.save_conversation(
-            session,
-            platform=PLATFORM,
-            conversation_id=conversation_id or facts.conversation_id,
-            kind=facts.kind,
-            service_url=facts.service_url,
-            at=deps.clock(),
-            name=name if conversation_id else facts.name,
-            team_name=facts.team_name,
-            tenant_id=facts.tenant_id,
-            user_id=facts.user_id,
-        )
+    remember_conversation(
+        deps.engine,
+        platform=PLATFORM,
+        conversation_id=conversation_id or facts.conversation_id,
+        kind=facts.kind,
+        service_url=facts.service_url,
+        at=deps.clock(),
+        name=name if conversation_id else facts.name,
+        team_name=facts.team_name,
+        tenant_id=facts.tenant_id,
+        user_id=facts.user_id,
+    )
 
 
 def _bot_ids(raw: dict[str, Any]) -> set[str]:
