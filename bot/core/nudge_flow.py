@@ -232,7 +232,9 @@ def fix(deps: NudgeDeps, request: FixRequest) -> Fixed | ToPick:
             )
     except PsaError as exc:
         raise psa_failed(who, exc) from exc
-    _close(deps.engine, who, status="fixed", at=deps.clock())
+    close_nudges(
+        deps.engine, ticket_id=who.ticket_id, status="fixed", by=who.member, at=deps.clock()
+    )
     try:
         store_fixed_ticket(deps.engine, deps.config, result.record, now=deps.clock())
     except Exception:  # the next sync stores it: not worth failing the fix for
@@ -264,11 +266,13 @@ def _to_pick(
     return ToPick(item=item, hint=hint, companies=companies, company=selection.company)
 
 
-def _close(engine: Engine, who: Authorized, *, status: str, at: datetime) -> None:
+def close_nudges(
+    engine: Engine, *, ticket_id: int, status: str, by: str | None, at: datetime
+) -> None:
+    """Close the ticket's open nudges as "fixed" or "dismissed" by ``by`` (None: nobody in
+    chat, e.g. fixed in ConnectWise)."""
     with session_scope(engine) as session:
-        notices.set_nudge_status(
-            session, ticket_id=who.ticket_id, status=status, by=who.member, at=at
-        )
+        notices.set_nudge_status(session, ticket_id=ticket_id, status=status, by=by, at=at)
 
 
 def store_fixed_ticket(

@@ -14,6 +14,9 @@ Only the technician the nudge is for may act on it (the clicking Slack user must
 nudge's member), and only on the ticket the block is about, in a message that carries that
 block (the DM the click came from); anyone else gets a refusal only they see, and nothing
 changes.
+
+This module parses Slack's payload and renders the answer in place (Block Kit); the steps in
+between (who may act, the ConnectWise change, storing it) are ``bot.core.nudge_flow``'s.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ from the outbox (what was sent), else it is just the ticket's part.
 Only the technician the nudge is for may act or search (the clicking Teams user must map to
 the nudge's member), and only on the ticket the clicked block is about; anyone else gets a
 message saying so, and no company, agreement or catalog name.
+
+This module parses the card's data and builds the answer card (its parts:
+``bot.teams.nudge_cards``); the steps in between are ``bot.core.nudge_flow``'s and
+``bot.core.nudge_choices``'s.
 """
 
 from __future__ import annotations
