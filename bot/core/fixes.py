@@ -1,4 +1,4 @@
-"""Fixing a nudged ticket from chat: the choices offered and the ConnectWise change made.
+"""Fixing a nudged ticket from chat: the choices offered (the board catalog, companies, agreements).
 
 - ``BoardCatalog``: a board's types, subtypes and items and which combinations its
   ``typeSubTypeItemAssociations`` allow; the selects offer only those. ``CatalogCache``
@@ -15,7 +15,6 @@ Checking the choices and making the change: ``bot.core.fix_apply``; the flow of 
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,8 +34,6 @@ from psa.port import (
 )
 from storage import repo
 from storage.db import session_scope
-
-log = logging.getLogger(__name__)
 
 CATALOG_TTL = timedelta(minutes=10)
 MAX_COMPANY_OPTIONS = 100  # what one external select can show

@@ -32,7 +32,6 @@ This module parses the card's data and builds the answer card (its parts:
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -55,8 +54,6 @@ from bot.teams.nudge_cards import (
     with_hint,
     with_picks,
 )
-
-log = logging.getLogger(__name__)
 
 MAX_CARDS_KEPT = 256
 
