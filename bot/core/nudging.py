@@ -21,6 +21,7 @@ from bot.chat.views import NudgeItem, nudge_digest_message, nudge_ticket_ids
 from bot.config import DeskboardConfig
 from bot.core.fixes import CatalogCache, build_nudge_item, company_shortlist
 from bot.core.links import TicketLink
+from bot.core.nudge_flow import close_nudges
 from bot.core.people import people_directory
 from bot.core.platforms import can_dm, outbox_key
 from metrics.derive import derive
@@ -128,5 +129,4 @@ def queue_nudge_digests(
 
 
 def _close(engine: Engine, ticket_id: int, now: datetime) -> None:
-    with session_scope(engine) as session:
-        notices.set_nudge_status(session, ticket_id=ticket_id, status="fixed", by=None, at=now)
+    close_nudges(engine, ticket_id=ticket_id, status="fixed", by=None, at=now)

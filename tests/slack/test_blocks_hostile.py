@@ -40,7 +40,7 @@ from bot.chat.views import (
     leaderboard_message,
     nudge_digest_message,
 )
-from bot.core.fixes import NUDGE_BLOCK
+from bot.core.nudge_flow import NUDGE_BLOCK
 from bot.slack.blocks import to_slack
 from metrics.contests import Contest
 from metrics.definitions import parse_metric_ref

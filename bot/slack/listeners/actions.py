@@ -14,6 +14,9 @@ Only the technician the nudge is for may act on it (the clicking Slack user must
 nudge's member), and only on the ticket the block is about, in a message that carries that
 block (the DM the click came from); anyone else gets a refusal only they see, and nothing
 changes.
+
+This module parses Slack's payload and renders the answer in place (Block Kit); the steps in
+between (who may act, the ConnectWise change, storing it) are ``bot.core.nudge_flow``'s.
 """
 
 from __future__ import annotations
@@ -27,22 +30,10 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.chat.message import Message, Option
-from bot.chat.views import Person, nudge_digest_message, nudge_done_message
-from bot.core.fixes import (
-    ALREADY_DONE,
-    NOT_YOURS,
-    NUDGE_SELECTS,
-    BoardCatalog,
-    FixError,
-    Selection,
-    TicketState,
-    apply_fix,
-    build_nudge_item,
-    nudge_target,
-    store_fixed_ticket,
-    ticket_state,
-)
-from bot.core.people import people_directory
+from bot.core import nudge_choices, nudge_flow
+from bot.core.fix_apply import FixError
+from bot.core.fixes import Selection
+from bot.core.nudge_flow import NOT_YOURS, NUDGE_SELECTS, Authorized
 from bot.slack.blocks import to_slack
 from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM
@@ -54,9 +45,6 @@ from bot.slack.listeners.replies import (
     reply_text,
     user_id_of,
 )
-from psa.port import Psa, PsaError
-from storage import notices, repo
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +55,17 @@ SELECTS = NUDGE_SELECTS
 class NudgeClick:
     """An authorized click on a nudge control."""
 
-    ticket_id: int
-    block_id: str
-    member: str  # the technician the nudge is for, who clicked
+    who: Authorized
     user_id: str
-    reasons: tuple[str, ...]  # the ticket's nudge reasons still open
     action: dict[str, Any]
+
+    @property
+    def ticket_id(self) -> int:
+        return self.who.ticket_id
+
+    @property
+    def block_id(self) -> str:
+        return self.who.block_id
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +78,12 @@ def _in_message(body: dict[str, Any], block_id: str) -> bool:
     return any(isinstance(b, dict) and b.get("block_id") == block_id for b in blocks)
 
 
+def member_of(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> str | None:
+    """The member the clicking Slack user is linked to."""
+    user_id = user_id_of(body)
+    return deps.identity(client).member_for_user(user_id) if user_id else None
+
+
 def authorize(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> NudgeClick | None:
     """The click, when it is the nudged technician's, in the DM that carries the ticket's
     block, and about that block's ticket."""
@@ -93,12 +92,12 @@ def authorize(deps: SlackDeps, client: WebClient, body: dict[str, Any]) -> Nudge
     if not _in_message(body, block_id):
         return None
     value = str(action.get("value") or "") if action.get("type") == "button" else None
-    user_id = user_id_of(body)
-    member = deps.identity(client).member_for_user(user_id) if user_id else None
-    target = nudge_target(deps.engine, block_id=block_id, value=value, member=member)
-    if target is None or member is None:
+    member = member_of(deps, client, body)
+    click = nudge_flow.Click(PLATFORM, block_id, member, value)
+    who = nudge_flow.authorize(deps.engine, click)
+    if who is None:
         return None
-    return NudgeClick(target.ticket_id, block_id, member, user_id, target.reasons, action)
+    return NudgeClick(who, user_id_of(body), action)
 
 
 # ---- reading the picks ------------------------------------------------------------------------
@@ -203,22 +202,9 @@ def replace_section(
 # ---- the listeners ----------------------------------------------------------------------------
 
 
-def _person(deps: SlackDeps, member: str) -> Person:
-    return people_directory(deps.engine, platform=PLATFORM).person(member, viewer=member)
-
-
 def _controls(deps: SlackDeps, click: NudgeClick, selection: Selection) -> dict[str, Any]:
     """The ticket's actions block redrawn for ``selection``."""
-    with deps.connectwise() as cw:
-        item = build_nudge_item(
-            cw,
-            ticket_id=click.ticket_id,
-            reasons=click.reasons,
-            catalogs=deps.catalogs,
-            ticket_url=deps.ticket_link(click.ticket_id),
-            selection=selection,
-        )
-    _, blocks = to_slack(nudge_digest_message(person=_person(deps, click.member), items=[item]))
+    _, blocks = to_slack(nudge_choices.redraw(deps, click.who, selection))
     controls = next(b for b in blocks if b.get("block_id") == click.block_id)
     if selection.company is not None:  # an on-demand select shows the pick only if told
         chosen = {
@@ -229,10 +215,6 @@ def _controls(deps: SlackDeps, click: NudgeClick, selection: Selection) -> dict[
             if element.get("action_id") == "nudge_company":
                 element["initial_option"] = chosen
     return controls
-
-
-def _catalog(deps: SlackDeps, cw: Psa, ticket: TicketState) -> BoardCatalog | None:
-    return deps.catalogs.get(cw, ticket.board_id) if ticket.board_id is not None else None
 
 
 def _click(
@@ -276,46 +258,18 @@ def on_save(
     if found is None:
         return
     deps, click = found
-    if not click.reasons:
-        reply_text(respond, ALREADY_DONE)
-        return
-    selection = selection_of(body, click.block_id)
-    person = _person(deps, click.member)
+    request = nudge_flow.FixRequest(click.who, selection_of(body, click.block_id))
     try:
-        with deps.connectwise() as cw:
-            ticket = ticket_state(cw, click.ticket_id)
-            result = apply_fix(
-                cw,
-                ticket=ticket,
-                reasons=click.reasons,
-                selection=selection,
-                catalog=_catalog(deps, cw, ticket),
-                fixed_by=person.display,
-            )
+        fixed = nudge_flow.fix(deps, request)
     except FixError as exc:
         reply_text(respond, str(exc))
-        return
-    except PsaError as exc:
-        log.warning("fixing ticket %d: ConnectWise failed: %s", click.ticket_id, exc)
-        reply_text(respond, f"ConnectWise did not answer as expected ({exc}); try again later.")
         return
     except Exception:
         log.exception("fixing ticket %d failed", click.ticket_id)
         reply_text(respond, FAILED)
         return
-    now = deps.clock()
-    with session_scope(deps.engine) as session:
-        notices.set_nudge_status(
-            session, ticket_id=click.ticket_id, status="fixed", by=click.member, at=now
-        )
-    try:
-        store_fixed_ticket(deps.engine, deps.config, result.record, now=deps.clock())
-    except Exception:  # the next sync stores it: not worth failing the fix for
-        log.exception("storing fixed ticket %d failed", click.ticket_id)
-    done = nudge_done_message(
-        ticket_id=click.ticket_id, summary=ticket.summary, changes=result.changes, by=person
-    )
-    replace_section(client, body, click, done)
+    if isinstance(fixed, nudge_flow.Fixed):
+        replace_section(client, body, click, fixed.message)
 
 
 def on_dismiss(
@@ -325,19 +279,7 @@ def on_dismiss(
     if found is None:
         return
     deps, click = found
-    with session_scope(deps.engine) as session:
-        notices.set_nudge_status(
-            session, ticket_id=click.ticket_id, status="dismissed", by=click.member, at=deps.clock()
-        )
-        records = repo.get_tickets(session, ids=[click.ticket_id])
-    summary = records[0].summary if records else ""
-    done = nudge_done_message(
-        ticket_id=click.ticket_id,
-        summary=summary or "",
-        changes=(),
-        by=_person(deps, click.member),
-        dismissed=True,
-    )
+    done = nudge_flow.dismiss(deps, nudge_flow.DismissRequest(click.who))
     replace_section(client, body, click, done)
 
 

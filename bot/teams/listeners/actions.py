@@ -24,7 +24,8 @@ from microsoft_teams.apps import ActivityContext
 from bot.chat.message import Message
 from bot.chat.views import shared_by
 from bot.core.commands import UsageError, handle_share, usage_reply
-from bot.core.fixes import ALREADY_DONE, NOT_YOURS, FixError
+from bot.core.fix_apply import FixError
+from bot.core.nudge_flow import NOT_YOURS
 from bot.teams.cards import SEARCH_VERB, to_adaptive_card
 from bot.teams.deps import TeamsDeps
 from bot.teams.identity import user_from_activity
@@ -39,7 +40,6 @@ from bot.teams.listeners.activity import (
     text_response,
 )
 from bot.teams.listeners.commands import command_context
-from psa.port import PsaError
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,6 @@ async def on_nudge(
         )
     if click is None:
         return text_response(NOT_YOURS)
-    if not click.reasons:
-        return text_response(ALREADY_DONE)
     try:
         if verb == "nudge_save":
             outcome = await asyncio.to_thread(nudges.save, deps, click, data)
@@ -112,11 +110,8 @@ async def on_nudge(
             outcome = await asyncio.to_thread(nudges.search, deps, click, data)
         else:
             outcome = await asyncio.to_thread(nudges.dismiss, deps, click)
-    except FixError as exc:
+    except FixError as exc:  # what to pick, nothing left to do, or ConnectWise's failure
         return text_response(str(exc))
-    except PsaError as exc:
-        log.warning("fixing ticket %d: ConnectWise failed: %s", click.ticket_id, exc)
-        return text_response(f"ConnectWise did not answer as expected ({exc}); try again later.")
     card = await asyncio.to_thread(
         nudges.answer_card,
         deps,
