@@ -9,9 +9,12 @@ they come from the environment (``bot.settings``).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, time
+from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -201,6 +204,33 @@ class TeamsSection(_Section):
     workflow_url: SecretStr | None = None  # post-only mode; a credential: never logged
 
 
+@dataclass(frozen=True, slots=True)
+class ContestDelivery:
+    """Where and when a contest's standings and winners are posted: chat delivery settings,
+    kept here rather than in the pure ``metrics.contests.Contest``."""
+
+    channel: str | None = None  # Slack channel id (or #name)
+    teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
+    post: str | None = None  # cron text: when the standings are posted
+
+
+NO_DELIVERY = ContestDelivery()
+"""The delivery of a contest that is not configured (an ad-hoc ``/leaderboard`` one)."""
+
+_BUILT = (
+    "_calendar",
+    "_categories",
+    "_derive_params",
+    "_scores",
+    "_contests",
+    "_deliveries",
+    "tz",
+    "week_start_day",
+    "excluded_members",
+)
+"""The domain objects a configuration builds once (``functools.cached_property``)."""
+
+
 class DeskboardConfig(_Section):
     timezone: str = "UTC"
     week_start: str = "monday"
@@ -232,20 +262,33 @@ class DeskboardConfig(_Section):
         return value
 
     # Domain objects built from the validated file -------------------------------------
+    #
+    # The configuration is frozen, so each object is built once, on first use, and every
+    # later call returns the same object (docs/architecture.md: domain objects are built once
+    # per change, not per request). A copy with changes builds its own (``model_copy``).
 
-    @property
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> DeskboardConfig:
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _BUILT:
+            copy.__dict__.pop(name, None)
+        return copy
+
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def week_start_day(self) -> int:
         return _weekday(self.week_start)
 
-    @property
+    @cached_property
     def excluded_members(self) -> frozenset[str]:
         return frozenset(m.strip().casefold() for m in self.members.exclude)
 
-    def calendar(self) -> BusinessCalendar:
+    @cached_property
+    def _calendar(self) -> BusinessCalendar:
         bh = self.business_hours
         return BusinessCalendar(
             BusinessHours(
@@ -259,7 +302,11 @@ class DeskboardConfig(_Section):
             )
         )
 
-    def category_list(self) -> tuple[Category, ...]:
+    def calendar(self) -> BusinessCalendar:
+        return self._calendar
+
+    @cached_property
+    def _categories(self) -> tuple[Category, ...]:
         return tuple(
             Category(
                 name=name,
@@ -271,18 +318,31 @@ class DeskboardConfig(_Section):
             for name, c in self.categories.items()
         )
 
-    def derive_params(self, calendar: BusinessCalendar | None = None) -> DeriveParams:
+    def category_list(self) -> tuple[Category, ...]:
+        return self._categories
+
+    @cached_property
+    def _derive_params(self) -> DeriveParams:
+        return self._params_with(self._calendar)
+
+    def _params_with(self, calendar: BusinessCalendar) -> DeriveParams:
         return DeriveParams(
-            calendar=calendar or self.calendar(),
+            calendar=calendar,
             catchall_company=self.connectwise.catchall_company,
             boards=tuple(str(b) for b in self.connectwise.boards),
-            categories=self.category_list(),
+            categories=self._categories,
         )
+
+    def derive_params(self, calendar: BusinessCalendar | None = None) -> DeriveParams:
+        if calendar is None or calendar is self._calendar:
+            return self._derive_params
+        return self._params_with(calendar)
 
     def metric_ref(self, text: str) -> MetricRef:
         return parse_metric_ref(text, frozenset(self.categories))
 
-    def score_list(self) -> tuple[Score, ...]:
+    @cached_property
+    def _scores(self) -> tuple[Score, ...]:
         return tuple(
             Score(
                 name=s.name,
@@ -291,8 +351,12 @@ class DeskboardConfig(_Section):
             for s in self.scores
         )
 
-    def contest_list(self) -> tuple[Contest, ...]:
-        scores = {s.name: s for s in self.score_list()}
+    def score_list(self) -> tuple[Score, ...]:
+        return self._scores
+
+    @cached_property
+    def _contests(self) -> tuple[Contest, ...]:
+        scores = {s.name: s for s in self._scores}
         return tuple(
             Contest(
                 name=c.name,
@@ -305,12 +369,31 @@ class DeskboardConfig(_Section):
                 period=c.period,
                 start=c.start,
                 end=c.end,
-                channel=c.channel,
-                teams_channel=c.teams_channel,
-                post=c.post,
             )
             for c in self.contests
         )
+
+    def contest_list(self) -> tuple[Contest, ...]:
+        return self._contests
+
+    @cached_property
+    def _deliveries(self) -> Mapping[str, ContestDelivery]:
+        return MappingProxyType(
+            {
+                c.name: ContestDelivery(
+                    channel=c.channel, teams_channel=c.teams_channel, post=c.post
+                )
+                for c in self.contests
+            }
+        )
+
+    def contest_deliveries(self) -> Mapping[str, ContestDelivery]:
+        """Every configured contest's delivery, by contest name."""
+        return self._deliveries
+
+    def delivery_of(self, contest: Contest) -> ContestDelivery:
+        """Where and when ``contest`` is posted; ``NO_DELIVERY`` for one not configured."""
+        return self._deliveries.get(contest.name, NO_DELIVERY)
 
 
 def _location(loc: Sequence[int | str]) -> str:

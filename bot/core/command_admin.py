@@ -115,8 +115,13 @@ def handle_deskboard(request: DeskboardRequest, ctx: CommandContext) -> Message:
         case "sync":
             return _sync(ctx)
         case "contests":
+            deliveries = config.contest_deliveries()
             return contests_view(
-                config.contest_list(), tz=config.tz, now=ctx.now, week_start=config.week_start_day
+                config.contest_list(),
+                tz=config.tz,
+                now=ctx.now,
+                week_start=config.week_start_day,
+                posting={name: (d.channel, d.post) for name, d in deliveries.items()},
             )
         case "link":
             return _link(request, ctx)
