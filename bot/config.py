@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
-from types import MappingProxyType
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -378,14 +377,10 @@ class DeskboardConfig(_Section):
 
     @cached_property
     def _deliveries(self) -> Mapping[str, ContestDelivery]:
-        return MappingProxyType(
-            {
-                c.name: ContestDelivery(
-                    channel=c.channel, teams_channel=c.teams_channel, post=c.post
-                )
-                for c in self.contests
-            }
-        )
+        return {
+            c.name: ContestDelivery(channel=c.channel, teams_channel=c.teams_channel, post=c.post)
+            for c in self.contests
+        }
 
     def contest_deliveries(self) -> Mapping[str, ContestDelivery]:
         """Every configured contest's delivery, by contest name."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -75,6 +77,8 @@ def test_domain_objects_are_built_once_per_configuration():
     assert str(changed.tz) == "Europe/Paris"
     assert changed.calendar() is not config.calendar()
     assert config == load_config(ROOT / "deskboard.example.toml", required=True)
+    assert copy.deepcopy(config).contest_deliveries() == config.contest_deliveries()
+    assert pickle.loads(pickle.dumps(config)).contest_list() == config.contest_list()
 
 
 def test_the_demo_config_is_valid():
