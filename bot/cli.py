@@ -488,7 +488,9 @@ def post_leaderboard(
         if not contests:
             raise _fail("no contests configured; add [[contests]] to deskboard.toml")
         for c in contests:
-            if not (channel or any(contest_target(p, c) for p in runtime.platforms)):
+            if not (
+                channel or any(contest_target(p, runtime.config, c) for p in runtime.platforms)
+            ):
                 raise _fail(
                     f"contest {c.name!r} has no channel on {_platform_names(runtime)}: set its "
                     "channel (Slack) or teams_channel (Teams), or give --channel"

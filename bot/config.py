@@ -9,199 +9,94 @@ they come from the environment (``bot.settings``).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
-from datetime import date, time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator
 
+from bot.config_sections import (
+    ALL_NUDGE_REASONS,
+    BusinessHoursSection,
+    CategorySection,
+    ConnectWiseSection,
+    ContestSection,
+    KudosSection,
+    MembersSection,
+    MetricsSection,
+    NudgeReasonName,
+    NudgesSection,
+    ScoreSection,
+    Section,
+    SlackSection,
+    TeamsSection,
+    weekday_number,
+)
 from metrics.calendar import BusinessCalendar, BusinessHours
 from metrics.categories import Category
-from metrics.contests import Contest, ContestKind
-from metrics.definitions import MetricRef, Needs, TimeBasis, parse_metric_ref
+from metrics.contests import Contest
+from metrics.definitions import MetricRef, Needs, parse_metric_ref
 from metrics.derive import DeriveParams
 from metrics.scores import Score
-from metrics.windows import WEEKDAYS, Period
+
+__all__ = [
+    "ALL_NUDGE_REASONS",
+    "NO_DELIVERY",
+    "BusinessHoursSection",
+    "CategorySection",
+    "ConfigError",
+    "ConnectWiseSection",
+    "ContestDelivery",
+    "ContestSection",
+    "DeskboardConfig",
+    "KudosSection",
+    "MembersSection",
+    "MetricsSection",
+    "NudgeReasonName",
+    "NudgesSection",
+    "ScoreSection",
+    "SlackSection",
+    "TeamsSection",
+    "load_config",
+    "parse_config",
+]
 
 
 class ConfigError(Exception):
     """A configuration file that cannot be used; the message names file, key and reason."""
 
 
-class _Section(BaseModel):
-    # allow_inf_nan: a nan weight or goal would rank nobody and crown everybody
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+@dataclass(frozen=True, slots=True)
+class ContestDelivery:
+    """Where and when a contest's standings and winners are posted: chat delivery settings,
+    kept here rather than in the pure ``metrics.contests.Contest``."""
 
-
-Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
-"""A score's or contest's name: what people see, so never empty or blank."""
-
-
-def _weekday(value: str) -> int:
-    day = WEEKDAYS.get(value.strip().lower())
-    if day is None:
-        raise ValueError(f"{value!r} is not a day name (use mon, tue, ... or monday, ...)")
-    return day
-
-
-class ConnectWiseSection(_Section):
-    boards: list[str | int] = Field(default_factory=list)
-    catchall_company: str = "Catchall"
-    sync_notes: bool = True  # read each resolved ticket's notes (first_contact_pct)
-    poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 5  # how often `deskboard run` syncs
-    ticket_url: str | None = None  # link template with {id}; default derived from CW_API_URL
-
-    @field_validator("ticket_url")
-    @classmethod
-    def _has_id(cls, value: str | None) -> str | None:
-        if value is not None and "{id}" not in value:
-            raise ValueError("ticket_url must contain {id}, where the ticket number goes")
-        return value
-
-
-class MetricsSection(_Section):
-    time_basis: TimeBasis = TimeBasis.BUSINESS
-
-
-class BusinessHoursSection(_Section):
-    days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
-    start: time = time(8, 0)
-    end: time = time(17, 0)
-    holidays: str | None = None
-    subdivision: str | None = None
-    extra_holidays: list[date] = Field(default_factory=list)
-    waiting_statuses: list[str] = Field(default_factory=lambda: ["Waiting*"])
-
-    @field_validator("days")
-    @classmethod
-    def _known_days(cls, days: list[str]) -> list[str]:
-        for day in days:
-            _weekday(day)
-        if not days:
-            raise ValueError("at least one working day is needed")
-        return days
-
-    @model_validator(mode="after")
-    def _opening_hours(self) -> BusinessHoursSection:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end:%H:%M}) must be after start ({self.start:%H:%M})")
-        return self
-
-
-class MembersSection(_Section):
-    exclude: list[str] = Field(default_factory=list)
-
-
-class CategorySection(_Section):
-    priority: list[str] = Field(default_factory=list)
-    source: list[str] = Field(default_factory=list)
-    type: list[str] = Field(default_factory=list)
-    board: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _names_something(self) -> CategorySection:
-        if not (self.priority or self.source or self.type or self.board):
-            raise ValueError("a category needs at least one of priority, source, type, board")
-        return self
-
-
-class ScoreSection(_Section):
-    name: Name
-    weights: dict[str, float]
-
-    @field_validator("weights")
-    @classmethod
-    def _not_empty(cls, weights: dict[str, float]) -> dict[str, float]:
-        if not weights:
-            raise ValueError("a score needs at least one weight")
-        return weights
-
-
-def _cron_fields(text: str) -> str:
-    """A crontab line APScheduler accepts; days of the week by name (mon-fri) are clearest."""
-    if len(text.split()) != 5:
-        raise ValueError(f"{text!r} is not a 5-field cron expression (minute hour day month dow)")
-    try:
-        CronTrigger.from_crontab(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a valid cron expression: {exc}") from None
-    return text
-
-
-class ContestSection(_Section):
-    name: Name
-    metric: str
-    period: Period | None = None
-    start: date | None = None
-    end: date | None = None
-    kind: ContestKind = ContestKind.PLACES
-    places: Annotated[int, Field(ge=1)] = 3
-    goal: float | None = None
-    goals: list[float] = Field(default_factory=list)
-    min_resolved: Annotated[int, Field(ge=0)] | None = None
     channel: str | None = None  # Slack channel id (or #name)
     teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
-    post: str | None = None
-
-    @field_validator("post")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        return None if value is None else _cron_fields(value)
-
-    @model_validator(mode="after")
-    def _window_and_goals(self) -> ContestSection:
-        fixed = self.start is not None or self.end is not None
-        if self.period is not None and fixed:
-            raise ValueError("give either period or start/end, not both")
-        if self.period is None and not fixed:
-            raise ValueError("give a period (daily ... yearly) or fixed start and end dates")
-        if fixed and (self.start is None or self.end is None or self.end <= self.start):
-            raise ValueError("a fixed contest needs start and end dates with end after start")
-        if self.kind is ContestKind.ONE_GOAL and self.goal is None:
-            raise ValueError("kind one_goal needs goal")
-        if self.kind is ContestKind.MULTI_GOAL and not self.goals:
-            raise ValueError("kind multi_goal needs goals = [..]")
-        return self
+    post: str | None = None  # cron text: when the standings are posted
 
 
-class KudosSection(_Section):
-    channel: str | None = None
-    teams_channel: str | None = None
-    mode: Literal["instant", "digest"] = "instant"
-    digest_at: time = time(16, 30)
-    daily_cap: Annotated[int, Field(ge=1)] = 5
+NO_DELIVERY = ContestDelivery()
+"""The delivery of a contest that is not configured (an ad-hoc ``/leaderboard`` one)."""
+
+_BUILT = (
+    "_calendar",
+    "_categories",
+    "_derive_params",
+    "_scores",
+    "_contests",
+    "_deliveries",
+    "tz",
+    "week_start_day",
+    "excluded_members",
+)
+"""The domain objects a configuration builds once (``functools.cached_property``)."""
 
 
-NudgeReasonName = Literal["uncategorized", "no_agreement", "catchall"]
-ALL_NUDGE_REASONS: tuple[NudgeReasonName, ...] = ("uncategorized", "no_agreement", "catchall")
-
-
-class NudgesSection(_Section):
-    enabled: bool = True
-    reasons: list[NudgeReasonName] = Field(default_factory=lambda: list(ALL_NUDGE_REASONS))
-
-
-class SlackSection(_Section):
-    admins: list[str] = Field(default_factory=list)
-
-
-class TeamsSection(_Section):
-    admins: list[str] = Field(default_factory=list)  # emails or member identifiers
-    workflow_url: SecretStr | None = None  # post-only mode; a credential: never logged
-
-
-class DeskboardConfig(_Section):
+class DeskboardConfig(Section):
     timezone: str = "UTC"
     week_start: str = "monday"
     connectwise: ConnectWiseSection = ConnectWiseSection()
@@ -227,30 +122,43 @@ class DeskboardConfig(_Section):
 
     @field_validator("week_start")
     @classmethod
-    def _known_weekday(cls, value: str) -> str:
-        _weekday(value)
+    def _knownweekday_number(cls, value: str) -> str:
+        weekday_number(value)
         return value
 
     # Domain objects built from the validated file -------------------------------------
+    #
+    # The configuration is frozen, so each object is built once, on first use, and every
+    # later call returns the same object (docs/architecture.md: domain objects are built once
+    # per change, not per request). A copy with changes builds its own (``model_copy``).
 
-    @property
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> DeskboardConfig:
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _BUILT:
+            copy.__dict__.pop(name, None)
+        return copy
+
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def week_start_day(self) -> int:
-        return _weekday(self.week_start)
+        return weekday_number(self.week_start)
 
-    @property
+    @cached_property
     def excluded_members(self) -> frozenset[str]:
         return frozenset(m.strip().casefold() for m in self.members.exclude)
 
-    def calendar(self) -> BusinessCalendar:
+    @cached_property
+    def _calendar(self) -> BusinessCalendar:
         bh = self.business_hours
         return BusinessCalendar(
             BusinessHours(
                 timezone=self.timezone,
-                days=frozenset(_weekday(d) for d in bh.days),
+                days=frozenset(weekday_number(d) for d in bh.days),
                 start=bh.start,
                 end=bh.end,
                 country=bh.holidays,
@@ -259,7 +167,11 @@ class DeskboardConfig(_Section):
             )
         )
 
-    def category_list(self) -> tuple[Category, ...]:
+    def calendar(self) -> BusinessCalendar:
+        return self._calendar
+
+    @cached_property
+    def _categories(self) -> tuple[Category, ...]:
         return tuple(
             Category(
                 name=name,
@@ -271,18 +183,31 @@ class DeskboardConfig(_Section):
             for name, c in self.categories.items()
         )
 
-    def derive_params(self, calendar: BusinessCalendar | None = None) -> DeriveParams:
+    def category_list(self) -> tuple[Category, ...]:
+        return self._categories
+
+    @cached_property
+    def _derive_params(self) -> DeriveParams:
+        return self._params_with(self._calendar)
+
+    def _params_with(self, calendar: BusinessCalendar) -> DeriveParams:
         return DeriveParams(
-            calendar=calendar or self.calendar(),
+            calendar=calendar,
             catchall_company=self.connectwise.catchall_company,
             boards=tuple(str(b) for b in self.connectwise.boards),
-            categories=self.category_list(),
+            categories=self._categories,
         )
+
+    def derive_params(self, calendar: BusinessCalendar | None = None) -> DeriveParams:
+        if calendar is None or calendar is self._calendar:
+            return self._derive_params
+        return self._params_with(calendar)
 
     def metric_ref(self, text: str) -> MetricRef:
         return parse_metric_ref(text, frozenset(self.categories))
 
-    def score_list(self) -> tuple[Score, ...]:
+    @cached_property
+    def _scores(self) -> tuple[Score, ...]:
         return tuple(
             Score(
                 name=s.name,
@@ -291,8 +216,12 @@ class DeskboardConfig(_Section):
             for s in self.scores
         )
 
-    def contest_list(self) -> tuple[Contest, ...]:
-        scores = {s.name: s for s in self.score_list()}
+    def score_list(self) -> tuple[Score, ...]:
+        return self._scores
+
+    @cached_property
+    def _contests(self) -> tuple[Contest, ...]:
+        scores = {s.name: s for s in self._scores}
         return tuple(
             Contest(
                 name=c.name,
@@ -305,12 +234,27 @@ class DeskboardConfig(_Section):
                 period=c.period,
                 start=c.start,
                 end=c.end,
-                channel=c.channel,
-                teams_channel=c.teams_channel,
-                post=c.post,
             )
             for c in self.contests
         )
+
+    def contest_list(self) -> tuple[Contest, ...]:
+        return self._contests
+
+    @cached_property
+    def _deliveries(self) -> Mapping[str, ContestDelivery]:
+        return {
+            c.name: ContestDelivery(channel=c.channel, teams_channel=c.teams_channel, post=c.post)
+            for c in self.contests
+        }
+
+    def contest_deliveries(self) -> Mapping[str, ContestDelivery]:
+        """Every configured contest's delivery, by contest name."""
+        return self._deliveries
+
+    def delivery_of(self, contest: Contest) -> ContestDelivery:
+        """Where and when ``contest`` is posted; ``NO_DELIVERY`` for one not configured."""
+        return self._deliveries.get(contest.name, NO_DELIVERY)
 
 
 def _location(loc: Sequence[int | str]) -> str:

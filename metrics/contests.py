@@ -49,9 +49,6 @@ class Contest:
     period: Period | None = None  # recurring, or fixed start/end dates
     start: date | None = None
     end: date | None = None  # exclusive
-    channel: str | None = None
-    teams_channel: str | None = None
-    post: str | None = None  # cron text, used by the bot
 
     def __post_init__(self) -> None:
         problems = _problems(self)

@@ -29,9 +29,11 @@ from storage.sync_state import (
     start_judging,
 )
 from storage.tickets import (
+    DraggingTicket,
     UpsertResult,
     busiest_companies,
     count_tickets,
+    dragging_tickets,
     get_tickets,
     iter_tickets,
     rederive_all,
@@ -39,11 +41,13 @@ from storage.tickets import (
 )
 
 __all__ = [
+    "DraggingTicket",
     "SyncStateView",
     "UpsertResult",
     "busiest_companies",
     "count_tickets",
     "data_as_of",
+    "dragging_tickets",
     "get_sync_state",
     "get_tickets",
     "iter_tickets",

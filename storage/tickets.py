@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, false, func, insert, null, select, update
+from sqlalchemy import Insert, bindparam, false, func, insert, null, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
@@ -345,3 +345,40 @@ def get_tickets(session: Session, *, ids: Iterable[int]) -> list[TicketRecord]:
     wanted = list(dict.fromkeys(ids))
     found = _load_records(session, wanted)
     return [found[i] for i in wanted if i in found]
+
+
+@dataclass(frozen=True, slots=True)
+class DraggingTicket:
+    """A resolved ticket that pulls a metric down: uncategorized, without an agreement, or in
+    the catch-all company (the nudge reasons)."""
+
+    ticket_id: int
+    summary: str | None
+    company_name: str | None
+    company: str | None
+    categorized: bool
+    no_agreement: bool
+    catchall: bool
+
+
+def dragging_tickets(
+    session: Session, *, resolver_key: str, start: datetime, end: datetime, limit: int
+) -> list[DraggingTicket]:
+    """The in-scope tickets ``resolver_key`` resolved in ``[start, end)`` (UTC) that are
+    uncategorized, without an agreement or in the catch-all company, newest first."""
+    t = TICKETS.c
+    query = (
+        select(
+            t.id, t.summary, t.company_name, t.company, t.categorized, t.no_agreement, t.catchall
+        )
+        .where(
+            t.resolver_key == resolver_key,
+            t.in_scope == true(),
+            t.resolved_at >= start,
+            t.resolved_at < end,
+            or_(t.categorized == false(), t.no_agreement == true(), t.catchall == true()),
+        )
+        .order_by(t.resolved_at.desc(), t.id.desc())
+        .limit(limit)
+    )
+    return [DraggingTicket(*row) for row in session.execute(query).all()]

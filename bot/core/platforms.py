@@ -30,8 +30,11 @@ def _for(platform: str, slack: str | None, teams: str | None) -> str | None:
     return slack
 
 
-def contest_target(platform: str, contest: Contest) -> str | None:
-    return _for(platform, contest.channel, contest.teams_channel)
+def contest_target(platform: str, config: DeskboardConfig, contest: Contest) -> str | None:
+    """Where ``contest``'s standings and winners go on ``platform`` (its ``[[contests]]``
+    channel or teams_channel in deskboard.toml, ``bot.config.ContestDelivery``)."""
+    delivery = config.delivery_of(contest)
+    return _for(platform, delivery.channel, delivery.teams_channel)
 
 
 def kudos_target(platform: str, config: DeskboardConfig) -> str | None:

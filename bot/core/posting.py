@@ -118,7 +118,7 @@ def queue_standings(
     name = f"{_slug(contest.name)}-{window.start.date()}.png"
     queued = 0
     for platform in platforms:
-        target = channel or contest_target(platform, contest)
+        target = channel or contest_target(platform, config, contest)
         if not target:
             continue
         people = people_directory(engine, platform=platform).people(_members(standings))
@@ -146,7 +146,7 @@ def queue_winners(
     for contest in config.contest_list():
         if contest.period is None:
             continue
-        targets = {p: contest_target(p, contest) for p in platforms}
+        targets = {p: contest_target(p, config, contest) for p in platforms}
         if not any(targets.values()):
             continue
         window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day, offset=-1)

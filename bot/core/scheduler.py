@@ -70,10 +70,11 @@ def build_scheduler(
         id="deliver",
     )
     for contest in config.contest_list():
-        if contest.post and any(contest_target(p, contest) for p in runtime.platforms):
+        post = config.delivery_of(contest).post
+        if post and any(contest_target(p, config, contest) for p in runtime.platforms):
             scheduler.add_job(
                 _guarded(f"standings {contest.name}", runtime.post_standings, then=runtime.deliver),
-                CronTrigger.from_crontab(contest.post, timezone=tz),
+                CronTrigger.from_crontab(post, timezone=tz),
                 args=[contest.name],
                 id=f"standings:{contest.name}",
             )

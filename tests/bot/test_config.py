@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import ConfigError, load_config, parse_config
+from bot.config import NO_DELIVERY, ConfigError, ContestDelivery, load_config, parse_config
 from metrics.contests import ContestKind
 from metrics.scores import Score
 
@@ -32,6 +35,50 @@ def test_the_shipped_example_is_valid_and_means_what_it_says():
         ("resolved_without_escalation", 2.0),
         ("catchall_resolved", -3.0),
     }
+
+
+def test_a_contest_keeps_its_delivery_settings_in_the_config():
+    config = parse_config(
+        {
+            "contests": [
+                {
+                    "name": "Clean tickets",
+                    "metric": "categorized_pct",
+                    "period": "monthly",
+                    "goal": 90,
+                    "channel": "C0123SERVICE",
+                    "teams_channel": "Support/Wins",
+                    "post": "0 9 * * mon-fri",
+                }
+            ]
+        }
+    )
+    (contest,) = config.contest_list()
+    delivery = config.delivery_of(contest)
+    expected = (90, "C0123SERVICE", "0 9 * * mon-fri")
+    assert (contest.goal, delivery.channel, delivery.post) == expected
+    assert delivery == ContestDelivery("C0123SERVICE", "Support/Wins", "0 9 * * mon-fri")
+    assert config.contest_deliveries() == {"Clean tickets": delivery}
+    adhoc = replace(contest, name="Ad hoc")  # /leaderboard on a metric: not configured
+    assert config.delivery_of(adhoc) is NO_DELIVERY
+
+
+def test_domain_objects_are_built_once_per_configuration():
+    config = load_config(ROOT / "deskboard.example.toml", required=True)
+    assert config.calendar() is config.calendar()
+    assert config.category_list() is config.category_list()
+    assert config.score_list() is config.score_list()
+    assert config.contest_list() is config.contest_list()
+    assert config.derive_params() is config.derive_params()
+    assert config.derive_params(config.calendar()) is config.derive_params()
+    assert config.derive_params().calendar is config.calendar()
+    assert config.tz is config.tz
+    changed = config.model_copy(update={"timezone": "Europe/Paris"})
+    assert str(changed.tz) == "Europe/Paris"
+    assert changed.calendar() is not config.calendar()
+    assert config == load_config(ROOT / "deskboard.example.toml", required=True)
+    assert copy.deepcopy(config).contest_deliveries() == config.contest_deliveries()
+    assert pickle.loads(pickle.dumps(config)).contest_list() == config.contest_list()
 
 
 def test_the_demo_config_is_valid():

@@ -585,10 +585,15 @@ def test_usage_help_status_and_contests():
         parse_metric_ref("resolved", frozenset()),
         start=date(2026, 11, 1),
         end=date(2026, 12, 1),
-        channel="#desk",
-        post="0 9 * * 1",
     )
-    listing = lines(contests_message([contest(period=Period.WEEKLY), fixed], tz=TZ, now=NOW))
+    listing = lines(
+        contests_message(
+            [contest(period=Period.WEEKLY), fixed],
+            tz=TZ,
+            now=NOW,
+            posting={"Fixed": ("#desk", "0 9 * * 1")},
+        )
+    )
     assert "Monthly stars: Resolved, weekly, now Week of 16 Nov 2026" in listing
     assert "Fixed: Resolved, Sun 1 Nov 2026 to Mon 30 Nov 2026" in listing  # end is exclusive
     assert "posts to #desk at 0 9 * * 1" in listing

@@ -152,7 +152,8 @@ def test_a_valid_contest_keeps_its_settings():
         goal=90,
         min_resolved=5,
         period=Period.MONTHLY,
-        channel="C0123SERVICE",
-        post="0 9 * * mon-fri",
     )
-    assert (contest.goal, contest.channel, contest.post) == (90, "C0123SERVICE", "0 9 * * mon-fri")
+    assert (contest.goal, contest.min_resolved, contest.period) == (90, 5, Period.MONTHLY)
+    # where and when it is posted is chat delivery, not the domain's: bot.config.ContestDelivery
+    assert not hasattr(contest, "channel")
+    assert not hasattr(contest, "post")

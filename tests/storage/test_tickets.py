@@ -235,3 +235,33 @@ def test_get_tickets_and_iter_tickets_give_back_the_records(engine: Engine, para
         assert repo.count_tickets(session) == 4
         assert [t.id for t in repo.get_tickets(session, ids=[9, 42, 3, 9])] == [9, 3]
         assert list(repo.iter_tickets(session, batch=3)) == sorted(page, key=lambda t: t.id)
+
+
+def test_dragging_tickets_are_the_resolvers_own_that_pull_a_metric_down(engine: Engine, params):
+    later = {"resolved_at": nov(4, 16), "updated_at": nov(4, 16)}
+    done = replace(CLOSED_BY_JSMITH, type="Hardware", subtype="Printer", item="Toner")
+    page = [
+        done,  # categorized, with an agreement, a real company: no drag
+        replace(done, id=102, agreement=None),
+        replace(done, id=103, company="Catchall", agreement=None, **later),
+        replace(done, id=104, item=None, summary="printer"),
+        replace(done, id=105, agreement=None, resolver="AJones"),
+        replace(done, id=106, agreement=None, resolved_at=nov(20, 16)),
+        replace(done, id=107, agreement=None, board="Projects"),
+    ]
+    upsert(engine, page, params=params)
+    with session_scope(engine) as session:
+        found = repo.dragging_tickets(
+            session, resolver_key="jsmith", start=nov(1, 0), end=nov(10, 0), limit=10
+        )
+        first = repo.dragging_tickets(
+            session, resolver_key="jsmith", start=nov(1, 0), end=nov(10, 0), limit=1
+        )
+    assert [t.ticket_id for t in found] == [103, 104, 102]  # newest first, then by id
+    assert [(t.categorized, t.no_agreement, t.catchall) for t in found] == [
+        (True, True, True),
+        (False, False, False),
+        (True, True, False),
+    ]
+    assert (found[1].summary, found[1].company) == ("printer", "Acme")
+    assert [t.ticket_id for t in first] == [103]

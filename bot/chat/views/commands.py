@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -116,23 +116,28 @@ def _when(contest: Contest, now: datetime | None, tz: ZoneInfo, week_start: int)
     return ""
 
 
+def _posts(channel: str | None, at: str | None) -> str | None:
+    return (f"posts to {channel}" + (f" at {at}" if at else "")) if channel else None
+
+
 def contests_message(
     contests: Sequence[Contest],
     *,
     tz: ZoneInfo,
     now: datetime | None = None,
     week_start: int = 0,
+    posting: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> Message:
-    """The configured contests: what each ranks on, its period, rules and where it posts."""
+    """The configured contests: what each ranks on, its period, rules and where it posts
+    (``posting``: contest name → its Slack channel and the cron text of its posts)."""
+    posting = posting or {}
     lines = [
         ContestLine(
             name=c.name,
             label=c.label,
             when=_when(c, now, tz, week_start),
             rules=f"{prize_text(c)} · {qualifying_text(c)} · {direction_text(c.direction)}",
-            posts=(f"posts to {c.channel}" + (f" at {c.post}" if c.post else ""))
-            if c.channel
-            else None,
+            posts=_posts(*posting.get(c.name, (None, None))),
         )
         for c in contests[:MAX_CONTESTS]
     ]

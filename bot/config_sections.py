@@ -1,0 +1,178 @@
+"""The sections of ``deskboard.toml`` as validated models, one per table (``[connectwise]``,
+``[business_hours]``, ``[[contests]]``...); ``bot.config.DeskboardConfig`` gathers them and
+builds the domain objects from them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from metrics.contests import ContestKind
+from metrics.definitions import TimeBasis
+from metrics.windows import WEEKDAYS, Period
+
+
+class Section(BaseModel):
+    # allow_inf_nan: a nan weight or goal would rank nobody and crown everybody
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+Name = Annotated[str, Field(min_length=1, pattern=r"\S")]
+"""A score's or contest's name: what people see, so never empty or blank."""
+
+
+def weekday_number(value: str) -> int:
+    day = WEEKDAYS.get(value.strip().lower())
+    if day is None:
+        raise ValueError(f"{value!r} is not a day name (use mon, tue, ... or monday, ...)")
+    return day
+
+
+class ConnectWiseSection(Section):
+    boards: list[str | int] = Field(default_factory=list)
+    catchall_company: str = "Catchall"
+    sync_notes: bool = True  # read each resolved ticket's notes (first_contact_pct)
+    poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 5  # how often `deskboard run` syncs
+    ticket_url: str | None = None  # link template with {id}; default derived from CW_API_URL
+
+    @field_validator("ticket_url")
+    @classmethod
+    def _has_id(cls, value: str | None) -> str | None:
+        if value is not None and "{id}" not in value:
+            raise ValueError("ticket_url must contain {id}, where the ticket number goes")
+        return value
+
+
+class MetricsSection(Section):
+    time_basis: TimeBasis = TimeBasis.BUSINESS
+
+
+class BusinessHoursSection(Section):
+    days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+    holidays: str | None = None
+    subdivision: str | None = None
+    extra_holidays: list[date] = Field(default_factory=list)
+    waiting_statuses: list[str] = Field(default_factory=lambda: ["Waiting*"])
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        for day in days:
+            weekday_number(day)
+        if not days:
+            raise ValueError("at least one working day is needed")
+        return days
+
+    @model_validator(mode="after")
+    def _opening_hours(self) -> BusinessHoursSection:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:%H:%M}) must be after start ({self.start:%H:%M})")
+        return self
+
+
+class MembersSection(Section):
+    exclude: list[str] = Field(default_factory=list)
+
+
+class CategorySection(Section):
+    priority: list[str] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    type: list[str] = Field(default_factory=list)
+    board: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> CategorySection:
+        if not (self.priority or self.source or self.type or self.board):
+            raise ValueError("a category needs at least one of priority, source, type, board")
+        return self
+
+
+class ScoreSection(Section):
+    name: Name
+    weights: dict[str, float]
+
+    @field_validator("weights")
+    @classmethod
+    def _not_empty(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not weights:
+            raise ValueError("a score needs at least one weight")
+        return weights
+
+
+def _cron_fields(text: str) -> str:
+    """A crontab line APScheduler accepts; days of the week by name (mon-fri) are clearest."""
+    if len(text.split()) != 5:
+        raise ValueError(f"{text!r} is not a 5-field cron expression (minute hour day month dow)")
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid cron expression: {exc}") from None
+    return text
+
+
+class ContestSection(Section):
+    name: Name
+    metric: str
+    period: Period | None = None
+    start: date | None = None
+    end: date | None = None
+    kind: ContestKind = ContestKind.PLACES
+    places: Annotated[int, Field(ge=1)] = 3
+    goal: float | None = None
+    goals: list[float] = Field(default_factory=list)
+    min_resolved: Annotated[int, Field(ge=0)] | None = None
+    channel: str | None = None  # Slack channel id (or #name)
+    teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
+    post: str | None = None
+
+    @field_validator("post")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else _cron_fields(value)
+
+    @model_validator(mode="after")
+    def _window_and_goals(self) -> ContestSection:
+        fixed = self.start is not None or self.end is not None
+        if self.period is not None and fixed:
+            raise ValueError("give either period or start/end, not both")
+        if self.period is None and not fixed:
+            raise ValueError("give a period (daily ... yearly) or fixed start and end dates")
+        if fixed and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError("a fixed contest needs start and end dates with end after start")
+        if self.kind is ContestKind.ONE_GOAL and self.goal is None:
+            raise ValueError("kind one_goal needs goal")
+        if self.kind is ContestKind.MULTI_GOAL and not self.goals:
+            raise ValueError("kind multi_goal needs goals = [..]")
+        return self
+
+
+class KudosSection(Section):
+    channel: str | None = None
+    teams_channel: str | None = None
+    mode: Literal["instant", "digest"] = "instant"
+    digest_at: time = time(16, 30)
+    daily_cap: Annotated[int, Field(ge=1)] = 5
+
+
+NudgeReasonName = Literal["uncategorized", "no_agreement", "catchall"]
+ALL_NUDGE_REASONS: tuple[NudgeReasonName, ...] = ("uncategorized", "no_agreement", "catchall")
+
+
+class NudgesSection(Section):
+    enabled: bool = True
+    reasons: list[NudgeReasonName] = Field(default_factory=lambda: list(ALL_NUDGE_REASONS))
+
+
+class SlackSection(Section):
+    admins: list[str] = Field(default_factory=list)
+
+
+class TeamsSection(Section):
+    admins: list[str] = Field(default_factory=list)  # emails or member identifiers
+    workflow_url: SecretStr | None = None  # post-only mode; a credential: never logged
