@@ -207,6 +207,7 @@ def metrics(
     """Every metric for every technician over a window (docs/metrics.md, "The metrics command")."""
     from bot.core.reports import TicketFileError, metrics_from_database, metrics_from_file
     from bot.wiring import member_names, metrics_window, parse_time_basis
+    from psa.connectwise.mapping import map_tickets
 
     settings = _settings()
     config = _config(settings, config_path)
@@ -215,7 +216,9 @@ def metrics(
     basis = parse_time_basis(time_basis, config)
     if tickets is not None:
         try:
-            report = metrics_from_file(tickets, config=config, window=window, basis=basis)
+            report = metrics_from_file(
+                tickets, read_tickets=map_tickets, config=config, window=window, basis=basis
+            )
         except TicketFileError as exc:
             raise _fail(str(exc)) from None
         names: dict[str, str] = {}
