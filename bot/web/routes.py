@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.core.push import PushReceiver
 from bot.web.callbacks import CALLBACK_PATH, MAX_BODY, callback_endpoint
-from bot.web.guard import ASGIApp, GuardedApp
+from bot.web.guard import ASGIApp, GuardedApp, Receive, Scope, Send
 
 HEALTH_PATH = "/health"
 
@@ -34,6 +34,17 @@ class Served:
     app: ASGIApp
     paths: Sequence[str]
     lifespan: Any = None  # the app's lifespan context factory, to run with the whole app's
+
+
+class _Delegate:
+    """An ASGI app as a route's endpoint: an object, so that Starlette hands it the request
+    as it came (any method, the full path) rather than treating a function as a view."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def http_app(
@@ -57,7 +68,7 @@ def http_app(
     for served in (teams, slack):
         if served is None:
             continue
-        routes += [Route(path, served.app) for path in served.paths]
+        routes += [Route(path, _Delegate(served.app)) for path in served.paths]
         lifespan = lifespan or served.lifespan
     routes.append(Route(HEALTH_PATH, health, methods=["GET"]))
     return GuardedApp(
