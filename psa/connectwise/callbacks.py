@@ -1,5 +1,7 @@
 """ConnectWise callbacks (push): the payload ConnectWise POSTs, its signature, the signing-key
-origin check and the registration records of ``/system/callbacks``.
+origin check and the registration records of ``/system/callbacks``; and
+``ConnectWisePushVerifier``, ConnectWise's ``psa.port.PushVerifier``, which the composition
+root hands to the core's receiver (``bot.core.push``).
 
 ConnectWise signs each callback body: ``x-content-signature`` is
 ``base64(HMAC-SHA256(key=SHA256(signing key), body))``, and the signing key is fetched from
