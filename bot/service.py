@@ -8,10 +8,11 @@ apps, and serving them from one process.
 - **Teams Workflows** (post-only) when ``[teams] workflow_url`` or ``TEAMS_WORKFLOW_URL`` is set.
 - **Dry run**: one console messenger, nothing served.
 
-Everything HTTP shares one server on ``PORT``: the Teams FastAPI app with Slack's routes
-mounted on it, and ConnectWise's ``/connectwise/callback`` (``bot.web.callbacks``) whatever the
-platforms, so the port is served even with only Slack in Socket Mode (which needs no port
-and runs beside it on its own thread). A dry run serves nothing: it only prints.
+Everything HTTP shares one server on ``PORT``: one app with explicit routes
+(``bot.web.routes``): Teams' ``/api/messages``, Slack's ``/slack/events`` (HTTP mode), and
+ConnectWise's ``/connectwise/callback`` (``bot.web.callbacks``) whatever the platforms, so
+the port is served even with only Slack in Socket Mode (which needs no port and runs beside
+it on its own thread). A dry run serves nothing: it only prints.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from slack_bolt import App as SlackApp
@@ -28,13 +29,14 @@ from sqlalchemy import Engine
 from bot.chat.messenger import ConsoleMessenger, Messenger
 from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
+from bot.core.push import PushReceiver, push_receiver
 from bot.core.runtime import Runtime
 from bot.settings import Settings, SettingsError
-from bot.web.callbacks import CALLBACK_PATH, CallbackReceiver, callback_receiver, callback_route
-from bot.web.callbacks import MAX_BODY as CALLBACK_MAX_BODY
 from bot.web.guard import GuardedApp
-from bot.wiring import build_runtime
-from psa.connectwise.client import ConnectWiseClient
+from bot.web.routes import Served, http_app
+from bot.wiring import build_runtime, connectwise_client
+from psa.connectwise.callbacks import push_verifier
+from psa.port import PushVerifier
 
 if TYPE_CHECKING:
     from bot.slack.messenger import SlackMessenger
@@ -48,7 +50,9 @@ class Service:
     runtime: Runtime
     slack: SlackApp | None = None
     teams: Any | None = None  # microsoft_teams.apps.App
-    callbacks: CallbackReceiver | None = None
+    callbacks: PushReceiver | None = None
+    # checks ConnectWise's callbacks; None: one reading signing keys with the settings' keys
+    push_verifier: PushVerifier | None = None
     dry_run: bool = False
     closers: list[Any] = field(default_factory=list)
     notes: tuple[str, ...] = ()  # chat features left off, and what would turn them on
@@ -159,59 +163,38 @@ def build_service(
     return service
 
 
-def guarded(asgi: Any) -> GuardedApp:
-    """Every route behind ``bot.web.guard``: body caps, and Teams' body a JSON object."""
-    from bot.teams.app import MESSAGING_PATH
-
-    return GuardedApp(
-        asgi, limits={CALLBACK_PATH: CALLBACK_MAX_BODY}, json_paths=frozenset({MESSAGING_PATH})
-    )
-
-
-def service_asgi(service: Service, settings: Settings) -> Any:
+def service_asgi(service: Service, settings: Settings) -> GuardedApp:
     """One ASGI app for everything served over HTTP (see the module docstring)."""
-
-    def fetch_key(key_url: str) -> str:
-        # Signing keys are ConnectWise's own; the runtime's factory hands out the client.
-        with service.runtime.connectwise() as client:
-            return cast(ConnectWiseClient, client).signing_key(key_url)
-
-    receiver = callback_receiver(
-        service.runtime, api_url=settings.cw_api_url or "", fetch_key=fetch_key
+    verifier = service.push_verifier or push_verifier(
+        api_url=settings.cw_api_url or "", clients=lambda: connectwise_client(settings)
     )
+    receiver = push_receiver(service.runtime, verifier, source="ConnectWise")
     service.callbacks = receiver
     service.closers.append(receiver.close)
-    slack_socket_mode = service.slack is not None and settings.slack_app_token is not None
-    asgi: Any = None
+    from bot.teams.app import MESSAGING_PATH
+
+    teams: Served | None = None
+    slack: Served | None = None
     if service.teams is not None:
         from bot.teams.app import teams_asgi
 
-        asgi = teams_asgi(service.teams)
+        fastapi = teams_asgi(service.teams)
+        teams = Served(fastapi, (MESSAGING_PATH,), lifespan=fastapi.router.lifespan_context)
+    slack_socket_mode = service.slack is not None and settings.slack_app_token is not None
     if service.slack is not None and not slack_socket_mode:
-        from bot.slack.app import http_app
+        from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
+        from bot.slack.app import http_app as slack_http_app
 
         secret = settings.slack_signing_secret
-        slack_http = http_app(
-            service.slack, signing_secret=secret.get_secret_value() if secret else ""
+        slack = Served(
+            slack_http_app(
+                service.slack, signing_secret=secret.get_secret_value() if secret else ""
+            ),
+            (EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH),
         )
-        if asgi is None:
-            asgi = slack_http
-        else:
-            asgi.mount("/", slack_http)  # after the Teams routes: /api/messages stays Teams'
-    if asgi is None:  # no chat route served: the callbacks, and a health check
-        from starlette.applications import Starlette
-        from starlette.requests import Request
-        from starlette.responses import PlainTextResponse
-        from starlette.routing import Route
-
-        async def health(_request: Request) -> PlainTextResponse:
-            return PlainTextResponse("ok")
-
-        return guarded(
-            Starlette(routes=[callback_route(receiver), Route("/health", health, methods=["GET"])])
-        )
-    asgi.router.routes.insert(0, callback_route(receiver))  # before Slack's catch-all mount
-    return guarded(asgi)
+    # Teams' body must be a JSON object (``bot.web.guard``), with or without Teams configured
+    json_paths = frozenset({MESSAGING_PATH})
+    return http_app(callbacks=receiver, slack=slack, teams=teams, json_paths=json_paths)
 
 
 def serve(service: Service, settings: Settings) -> None:

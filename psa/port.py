@@ -8,7 +8,7 @@ fields), never a PSA's query language. ``docs/architecture.md`` shows where a ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,9 +22,13 @@ __all__ = [
     "NamedRef",
     "Psa",
     "PsaError",
+    "Push",
+    "PushRejected",
+    "PushVerifier",
     "RecordNotFound",
     "SkippedTicket",
     "TicketFields",
+    "TicketFileReader",
     "TicketPage",
     "TicketState",
     "invalid_combination",
@@ -155,6 +159,50 @@ class Psa(Protocol):
     def add_internal_note(self, ticket_id: int, text: str) -> object:
         """Add an internal note nobody is notified of; returns the PSA's own record."""
         ...
+
+
+# ---- callbacks (push): the PSA tells us a record changed
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A verified callback: which record changed, how, and when the PSA says it did."""
+
+    record_id: int
+    action: str  # added | updated | deleted
+    kind: str  # "ticket", or another record type (acknowledged and ignored)
+    changed_at: datetime | None  # the PSA's time of the change; None: not known
+
+    @property
+    def syncs_ticket(self) -> bool:
+        """Whether the push asks for a ticket to be read again (added or updated)."""
+        return self.kind == "ticket" and self.action != "deleted"
+
+
+class PushRejected(PsaError):
+    """A callback refused: ``status`` is the HTTP answer (401 unsigned or badly signed,
+    400 malformed, 503 try again), ``reason`` a text safe to send back (never a secret,
+    never a value from the body)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class PushVerifier(Protocol):
+    """Checks one callback request of a PSA: its signature and its shape."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> Push:
+        """The push ``body`` announces, once verified; raises ``PushRejected``.
+
+        ``headers``: the request's, names in lower case (or looked up without case)."""
+        ...
+
+
+TicketFileReader = Callable[[list[object]], tuple[list[TicketRecord], list[SkippedTicket]]]
+"""Reads the tickets of an exported file (a JSON array, as the PSA's API returns tickets):
+those read, and those skipped with the reason."""
 
 
 _MAX_LISTED = 10

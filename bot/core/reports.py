@@ -2,6 +2,8 @@
 
 ``deskboard metrics --tickets FILE`` loads the file into an in-memory store and runs the same
 SQL aggregates as the database path, so a number never depends on where the tickets came from.
+The file's tickets are read by the PSA adapter's ``TicketFileReader`` (``psa.port``), which
+the composition root hands in: for ConnectWise, ``psa.connectwise.mapping.map_tickets``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.waiting import WaitingRule
 from metrics.windows import Window
-from psa.connectwise.mapping import SkippedTicket, map_tickets
+from psa.port import SkippedTicket, TicketFileReader
 from storage import repo, standings
 from storage.db import create_engine_for, migrate, session_scope
 
@@ -122,11 +124,17 @@ def read_ticket_file(path: Path) -> list[object]:
 
 
 def metrics_from_file(
-    path: Path, *, config: DeskboardConfig, window: Window, basis: TimeBasis
+    path: Path,
+    *,
+    read_tickets: TicketFileReader,
+    config: DeskboardConfig,
+    window: Window,
+    basis: TimeBasis,
 ) -> MetricsReport:
-    """Metrics of the tickets in a file; ``backlog`` and ``reopened`` need the database, and
-    ``first_contact_pct`` the notes, which a file of tickets does not have."""
-    records, skipped = map_tickets(read_ticket_file(path))
+    """Metrics of the tickets in a file, read by ``read_tickets`` (the PSA adapter's);
+    ``backlog`` and ``reopened`` need the database, and ``first_contact_pct`` the notes,
+    which a file of tickets does not have."""
+    records, skipped = read_tickets(read_ticket_file(path))
     engine = create_engine_for("sqlite://")
     migrate(engine)
     calendar = config.calendar()

@@ -1,5 +1,7 @@
 """ConnectWise callbacks (push): the payload ConnectWise POSTs, its signature, the signing-key
-origin check and the registration records of ``/system/callbacks``.
+origin check and the registration records of ``/system/callbacks``; and
+``ConnectWisePushVerifier``, ConnectWise's ``psa.port.PushVerifier``, which the composition
+root hands to the core's receiver (``bot.core.push``).
 
 ConnectWise signs each callback body: ``x-content-signature`` is
 ``base64(HMAC-SHA256(key=SHA256(signing key), body))``, and the signing key is fetched from
@@ -15,13 +17,20 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from psa.connectwise.errors import ConnectWiseError, NotFound
+from psa.port import Push, PushRejected
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-content-signature"
 ACTIONS = frozenset({"added", "updated", "deleted"})
@@ -241,3 +250,86 @@ class SigningKeys:
                 del self._keys[oldest]
             self._keys[key_url] = (key, now)
         return key
+
+
+class SigningKeySource(Protocol):
+    """What reads a callback signing key: ``ConnectWiseClient.signing_key``."""
+
+    def signing_key(self, key_url: str) -> str: ...
+
+
+class ConnectWisePushVerifier:
+    """The ``PushVerifier`` of ConnectWise callbacks (``psa.port``), checking in order:
+
+    1. ``x-content-signature`` present (401);
+    2. a ConnectWise callback body: JSON with Action, Type, ID and Metadata.key_url (400);
+    3. ``Metadata.key_url`` on the configured site, the scheme, host and port of ``api_url``
+       (401): nothing else is ever fetched, the body is not trusted yet;
+    4. the signature, with the key from that URL (``SigningKeys``: cached, fetched again at
+       most once a minute on a mismatch, at most 20 fetches a minute), in constant time
+       (401); a key that cannot be fetched answers 503, so that ConnectWise tries again;
+    5. for a ticket added or updated, the entity's ``_info.lastUpdated`` (400 without it:
+       its freshness cannot be judged).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        fetch_key: Callable[[str], str],
+        keys: SigningKeys | None = None,
+    ) -> None:
+        self._api_url = api_url
+        self._keys = keys or SigningKeys(fetch_key)
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> Push:
+        signature = headers.get(SIGNATURE_HEADER)
+        if not signature:
+            raise PushRejected(401, f"no {SIGNATURE_HEADER} header")
+        try:
+            payload = parse_callback(body)
+        except MalformedCallback as exc:
+            raise PushRejected(400, f"not a ConnectWise callback: {exc}") from None
+        if not same_site(payload.key_url, self._api_url):
+            raise PushRejected(401, "the signing key is not on the configured ConnectWise site")
+        try:
+            verified = self._signed(body, signature, payload.key_url)
+        except NotFound:
+            raise PushRejected(401, "ConnectWise has no signing key at the given key_url") from None
+        except ConnectWiseError as exc:
+            log.warning("ConnectWise callback: could not fetch the signing key: %s", exc)
+            raise PushRejected(503, "the signing key could not be fetched; try again") from None
+        except KeyFetchLimited:
+            raise PushRejected(
+                503, "too many signing-key requests; try again in a minute"
+            ) from None
+        if not verified:
+            raise PushRejected(401, "the signature does not match")
+        push = Push(
+            record_id=payload.id,
+            action=payload.action,
+            kind=payload.type,
+            changed_at=payload.last_updated,
+        )
+        if push.syncs_ticket and push.changed_at is None:
+            raise PushRejected(400, "the entity has no _info.lastUpdated: freshness unknown")
+        return push
+
+    def _signed(self, body: bytes, signature: str, key_url: str) -> bool:
+        if signature_matches(body, signature, self._keys.get(key_url)):
+            return True
+        fresh = self._keys.refresh(key_url)  # rotated? ask again, at most once a minute
+        return fresh is not None and signature_matches(body, signature, fresh)
+
+
+def push_verifier(
+    *, api_url: str, clients: Callable[[], AbstractContextManager[SigningKeySource]]
+) -> ConnectWisePushVerifier:
+    """The verifier of callbacks to the site at ``api_url``, reading signing keys through a
+    client from ``clients``."""
+
+    def fetch_key(key_url: str) -> str:
+        with clients() as client:
+            return client.signing_key(key_url)
+
+    return ConnectWisePushVerifier(api_url=api_url, fetch_key=fetch_key)

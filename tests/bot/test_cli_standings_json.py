@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli
+import bot.cli_common
 from bot.cli import app
 from metrics.records import member_key
 from psa.connectwise.mapping import map_ticket
@@ -100,7 +100,7 @@ def env(server, tmp_path, monkeypatch, database_url) -> dict[str, str]:
 def synced(env, monkeypatch) -> dict[str, str]:
     """The simulator's tickets in the database; the command line's clock then at NOW."""
     run(env, "sync", "--since", "2026-11-02")
-    monkeypatch.setattr(bot.cli, "_now", lambda: NOW)
+    monkeypatch.setattr(bot.cli_common, "now", lambda: NOW)
     return env
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from psa.connectwise.callbacks import (
+    ConnectWisePushVerifier,
     KeyFetchLimited,
     MalformedCallback,
     SigningKeys,
@@ -24,8 +25,9 @@ from psa.connectwise.callbacks import (
     sign,
     signature_matches,
 )
-from psa.connectwise.errors import NotFound
+from psa.connectwise.errors import ConnectWiseError, NotFound
 from psa.connectwise.simulator import SimulatorServer, generate_msp
+from psa.port import Push, PushRejected
 from tests.loopback import Loopback, QuietHandler
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -277,3 +279,79 @@ def test_key_requests_are_limited_per_minute_whatever_the_urls():
     clock[0] = 60.0
     assert keys.get("https://cw.example/key/3") == "k"
     assert len(fetched) == 4
+
+
+def callback(*, action: str = "updated", kind: str = "ticket", stamp: str | None = None) -> bytes:
+    entity = {"id": 7, "_info": {"lastUpdated": stamp}} if stamp else {"id": 7}
+    return json.dumps(
+        {
+            "Action": action,
+            "Type": kind,
+            "ID": 7,
+            "Entity": json.dumps(entity),
+            "Metadata": {"key_url": f"{API}/system/callbackkeys/1"},
+        }
+    ).encode()
+
+
+def rejection(verifier: ConnectWisePushVerifier, headers: dict[str, str], body: bytes):
+    with pytest.raises(PushRejected) as caught:
+        verifier.verify(headers, body)
+    return caught.value.status, caught.value.reason
+
+
+def test_the_push_verifier_returns_the_push_or_the_http_answer_of_its_refusal():
+    """``psa.port.PushVerifier`` for ConnectWise: a verified body becomes a ``Push``; each
+    refusal carries the status and the message the route answers with."""
+    fetched: list[str] = []
+
+    def fetch(url: str) -> str:
+        fetched.append(url)
+        return "the-key"
+
+    verifier = ConnectWisePushVerifier(api_url=API, fetch_key=fetch)
+    body = callback(stamp="2026-11-13T22:50:00Z")
+    signed = {"x-content-signature": spec_signature(body, "the-key")}
+    assert verifier.verify(signed, body) == Push(
+        record_id=7,
+        action="updated",
+        kind="ticket",
+        changed_at=datetime(2026, 11, 13, 22, 50, tzinfo=UTC),
+    )
+    assert rejection(verifier, {}, body) == (401, "no x-content-signature header")
+    assert rejection(verifier, signed, b"[]") == (
+        400,
+        "not a ConnectWise callback: the body is not a JSON object",
+    )
+    foreign = body.replace(b"na.myconnectwise.net", b"evil.example")
+    assert rejection(
+        verifier, {"x-content-signature": spec_signature(foreign, "the-key")}, foreign
+    ) == (401, "the signing key is not on the configured ConnectWise site")
+    wrong = {"x-content-signature": spec_signature(body, "another-key")}
+    assert rejection(verifier, wrong, body) == (401, "the signature does not match")
+    unstamped = callback()
+    assert rejection(
+        verifier, {"x-content-signature": spec_signature(unstamped, "the-key")}, unstamped
+    ) == (400, "the entity has no _info.lastUpdated: freshness unknown")
+    deleted = callback(action="deleted")  # no time needed: nothing is synced
+    push = verifier.verify({"x-content-signature": spec_signature(deleted, "the-key")}, deleted)
+    assert (push.action, push.syncs_ticket, push.changed_at) == ("deleted", False, None)
+    assert set(fetched) == {f"{API}/system/callbackkeys/1"}  # the foreign URL never fetched
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "reason"),
+    [
+        (NotFound("no such key"), 401, "ConnectWise has no signing key at the given key_url"),
+        (ConnectWiseError("timed out"), 503, "the signing key could not be fetched; try again"),
+        (KeyFetchLimited("busy"), 503, "too many signing-key requests; try again in a minute"),
+    ],
+)
+def test_a_signing_key_that_cannot_be_read_is_refused_with_its_status(error, status, reason):
+    def fetch(_url: str) -> str:
+        raise error
+
+    verifier = ConnectWisePushVerifier(api_url=API, fetch_key=fetch)
+    body = callback(stamp="2026-11-13T22:50:00Z")
+    headers = {"x-content-signature": spec_signature(body, "k")}
+    assert rejection(verifier, headers, body) == (status, reason)

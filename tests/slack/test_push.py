@@ -24,6 +24,7 @@ from bot.core.runtime import Runtime
 from bot.service import Service, service_asgi
 from bot.settings import Settings
 from bot.slack.messenger import SlackMessenger
+from psa.connectwise.callbacks import push_verifier
 from psa.connectwise.simulator import SimulatorServer
 from psa.connectwise.simulator.faults import Fault
 from storage import repo
@@ -68,7 +69,8 @@ class Push:
             clock=clock,
             ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
         )
-        self.service = Service(runtime)
+        verifier = push_verifier(api_url=simulator.url, clients=simulator.connectwise_client)
+        self.service = Service(runtime, push_verifier=verifier)
         settings = Settings(_env_file=None, CW_API_URL=simulator.url)  # type: ignore[call-arg]
         self.asgi = service_asgi(self.service, settings)
 
