@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from bot.chat.messenger import ConsoleMessenger, Messenger
 from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
-from bot.core.push import PushReceiver, push_receiver
+from bot.core.push import PushReceiver
 from bot.core.runtime import Runtime
 from bot.settings import Settings, SettingsError
 from bot.web.guard import GuardedApp
@@ -168,7 +168,7 @@ def service_asgi(service: Service, settings: Settings) -> GuardedApp:
     verifier = service.push_verifier or push_verifier(
         api_url=settings.cw_api_url or "", clients=lambda: connectwise_client(settings)
     )
-    receiver = push_receiver(service.runtime, verifier, source="ConnectWise")
+    receiver = service.runtime.push_receiver(verifier, source="ConnectWise")
     service.callbacks = receiver
     service.closers.append(receiver.close)
     from bot.teams.app import MESSAGING_PATH

@@ -39,20 +39,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
-from bot.core.derived import stored_waiting_rule
-from bot.core.judging import NoticeReport, judge_resolutions
-from bot.core.sync import SyncConfigError, resolve_board_ids
+from bot.core.judging import NoticeReport
+from bot.core.sync import SyncConfigError, resolve_board_ids, store_and_judge
 from psa.port import Psa, PsaError, PushRejected, PushVerifier, RecordNotFound
 from storage import repo
 from storage.db import session_scope
-
-if TYPE_CHECKING:
-    from bot.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +79,6 @@ def sync_ticket(
     result = TicketSyncResult(ticket_id)
     with session_scope(engine) as session:
         boards = repo.list_boards(session)
-        rule = stored_waiting_rule(session, config)
     if not boards:
         result.skipped = "no boards stored yet; the first poll stores the ticket"
         return result
@@ -104,13 +98,9 @@ def sync_ticket(
     if board_ids and record.board_id not in board_ids:
         result.skipped = "not on a selected board"
         return result
-    with session_scope(engine) as session:
-        upserted = repo.upsert_tickets(
-            session, records=[record], params=config.derive_params(), waiting_rule=rule
-        )
+    upserted, result.notices = store_and_judge(engine, config=config, records=[record], now=now)
     result.stored = upserted.inserted + upserted.updated > 0
     result.newly_resolved = list(upserted.newly_resolved)
-    result.notices = judge_resolutions(engine, config=config, now=now)
     return result
 
 
@@ -252,12 +242,3 @@ class PushReceiver:
             log.exception("callback sync of ticket %d failed (the poll catches up)", ticket_id)
         else:
             log.info("callback sync: %s", result)
-
-
-def push_receiver(runtime: Runtime, verifier: PushVerifier, *, source: str = "PSA") -> PushReceiver:
-    """A receiver of the callbacks ``verifier`` checks, syncing through ``runtime``."""
-
-    def sync(ticket_id: int) -> str:
-        return describe(runtime.sync_ticket(ticket_id), at=runtime.clock())
-
-    return PushReceiver(verifier=verifier, sync_ticket=sync, clock=runtime.clock, source=source)

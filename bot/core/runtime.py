@@ -35,9 +35,9 @@ from bot.core.links import TicketLink
 from bot.core.notices import queue_instant_kudos
 from bot.core.platforms import can_dm
 from bot.core.posting import queue_kudos_digest, queue_standings, queue_winners
-from bot.core.push import TicketSyncResult, sync_ticket
+from bot.core.push import PushReceiver, TicketSyncResult, describe, sync_ticket
 from bot.core.sync import SyncReport, run_sync
-from psa.port import Psa
+from psa.port import Psa, PushVerifier
 from storage import repo
 from storage.db import SYNC_LOCK, one_at_a_time, session_scope
 
@@ -108,6 +108,15 @@ class Runtime:
             self.queue_instant_kudos()
         self.deliver()
         return result
+
+    def push_receiver(self, verifier: PushVerifier, *, source: str = "PSA") -> PushReceiver:
+        """A receiver of the callbacks ``verifier`` checks, each pushed ticket synced through
+        ``sync_ticket``."""
+
+        def sync(ticket_id: int) -> str:
+            return describe(self.sync_ticket(ticket_id), at=self.clock())
+
+        return PushReceiver(verifier=verifier, sync_ticket=sync, clock=self.clock, source=source)
 
     def queue_instant_kudos(self) -> int:
         return queue_instant_kudos(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.chat.formatting import (
@@ -21,8 +22,6 @@ from bot.chat.views.common import (
     shorten,
 )
 from metrics.contests import Contest
-from storage.outbox import DeliveryHealth
-from storage.sync_state import SyncStateView
 
 MAX_CONTESTS = 20  # contests listed by /deskboard contests
 ERROR_CHARS = 300
@@ -68,13 +67,43 @@ def help_message(*, is_admin: bool) -> Message:
     )
 
 
+class SyncStatus(Protocol):
+    """What the status view shows of the sync (``storage.sync_state.SyncStateView``)."""
+
+    @property
+    def watermark(self) -> datetime | None: ...
+    @property
+    def last_sync_started_at(self) -> datetime | None: ...
+    @property
+    def last_sync_finished_at(self) -> datetime | None: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def last_error_at(self) -> datetime | None: ...
+    @property
+    def boards_refreshed_at(self) -> datetime | None: ...
+    @property
+    def failing(self) -> bool: ...
+
+
+class DeliveryStatus(Protocol):
+    """What the status view shows of the outbox (``storage.outbox.DeliveryHealth``)."""
+
+    @property
+    def dead(self) -> int: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def last_error_at(self) -> datetime | None: ...
+
+
 def status_message(
     *,
-    state: SyncStateView,
+    state: SyncStatus,
     tickets: int,
     pending_outbox: int,
     tz: tzinfo,
-    delivery: DeliveryHealth | None = None,
+    delivery: DeliveryStatus | None = None,
 ) -> Message:
     def when(moment: datetime | None) -> str:
         return "never" if moment is None else format_moment(moment, tz)
