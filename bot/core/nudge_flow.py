@@ -36,7 +36,6 @@ from sqlalchemy import Engine
 from bot.chat.message import Message, Option, message_from_json
 from bot.chat.views import NudgeItem, Person, nudge_done_message
 from bot.config import DeskboardConfig
-from bot.core.derived import stored_waiting_rule
 from bot.core.fix_apply import FixError, apply_fix, narrow
 from bot.core.fixes import (
     BoardCatalog,
@@ -46,10 +45,10 @@ from bot.core.fixes import (
     company_shortlist,
     nudge_item,
 )
-from bot.core.judging import judge_resolutions
 from bot.core.links import TicketLink
 from bot.core.people import people_directory
 from bot.core.platforms import outbox_key
+from bot.core.sync import store_and_judge
 from metrics.records import TicketRecord
 from metrics.triggers import NudgeReason
 from psa.port import CompanyQuery, Psa, PsaError, TicketState
@@ -278,15 +277,9 @@ def close_nudges(
 def store_fixed_ticket(
     engine: Engine, config: DeskboardConfig, record: TicketRecord, *, now: datetime
 ) -> None:
-    """Keep the database in step with a fix until the next sync reads it anyway: the poll's
-    and the push's upsert, and a resolution it stores judged like theirs
-    (``bot.core.judging``)."""
-    with session_scope(engine) as session:
-        rule = stored_waiting_rule(session, config)
-        repo.upsert_tickets(
-            session, records=[record], params=config.derive_params(), waiting_rule=rule
-        )
-    judge_resolutions(engine, config=config, now=now)
+    """Keep the database in step with a fix until the next sync reads it anyway, through
+    the sync's own store step (``bot.core.sync.store_and_judge``)."""
+    store_and_judge(engine, config=config, records=[record], now=now)
 
 
 # ---- dismissing -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ left (a long backfill, a failed request) stays NULL and is read by the next sync
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,7 +30,8 @@ from bot.core.derived import rederive_if_stale, stored_waiting_rule
 from bot.core.judging import NoticeReport, judge_resolutions
 from metrics.derive import DeriveParams
 from metrics.notes import is_first_contact
-from metrics.records import Board
+from metrics.records import Board, TicketRecord
+from metrics.waiting import WaitingRule
 from psa.port import Psa, PsaError, RecordNotFound, SkippedTicket, TicketPage
 from storage import repo
 from storage.db import session_scope
@@ -232,10 +233,7 @@ def _sync(
     newest = state.watermark
     page: TicketPage
     for page in client.iter_ticket_pages(updated_after=updated_after, board_ids=board_ids):
-        with session_scope(engine) as session:
-            result = repo.upsert_tickets(
-                session, records=page.records, params=params, waiting_rule=rule
-            )
+        result = store_records(engine, records=page.records, params=params, waiting_rule=rule)
         report.pages += 1
         report.inserted += result.inserted
         report.updated += result.updated
@@ -274,6 +272,35 @@ def _sync(
         report.notes_failed = notes.failed
         report.notes_error = notes.error
     return report
+
+
+def store_records(
+    engine: Engine,
+    *,
+    records: Sequence[TicketRecord],
+    params: DeriveParams,
+    waiting_rule: WaitingRule,
+) -> repo.UpsertResult:
+    """The one way tickets read from the PSA enter the database, for the poll (a page at a
+    time), a push and a nudge's fix alike: one transaction upserting them with their status
+    history and derived values. Whoever stores then judges (``judge_resolutions``)."""
+    with session_scope(engine) as session:
+        return repo.upsert_tickets(
+            session, records=records, params=params, waiting_rule=waiting_rule
+        )
+
+
+def store_and_judge(
+    engine: Engine, *, config: DeskboardConfig, records: Sequence[TicketRecord], now: datetime
+) -> tuple[repo.UpsertResult, NoticeReport]:
+    """A few tickets stored outside a poll (a push, a fix) and their fresh resolutions judged
+    at once, as the poll judges what it stores."""
+    with session_scope(engine) as session:
+        rule = stored_waiting_rule(session, config)
+    stored = store_records(
+        engine, records=records, params=config.derive_params(), waiting_rule=rule
+    )
+    return stored, judge_resolutions(engine, config=config, now=now)
 
 
 def sync_notes(
