@@ -154,8 +154,19 @@ class Psa(Protocol):
 
     # ---- writes
     def update_ticket(
-        self, ticket_id: int, fields: TicketFields, *, current: TicketState | None = None
-    ) -> TicketRecord: ...
+        self,
+        ticket_id: int,
+        fields: TicketFields,
+        *,
+        current: TicketState | None = None,
+        checked_against: Sequence[Association] | None = None,
+    ) -> TicketRecord:
+        """Write ``fields`` (None: untouched). A new type/subtype/item is checked against the
+        board's associations first, unless the caller already checked it against
+        ``checked_against`` (the board's associations it holds): one check per change.
+        ``current`` is the ticket as the caller just read it, so it is not read again."""
+        ...
+
     def add_internal_note(self, ticket_id: int, text: str) -> object:
         """Add an internal note nobody is notified of; returns the PSA's own record."""
         ...

@@ -106,7 +106,15 @@ def apply_fix(
     if not fields:
         raise FixError("Nothing to change: pick what the ticket is missing.")
     try:
-        record = client.update_ticket(ticket.ticket_id, TicketFields(**fields), current=ticket)
+        record = client.update_ticket(
+            ticket.ticket_id,
+            TicketFields(**fields),
+            current=ticket,
+            # ``_check`` checked the combination against these: the PSA need not again
+            checked_against=(
+                catalog.associations if catalog is not None and "uncategorized" in reasons else None
+            ),
+        )
     except ValueError as exc:
         raise FixError(str(exc)) from exc
     except PsaError as exc:

@@ -226,11 +226,13 @@ class ConnectWiseClient:
         company_id: int | None = None,
         agreement_id: int | None = None,
         current: TicketState | None = None,
+        category_checked: bool = False,
     ) -> TicketRecord:
         """Replace type/subtype/item/company/agreement; fields left None are not touched.
 
         A new type/subtype/item is checked, together with the ticket's current values for
-        the levels not given, against the board's associations before anything is sent.
+        the levels not given, against the board's associations before anything is sent,
+        unless ``category_checked`` (the caller checked it against those associations).
         """
         changes = (
             ("type", type_id),
@@ -246,7 +248,7 @@ class ConnectWiseClient:
         ]
         if not operations:
             raise ValueError("patch_ticket needs at least one field to change")
-        if (type_id, subtype_id, item_id) != (None, None, None):
+        if (type_id, subtype_id, item_id) != (None, None, None) and not category_checked:
             state = current if current is not None else self.ticket_state(ticket_id)
             self._check_category(state, type_id, subtype_id, item_id)
         data = self._requester.send(
@@ -255,10 +257,15 @@ class ConnectWiseClient:
         return map_ticket(expect_object(data, f"patched ticket {ticket_id}"))
 
     def update_ticket(
-        self, ticket_id: int, fields: TicketFields, *, current: TicketState | None = None
+        self,
+        ticket_id: int,
+        fields: TicketFields,
+        *,
+        current: TicketState | None = None,
+        checked_against: Sequence[Association] | None = None,
     ) -> TicketRecord:
         """``patch_ticket`` with typed fields; ``current`` (the ticket as just read) spares
-        reading it again to check a new type/subtype/item against the board."""
+        reading it again, ``checked_against`` checking a new type/subtype/item again."""
         return self.patch_ticket(
             ticket_id,
             type_id=fields.type_id,
@@ -267,6 +274,7 @@ class ConnectWiseClient:
             company_id=fields.company_id,
             agreement_id=fields.agreement_id,
             current=current,
+            category_checked=checked_against is not None,
         )
 
     def add_internal_note(self, ticket_id: int, text: str) -> dict[str, Any]:

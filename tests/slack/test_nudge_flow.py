@@ -106,6 +106,26 @@ def test_one_save_reads_the_ticket_once_patches_notes_and_stores(flow, simulator
     assert (stored.type, stored.subtype, stored.item) == ("Hardware", "Laptop", "Repair")
 
 
+def test_one_save_checks_the_combination_once(flow, simulator):
+    """The flow checks the picks against the board's associations it holds; the PSA adapter
+    does not read them again to check the same picks a second time."""
+    nudge(flow, UNCATEGORIZED, "uncategorized")
+    who = click(flow, UNCATEGORIZED, value=str(UNCATEGORIZED))
+    assert who is not None
+    type_id, subtype_id, item_id = first_row(simulator)
+    selection = Selection(type_id=type_id, subtype_id=subtype_id, item_id=item_id)
+    simulator.clear_requests()
+
+    fixed = nudge_flow.fix(flow, nudge_flow.FixRequest(who, selection))
+
+    assert isinstance(fixed, nudge_flow.Fixed)
+    association_reads = [
+        r.path for r in simulator.requests if r.method == "GET" and "Associations" in r.path
+    ]
+    # at most the catalog's own first read of the board (it is cached), never a second check
+    assert len(association_reads) <= 1, association_reads
+
+
 def test_an_unauthorized_click_is_refused_and_changes_nothing(flow, simulator):
     nudge(flow, UNCATEGORIZED, "uncategorized")
     simulator.clear_requests()
