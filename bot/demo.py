@@ -149,7 +149,7 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
             engine=engine,
             config=config,
             messengers=(messenger,),
-            connectwise=server.connectwise_client,
+            psa=server.connectwise_client,
             clock=lambda: current[0],
             ticket_link=lambda ticket_id: f"https://cw.example/ticket/{ticket_id}",
         )

@@ -121,7 +121,7 @@ def build_runtime(
         engine=engine,
         config=config,
         messengers=messengers,
-        connectwise=lambda: connectwise_client(settings),
+        psa=lambda: connectwise_client(settings),
         clock=lambda: datetime.now(UTC),
         ticket_link=ticket_link(config, settings),
     )

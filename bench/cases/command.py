@@ -94,7 +94,7 @@ def build_app(engine: Engine, *, config: DeskboardConfig, slack: FakeSlack, now:
         config=config,
         settings=settings,
         clock=lambda: now,
-        connectwise=_no_connectwise,
+        psa=_no_connectwise,
         messenger=SlackMessenger(web, engine=engine, clock=lambda: now),
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

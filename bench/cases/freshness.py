@@ -213,7 +213,7 @@ def measure(size: Size) -> Measured:
             engine=engine,
             config=config,
             messengers=(SlackMessenger(web, engine=engine, clock=clock),),
-            connectwise=server.connectwise_client,
+            psa=server.connectwise_client,
             clock=clock,
             ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
         )

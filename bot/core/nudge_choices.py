@@ -43,7 +43,7 @@ from psa.port import PsaError
 
 def redraw(deps: NudgeDeps, who: Authorized, selection: Selection) -> Message:
     """The ticket's part of the digest, its controls offering what goes with ``selection``."""
-    with deps.connectwise() as cw:
+    with deps.psa() as cw:
         item = build_nudge_item(
             cw,
             ticket_id=who.ticket_id,
@@ -67,7 +67,7 @@ class ChoicesRequest:
 def choices(deps: NudgeDeps, request: ChoicesRequest) -> Sequence[Option]:
     """The options of one select for what is picked so far."""
     selection = request.selection
-    with deps.connectwise() as cw:
+    with deps.psa() as cw:
         if request.select == "nudge_company":
             catchall = deps.config.connectwise.catchall_company
             return company_options(cw, request.query, catchall_company=catchall)
@@ -141,7 +141,7 @@ def search(deps: NudgeDeps, request: SearchRequest) -> ToPick:
     who, action, query = request.who, request.select, request.query
     require_open(who)
     try:
-        with deps.connectwise() as cw:
+        with deps.psa() as cw:
             ticket = cw.ticket_state(who.ticket_id)
             catalog = catalog_of(deps, cw, ticket)
             picked = named_company(cw, request.selection)

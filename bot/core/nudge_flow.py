@@ -77,7 +77,7 @@ class NudgeDeps(Protocol):
     @property
     def clock(self) -> Callable[[], datetime]: ...
     @property
-    def connectwise(self) -> Callable[[], AbstractContextManager[Psa]]: ...
+    def psa(self) -> Callable[[], AbstractContextManager[Psa]]: ...
     @property
     def ticket_link(self) -> TicketLink: ...
     @property
@@ -208,7 +208,7 @@ def fix(deps: NudgeDeps, request: FixRequest) -> Fixed | ToPick:
     require_open(who)
     by = person(deps.engine, who.platform, who.member)
     try:
-        with deps.connectwise() as cw:
+        with deps.psa() as cw:
             ticket = cw.ticket_state(who.ticket_id)
             catalog = catalog_of(deps, cw, ticket)
             selection = request.selection

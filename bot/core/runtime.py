@@ -1,11 +1,11 @@
 """The long-running jobs of ``deskboard run``, as one object the scheduler and CLI share.
 
-Every job reads the clock through ``clock`` and talks to ConnectWise through
-``connectwise`` (a factory of client context managers), so tests drive the same code with a
-fake clock and the simulator. A job's failure is logged and recorded; it never stops the
-process, and the next run catches up. The ``post_*`` jobs only queue messages in the outbox;
-``deliver`` sends them (the scheduler runs it right after each posting job, and every 10 s),
-one delivery pass at a time per process.
+Every job reads the clock through ``clock`` and talks to the PSA through ``psa`` (a factory
+of context managers yielding a ``psa.port.Psa``: ConnectWise's client), so tests drive the
+same code with a fake clock and the simulator. A job's failure is logged and recorded; it
+never stops the process, and the next run catches up. The ``post_*`` jobs only queue
+messages in the outbox; ``deliver`` sends them (the scheduler runs it right after each posting
+job, and every 10 s), one delivery pass at a time per process.
 
 Every store judges what it stored (``bot.core.judging``: in ``run_sync`` and ``sync_ticket``);
 the runtime then queues the fresh kudos not posted yet (``bot.core.notices``), which includes
@@ -51,7 +51,7 @@ class Runtime:
     engine: Engine
     config: DeskboardConfig
     messengers: tuple[Messenger, ...]
-    connectwise: ClientFactory
+    psa: ClientFactory
     clock: Callable[[], datetime]
     ticket_link: TicketLink
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -80,7 +80,7 @@ class Runtime:
             at, message = self._unrecorded_error
             self._unrecorded_error = None
             self._record_error(at, message)
-        with self.connectwise() as client:
+        with self.psa() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
         self.queue_instant_kudos()
         self.deliver()
@@ -94,7 +94,7 @@ class Runtime:
         with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
             now = self.clock()
             try:
-                with self.connectwise() as client:
+                with self.psa() as client:
                     result = sync_ticket(
                         client=client,
                         engine=self.engine,
@@ -184,7 +184,7 @@ class Runtime:
         can_send = any(can_dm(p) for p in self.platforms) and self.config.nudges.enabled
         if not can_send or not in_business_hours(self.config, now):
             return 0  # nothing to send: no need to ask ConnectWise for anything
-        with self.connectwise() as client:
+        with self.psa() as client:
             return queue_nudge_digests(
                 self.engine,
                 config=self.config,

@@ -29,7 +29,7 @@ class SlackDeps:
     config: DeskboardConfig
     settings: Settings
     clock: Callable[[], datetime]
-    connectwise: ClientFactory
+    psa: ClientFactory
     messenger: Messenger
     ticket_link: TicketLink
     sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
@@ -53,7 +53,7 @@ class SlackDeps:
             engine=self.engine,
             config=self.config,
             messengers=(self.messenger,),
-            connectwise=self.connectwise,
+            psa=self.psa,
             clock=self.clock,
             ticket_link=self.ticket_link,
         )

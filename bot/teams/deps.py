@@ -26,7 +26,7 @@ class TeamsDeps:
     config: DeskboardConfig
     settings: Settings
     clock: Callable[[], datetime]
-    connectwise: ClientFactory
+    psa: ClientFactory
     messenger: Messenger
     ticket_link: TicketLink
     sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
@@ -44,7 +44,7 @@ class TeamsDeps:
             engine=self.engine,
             config=self.config,
             messengers=(self.messenger,),
-            connectwise=self.connectwise,
+            psa=self.psa,
             clock=self.clock,
             ticket_link=self.ticket_link,
         )

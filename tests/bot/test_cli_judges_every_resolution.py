@@ -92,7 +92,7 @@ def bot(world: World, engine: Engine) -> Runtime:
         engine=engine,
         config=load_config(Path(world.config_path)),
         messengers=(SlackMessenger(client, engine=engine, sleep=lambda _s: None),),
-        connectwise=world.simulator.connectwise_client,
+        psa=world.simulator.connectwise_client,
         clock=lambda: datetime.now(UTC),
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

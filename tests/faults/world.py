@@ -138,7 +138,7 @@ class World:
             engine=self.engine,
             config=config,
             messengers=(messenger,),
-            connectwise=self.connectwise,
+            psa=self.connectwise,
             clock=self.clock,
             ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
         )
@@ -149,7 +149,7 @@ class World:
             config=config,
             settings=self.settings,
             clock=self.clock,
-            connectwise=self.connectwise,
+            psa=self.connectwise,
             messenger=messenger,
             ticket_link=self.runtime.ticket_link,
             sync=self.runtime.sync,

@@ -130,7 +130,7 @@ def deps(
         config=make_config(),
         settings=settings,
         clock=lambda: NOW,
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         messenger=SlackMessenger(client, engine=engine, clock=lambda: NOW, sleep=sleeps.append),
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

@@ -43,7 +43,7 @@ def test_each_digest_reaches_its_technician_with_only_their_tickets(engine, simu
                 client, engine=engine, clock=lambda: FRIDAY_AFTERNOON, sleep=lambda _: 0
             ),
         ),
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         clock=lambda: FRIDAY_AFTERNOON,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

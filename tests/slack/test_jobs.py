@@ -52,7 +52,7 @@ def make_runtime(engine, simulator, slack: FakeSlack, clock, config=None) -> Run
         engine=engine,
         config=config or parse_config(CONFIG),
         messengers=(messenger,),
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         clock=clock,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )
@@ -308,7 +308,7 @@ def test_with_two_platforms_a_failure_on_one_never_reposts_on_the_other(engine, 
             SlackMessenger(client, engine=engine, clock=lambda: now, sleep=lambda _s: None),
             ConsoleMessenger(Console(file=printed, width=100)),
         ),
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         clock=lambda: now,
         ticket_link=lambda _i: None,
     )

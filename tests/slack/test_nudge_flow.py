@@ -36,7 +36,7 @@ class FlowDeps:
     engine: Engine
     config: DeskboardConfig
     clock: Callable[[], datetime]
-    connectwise: Callable[[], AbstractContextManager[Psa]]
+    psa: Callable[[], AbstractContextManager[Psa]]
     ticket_link: TicketLink
     catalogs: CatalogCache = field(default_factory=CatalogCache)
 
@@ -47,7 +47,7 @@ def flow(engine: Engine, simulator: SimulatorServer) -> FlowDeps:
         engine=engine,
         config=make_config(),
         clock=lambda: NOW,
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )
 

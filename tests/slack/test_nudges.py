@@ -36,7 +36,7 @@ def send_nudge(deps: SlackDeps, slack: FakeSlack, ticket_id: int, reason: str) -
     """Record the nudge and DM it as the nudge job does; return the posted message."""
     with session_scope(deps.engine) as session:
         notices.record_nudges(session, items=[(ticket_id, reason, "bokafor")], at=NOW)
-    with deps.connectwise() as cw:
+    with deps.psa() as cw:
         item = build_nudge_item(
             cw,
             ticket_id=ticket_id,

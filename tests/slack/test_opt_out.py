@@ -40,7 +40,7 @@ def runtime_at(engine, simulator, slack: FakeSlack, now: datetime) -> Runtime:
         engine=engine,
         config=parse_config(CONFIG),
         messengers=(SlackMessenger(client, engine=engine, clock=lambda: now, sleep=lambda _: 0),),
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         clock=lambda: now,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

@@ -65,7 +65,7 @@ class Push:
             engine=engine,
             config=parse_config(config),
             messengers=(SlackMessenger(client, engine=engine, clock=clock, sleep=lambda _s: None),),
-            connectwise=simulator.connectwise_client,
+            psa=simulator.connectwise_client,
             clock=clock,
             ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
         )

@@ -190,7 +190,7 @@ def deps(
         config=make_config(),
         settings=settings,
         clock=lambda: NOW,
-        connectwise=simulator.connectwise_client,
+        psa=simulator.connectwise_client,
         messenger=messenger,
         ticket_link=lambda ticket_id: f"https://cw.example/ticket?id={ticket_id}",
     )

@@ -373,7 +373,7 @@ def send_digest(app: App, deps: TeamsDeps, connector: FakeConnector) -> Request:
     items = [(UNCATEGORIZED, "uncategorized"), (IN_CATCHALL, "catchall")]
     with session_scope(deps.engine) as session:
         rows = notices.record_nudges(session, items=[(t, r, "bokafor") for t, r in items], at=NOW)
-    with deps.connectwise() as cw:
+    with deps.psa() as cw:
         nudge_items = [
             build_nudge_item(
                 cw,

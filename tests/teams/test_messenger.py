@@ -56,7 +56,7 @@ def test_scheduled_standings_land_in_the_contests_channel_with_the_chart(
         engine=engine,
         config=deps.config,
         messengers=(messenger,),
-        connectwise=deps.connectwise,
+        psa=deps.psa,
         clock=lambda: NOW,
         ticket_link=deps.ticket_link,
     )
@@ -104,7 +104,7 @@ def test_an_opted_out_technician_is_a_teammate_in_the_card_and_its_chart(
         engine=engine,
         config=config,
         messengers=(messenger,),
-        connectwise=deps.connectwise,
+        psa=deps.psa,
         clock=lambda: NOW,
         ticket_link=deps.ticket_link,
     )

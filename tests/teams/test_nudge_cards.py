@@ -74,7 +74,7 @@ def send_digests(app: App, deps: TeamsDeps, connector: FakeConnector) -> dict[st
     for user in TECHNICIANS.values():
         (response,) = post(app, message(personal(connector, user), "help", user=user))
         assert response.status_code == 200
-    with deps.connectwise() as cw:
+    with deps.psa() as cw:
         queued = queue_nudge_digests(
             deps.engine,
             config=deps.config,
@@ -394,7 +394,7 @@ def test_the_company_short_list_is_the_most_used_active_companies_by_name(deps, 
     busiest = ranked[0] if ranked[0] != catchall else ranked[1]
     companies[busiest]["deletedFlag"] = True  # gone from ConnectWise meanwhile
     size = ranked.index(catchall) + 2  # without those two, the list would hold both
-    with deps.connectwise() as cw:
+    with deps.psa() as cw:
         short = company_shortlist(deps.engine, cw, catchall_company="Catchall", size=size)
         everyone = company_shortlist(deps.engine, cw, catchall_company="Catchall", size=100)
     kept = [i for i in ranked if i not in (catchall, busiest)][:size]

@@ -287,7 +287,7 @@ def test_post_only_mode_gets_every_contests_standings_but_no_nudges(workflow, me
         engine=engine,
         config=config,
         messengers=(messenger,),
-        connectwise=lambda: pytest.fail("post-only standings need no ConnectWise call"),
+        psa=lambda: pytest.fail("post-only standings need no ConnectWise call"),
         clock=lambda: now,
         ticket_link=lambda _id: None,
     )
