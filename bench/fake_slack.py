@@ -2,7 +2,7 @@
 ``response_url`` of slash commands, on 127.0.0.1:0, stamping each arrival with
 ``time.perf_counter()`` so a case can measure up to the moment Slack would have the message.
 
-The test suite has a fuller fake (``tests/slack/fake_slack.py``: uploads, failures, rate
+The test suite has a fuller fake (``tests/bot/slack/fake_slack.py``: uploads, failures, rate
 limits); the benchmarks keep their own so that ``bench/`` never imports ``tests/``, and so
 that every call carries its arrival time.
 """

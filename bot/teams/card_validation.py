@@ -3,7 +3,7 @@ input ids, mention entities that match the text, and the Teams SDK's own models.
 
 A light check, without the schema file: the SDK's models know 1.6 too, so the 1.5 limits that
 matter are checked here by name (the card's own properties, a ChoiceSet's style). The tests
-check every card against the official 1.5 JSON schema as well (``tests/teams/schema.py``).
+check every card against the official 1.5 JSON schema as well (``tests/bot/teams/schema.py``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ SDK's own models. What the blocks become:
   declare ``msteams`` (its AdaptiveCard allows no other properties), but without it Teams
   shows no mention; it is the one property outside the schema Deskboard sends, only when a
   shown TextBlock mentions someone, and only ``entities`` in it. Everything else keeps to the
-  official 1.5 schema (the tests check every card against it: ``tests/teams/schema.py``);
+  official 1.5 schema (the tests check every card against it: ``tests/bot/teams/schema.py``);
   1.6 additions (a ChoiceSet's ``filtered`` style, ``Data.Query``) are never used.
 
 Untrusted text is escaped for Adaptive Card markdown (``bot.teams.card_text``); cards are

@@ -26,8 +26,8 @@ from bot.slack.messenger import SlackMessenger
 from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage import notices, repo
 from storage.db import create_engine_for, session_scope
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.environment import connectwise_environment
-from tests.slack.fake_slack import FakeSlack
 
 CONFIG = """
 timezone = "America/Chicago"

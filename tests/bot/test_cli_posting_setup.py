@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from psa.connectwise.simulator import SimulatorServer, generate_msp
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.environment import connectwise_environment, free_port
-from tests.slack.fake_slack import FakeSlack
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 6, 23, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from psa.connectwise.simulator import SimulatorServer, generate_msp
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.environment import connectwise_environment, free_port
-from tests.slack.fake_slack import FakeSlack
 
 START = datetime(2026, 11, 9, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 10, 23, 0, tzinfo=UTC)

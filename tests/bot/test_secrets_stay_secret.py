@@ -32,8 +32,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from psa.connectwise.simulator import SimulatorServer, generate_msp
-from tests.slack.fake_slack import FakeSlack
-from tests.teams.test_workflow import FakeWorkflow
+from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.teams.test_workflow import FakeWorkflow
 
 START = datetime(2026, 11, 9, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 13, 23, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack.app import http_app
 from bot.teams.app import teams_asgi
 from storage.db import create_engine_for
-from tests.slack.fake_slack import FakeSlack
+from tests.bot.slack.fake_slack import FakeSlack
 
 TEAMS_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3302"

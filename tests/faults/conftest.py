@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from psa.connectwise.simulator import SimulatorServer
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.databases import Databases
 from tests.faults.world import ADMIN, DRAIN, STEPS, World, delivered, make_msp
-from tests.slack.fake_slack import FakeSlack
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from psa.connectwise.simulator import Fault, SimulatorServer
 from storage.db import create_engine_for
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.faults.world import (
     ADMIN,
     DRAIN,
@@ -30,7 +31,6 @@ from tests.faults.world import (
     table_checksum,
     watching_since_start,
 )
-from tests.slack.fake_slack import FakeSlack
 
 SEED = int(os.environ.get("DESKBOARD_CRASH_SEED", "5"))  # another seed: other kill points
 ROOT = Path(__file__).resolve().parents[2]

@@ -39,8 +39,8 @@ from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_ms
 from storage import repo
 from storage.db import create_engine_for, migrate, session_scope
 from storage.tables import STATUS_CHANGES, TICKETS
-from tests.slack.conftest import blocks_of, signed, texts
-from tests.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
+from tests.bot.slack.conftest import blocks_of, signed, texts
+from tests.bot.slack.fake_slack import TEAM_ID, FakeSlack, SlackUser
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 END = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)

@@ -18,8 +18,9 @@ ServiceNote, Board, BoardStatus, BoardType, BoardSubType, BoardItem,
 BoardTypeSubTypeItemAssociation, BoardTeam, Priority, Source, Member, Company, Contact,
 Agreement, CallbackEntry, Info), with the model's JSON types, every field the model requires,
 and no nulls (ConnectWise omits them); tickets and notes carry every field seen in responses
-captured from real servers. ``tests/psa/connectwise_models.py`` holds those models and says
-where they come from; ``tests/psa/test_simulator_models.py`` checks every route against them.
+captured from real servers. ``tests/psa/connectwise/connectwise_models.py`` holds those
+models and says where they come from; ``tests/psa/connectwise/simulator/test_models.py``
+checks every route against them.
 PATCH takes the JSON Patch paths real clients send (``psa.connectwise.simulator.patching``).
 
 Not modeled: creating or deleting tickets (POST, PUT, DELETE), time entries (``_info``

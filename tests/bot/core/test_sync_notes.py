@@ -1,0 +1,257 @@
+"""Note sync: after the tickets, each resolved ticket's notes decide its first_contact.
+
+Against the simulator, the stored values are checked against a count made independently from
+the simulator's own note timelines. Against the scripted fake, the failure paths: a deleted
+ticket, a failing request, a ConnectWise that keeps failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import parse_config
+from bot.core.reports import metrics_from_database
+from bot.core.sync import NOTES_FAILURES_IN_A_ROW, run_sync
+from metrics.definitions import TimeBasis
+from metrics.windows import Window
+from psa.connectwise.client import ConnectWiseClient, RetryPolicy
+from psa.connectwise.mapping import map_ticket
+from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
+from psa.connectwise.simulator.model import to_epoch
+from storage import repo
+from storage.db import create_engine_for, session_scope
+from tests.bot.core.test_sync_faults import MEMBERS, STATUSES
+from tests.psa.connectwise.conftest import make_client as make_client
+from tests.psa.connectwise.conftest import sleeps as sleeps
+from tests.psa.connectwise.fake_connectwise import FakeConnectWise, Scripted, ticket
+from tests.psa.connectwise.fake_connectwise import fake_cw as fake_cw
+
+START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+END = datetime(2026, 11, 13, 23, 0, tzinfo=UTC)
+CONFIG = parse_config({"timezone": "America/Chicago"})
+
+
+@pytest.fixture(scope="module")
+def msp() -> SimulatedMSP:
+    return generate_msp(seed=11, start=START, end=END, tickets_per_workday=12)  # 6 reopens
+
+
+@pytest.fixture
+def server(msp: SimulatedMSP) -> Iterator[SimulatorServer]:
+    with SimulatorServer(msp, clock=END) as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: SimulatorServer) -> Iterator[ConnectWiseClient]:
+    with server.connectwise_client() as client:
+        yield client
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = create_engine_for(database_url)
+    yield engine
+    engine.dispose()
+
+
+def stored_first_contact(engine) -> dict[int, bool | None]:
+    """first_contact of every stored ticket that can be in someone's R(m)."""
+    query = text(
+        "SELECT id, first_contact FROM tickets WHERE in_scope AND resolver_key IS NOT NULL "
+        "AND resolved_at IS NOT NULL"
+    )
+    with engine.connect() as conn:
+        return {i: None if value is None else bool(value) for i, value in conn.execute(query).all()}
+
+
+def simulator_truth(msp: SimulatedMSP, clock: datetime) -> dict[int, bool]:
+    """From the simulator's own timelines: for each ticket resolved (with a resolver) at
+    ``clock``, whether at most one member-written note is dated at or before its resolution.
+    Contact notes (the customer) and notes without an author (the RMM) are not counted."""
+    truth: dict[int, bool] = {}
+    for ticket_ in msp.tickets:
+        raw = ticket_.render(to_epoch(clock), "http://sim/apis/3.0")
+        if raw is None:
+            continue
+        record = map_ticket(raw)
+        if record.resolver is None or record.resolved_at is None:
+            continue
+        cutoff = to_epoch(record.resolved_at)
+        technician_notes = [n for n in ticket_.notes if n.role == "member" and n.at <= cutoff]
+        truth[ticket_.id] = len(technician_notes) <= 1
+    return truth
+
+
+def notes_asked(server: SimulatorServer) -> list[int]:
+    return [
+        int(r.path.split("/")[3])
+        for r in server.requests
+        if r.method == "GET" and r.path.endswith("/notes")
+    ]
+
+
+def test_a_sync_decides_first_contact_for_every_resolved_ticket(msp, server, client, engine):
+    report = run_sync(client=client, engine=engine, config=CONFIG, now=END, since=START.date())
+
+    truth = simulator_truth(msp, END)
+    stored = stored_first_contact(engine)
+    assert stored == truth
+    # both outcomes occur, so the comparison is not trivially all True or all False
+    assert 5 <= sum(truth.values()) <= len(truth) - 5
+    assert report.notes_read == len(truth)
+    assert sorted(notes_asked(server)) == sorted(truth)  # one request per resolved ticket
+
+    server.clear_requests()
+    again = run_sync(client=client, engine=engine, config=CONFIG, now=END)
+    assert again.notes_read == 0
+    assert notes_asked(server) == []  # nothing is owed: nothing is asked again
+
+
+def test_syncing_every_six_hours_follows_reopens_and_new_resolutions(msp, server, client, engine):
+    clock, first = START, True
+    while clock < END + timedelta(hours=6):
+        server.clock = min(clock, END)
+        since = START.date() if first else None
+        run_sync(client=client, engine=engine, config=CONFIG, now=server.clock, since=since)
+        clock, first = clock + timedelta(hours=6), False
+
+    assert stored_first_contact(engine) == simulator_truth(msp, END)
+    # the tickets whose notes were read twice: their resolution changed in between
+    asked = notes_asked(server)
+    read_again = {i for i in asked if asked.count(i) > 1}
+    reopened = {
+        t.id
+        for t in msp.tickets
+        if any(
+            isinstance(e.changes.get("status"), dict)
+            and e.changes["status"].get("name") == "Re-opened"
+            and e.at <= to_epoch(END)
+            for e in t.events
+        )
+    }
+    assert read_again
+    assert read_again <= reopened
+
+
+def test_sync_notes_false_reads_no_notes(server, client, engine):
+    config = parse_config({"timezone": "America/Chicago", "connectwise": {"sync_notes": False}})
+    report = run_sync(client=client, engine=engine, config=config, now=END, since=START.date())
+    assert report.notes_read == 0
+    assert notes_asked(server) == []
+    stored = stored_first_contact(engine)
+    assert stored
+    assert set(stored.values()) == {None}
+    # and the metric is left out, rather than shown as 0 % for everyone
+    window = Window(START, END)
+    off = metrics_from_database(engine, config=config, window=window, basis=TimeBasis.CALENDAR)
+    on = metrics_from_database(engine, config=CONFIG, window=window, basis=TimeBasis.CALENDAR)
+    assert "first_contact_pct" not in {m.key for m in off.metrics}
+    assert "first_contact_pct" in {m.key for m in on.metrics}
+
+
+# ---- failures, against the scripted fake ---------------------------------------------------
+
+NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+FAKE_CONFIG = parse_config({"connectwise": {"boards": ["Service Desk"]}})
+
+
+def resolved_ticket(ticket_id: int, resolved: str) -> dict:
+    return ticket(
+        ticket_id,
+        status={"id": 12, "name": ">Closed"},
+        closedFlag=True,
+        dateResolved=resolved,
+        resolvedBy="AGarcia",
+        _info={"dateEntered": "2026-11-02T14:05:00Z", "lastUpdated": resolved},
+    )
+
+
+def member_note(note_id: int, created: str) -> dict:
+    return {
+        "id": note_id,
+        "member": {"id": 176, "identifier": "AGarcia"},
+        "dateCreated": created,
+        "resolutionFlag": True,
+    }
+
+
+def script_sync(fake: FakeConnectWise, tickets: list[dict], *, reference: bool) -> None:
+    if reference:
+        fake.reply("GET", "/service/boards", [{"id": 1, "name": "Service Desk"}])
+        fake.reply("GET", "/service/boards/1/statuses", STATUSES)
+        fake.reply("GET", "/system/members", MEMBERS)
+    fake.reply("GET", "/service/tickets/count", {"count": len(tickets)})
+    fake.reply("GET", "/service/tickets", tickets)
+
+
+def notes_requests(fake: FakeConnectWise) -> list[str]:
+    return [r.path for r in fake.requests if r.path.endswith("/notes")]
+
+
+def stored(engine) -> dict[int, bool | None]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, first_contact FROM tickets ORDER BY id")).all()
+    return {i: None if value is None else bool(value) for i, value in rows}
+
+
+def test_a_deleted_ticket_counts_as_not_first_contact_and_a_failure_is_retried_next_sync(
+    fake_cw, make_client, engine
+):
+    client = make_client(retry=RetryPolicy(attempts=2))
+    tickets = [
+        resolved_ticket(1, "2026-11-10T10:00:00Z"),
+        resolved_ticket(2, "2026-11-11T10:00:00Z"),
+        resolved_ticket(3, "2026-11-12T10:00:00Z"),
+    ]
+    script_sync(fake_cw, tickets, reference=True)
+    # newest resolution first: 3 was deleted, 2 fails twice (both attempts), 1 has one note
+    gone = {"code": "NotFound", "message": "Ticket with id 3 was not found."}
+    fake_cw.reply("GET", "/service/tickets/3/notes", gone, status=404)
+    boom = Scripted(status=500, body={"code": "x", "message": "boom"})
+    fake_cw.script("GET", "/service/tickets/2/notes", boom, boom)
+    fake_cw.reply("GET", "/service/tickets/1/notes", [member_note(7, "2026-11-10T10:00:00Z")])
+
+    report = run_sync(client=client, engine=engine, config=FAKE_CONFIG, now=NOW)
+
+    assert (report.inserted, report.notes_read) == (3, 1)
+    assert (report.notes_gone, report.notes_failed) == ([3], [2])
+    assert "RetriesExhausted" in (report.notes_error or "")
+    assert stored(engine) == {1: True, 2: None, 3: False}
+    with session_scope(engine) as session:
+        state = repo.get_sync_state(session)
+    assert state.watermark == datetime(2026, 11, 12, 10, 0, tzinfo=UTC)  # tickets synced
+    assert "reading notes: RetriesExhausted" in (state.last_error or "")
+    assert not state.failing  # the sync itself finished
+
+    # The next sync asks only for ticket 2's notes: 3 is settled, 1 was read.
+    fake_cw.requests.clear()
+    script_sync(fake_cw, tickets, reference=False)
+    fake_cw.reply("GET", "/service/tickets/2/notes", [])
+    again = run_sync(client=client, engine=engine, config=FAKE_CONFIG, now=NOW)
+
+    assert notes_requests(fake_cw) == ["/service/tickets/2/notes"]
+    assert (again.notes_read, again.notes_failed, again.notes_error) == (1, [], None)
+    assert stored(engine) == {1: True, 2: True, 3: False}
+
+
+def test_reading_stops_after_failures_in_a_row_and_keeps_what_it_had(fake_cw, make_client, engine):
+    client = make_client(retry=RetryPolicy(attempts=1))
+    # tickets 1..5, resolved a day apart: notes are read 5, 4, 3, 2, 1
+    tickets = [resolved_ticket(i, f"2026-11-1{i}T10:00:00Z") for i in range(1, 6)]
+    script_sync(fake_cw, tickets, reference=True)
+    fake_cw.reply("GET", "/service/tickets/5/notes", [])
+    unavailable = Scripted(status=503, body={"code": "x", "message": "down"})
+    for ticket_id in (4, 3, 2):
+        fake_cw.script("GET", f"/service/tickets/{ticket_id}/notes", unavailable)
+
+    report = run_sync(client=client, engine=engine, config=FAKE_CONFIG, now=NOW)
+
+    assert NOTES_FAILURES_IN_A_ROW == 3
+    assert notes_requests(fake_cw) == [f"/service/tickets/{i}/notes" for i in (5, 4, 3, 2)]
+    assert (report.notes_read, report.notes_failed) == (1, [4, 3, 2])  # 1 was not asked
+    assert stored(engine) == {1: None, 2: None, 3: None, 4: None, 5: True}
