@@ -24,6 +24,7 @@ from bot.config_sections import (
     CategorySection,
     ConnectWiseSection,
     ContestSection,
+    CsatSection,
     KudosSection,
     MembersSection,
     MetricsSection,
@@ -108,6 +109,7 @@ class DeskboardConfig(Section):
     contests: list[ContestSection] = Field(default_factory=list)
     kudos: KudosSection = KudosSection()
     nudges: NudgesSection = NudgesSection()
+    csat: CsatSection = CsatSection()
     slack: SlackSection = SlackSection()
     teams: TeamsSection = TeamsSection()
 

@@ -5,6 +5,7 @@ builds the domain objects from them.
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from metrics.contests import ContestKind
 from metrics.definitions import TimeBasis
+from metrics.ratings import DEFAULT_NEGATIVE_AT, DEFAULT_POSITIVE_AT, Credit
 from metrics.windows import WEEKDAYS, Period
 
 
@@ -167,6 +169,52 @@ ALL_NUDGE_REASONS: tuple[NudgeReasonName, ...] = ("uncategorized", "no_agreement
 class NudgesSection(Section):
     enabled: bool = True
     reasons: list[NudgeReasonName] = Field(default_factory=lambda: list(ALL_NUDGE_REASONS))
+
+
+class CsatSection(Section):
+    """Customer satisfaction (docs/metrics.md, "Customer satisfaction"; README "Customer
+    satisfaction"). Ratings come from ConnectWise surveys (``surveys``), Deskboard's own
+    links (served when ``CSAT_LINK_SECRET`` is set) and ``deskboard csat import``."""
+
+    surveys: bool = True  # read ConnectWise's survey results at each sync
+    positive_at: Annotated[float, Field(ge=0, le=1)] = DEFAULT_POSITIVE_AT
+    negative_at: Annotated[float, Field(ge=0, le=1)] = DEFAULT_NEGATIVE_AT
+    credit: Credit = Credit.RESOLVER
+    # The rating page, in the MSP's name and colours
+    company_name: str | None = None
+    logo_url: str | None = None
+    accent_color: str = "#2563eb"
+    # Where the links point: the public address that serves `deskboard run`'s $PORT
+    public_url: str | None = None
+    change_days: Annotated[int, Field(ge=0, le=90)] = 7  # a customer may change their mind
+    link_days: Annotated[int, Field(ge=1, le=365)] = 30  # links of tickets resolved this recently
+    # Recognition and follow-up
+    share_comments: bool = True  # a positive comment goes into the kudos post
+    alert_channel: str | None = None  # Slack channel for bad ratings (managers)
+    alert_teams_channel: str | None = None  # Teams channel for bad ratings
+    write_back: bool = False  # add an internal note on the ticket for a bad rating
+
+    @field_validator("accent_color")
+    @classmethod
+    def _color(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f"{value!r} is not a colour like #2563eb")
+        return value
+
+    @field_validator("logo_url", "public_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s\"'<>]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return None if value is None else value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> CsatSection:
+        if self.negative_at >= self.positive_at:
+            raise ValueError(
+                f"negative_at ({self.negative_at}) must be below positive_at ({self.positive_at})"
+            )
+        return self
 
 
 class SlackSection(Section):

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    # Signs Deskboard's own CSAT rating links (bot.web.csat); links are served when it is set
+    csat_link_secret: SecretStr | None = Field(default=None, alias="CSAT_LINK_SECRET")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
     teams_client_id: str | None = Field(default=None, alias="TEAMS_CLIENT_ID")
     teams_client_secret: SecretStr | None = Field(default=None, alias="TEAMS_CLIENT_SECRET")

@@ -157,6 +157,8 @@ class SyncState(SQLModel, table=True):
     tickets_seen: int = 0
     # When the first sync started: resolutions before it are judged quietly (bot.core.judging).
     judging_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The newest ``lastUpdated`` of the PSA's survey results read so far (storage.ratings).
+    ratings_watermark: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -278,6 +280,43 @@ class ChatConversation(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class RatingRow(SQLModel, table=True):
+    """A customer's latest rating of a ticket (docs/metrics.md, "Customer satisfaction"):
+    one row per ticket and respondent, replaced by a later answer (``storage.ratings``).
+
+    ``previous`` is the value the row held before the last change (None for a first answer),
+    so a recovery (negative, then positive) can be told. ``ticket_id`` is not a foreign key:
+    a survey result or an import may arrive before its ticket is synced.
+    """
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "respondent", name="uq_ratings_ticket_id_respondent"),
+        Index("ix_ratings_rated_at", "rated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int
+    respondent: str
+    rating: str  # metrics.ratings.RatingValue
+    rated_at: datetime = Field(sa_type=UTCDateTime)
+    source: str  # metrics.ratings.RatingSource
+    source_ref: str | None = None
+    comment: str | None = None
+    previous: str | None = None
+    received_at: datetime = Field(sa_type=UTCDateTime)  # when Deskboard stored this answer
+
+
+class TicketWorker(SQLModel, table=True):
+    """A member who logged time on a ticket (its PSA time entries), for ``[csat] credit =
+    "worked"``; read for rated tickets only."""
+
+    __tablename__ = "ticket_workers"
+
+    ticket_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    member_key: str = Field(primary_key=True)
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -291,3 +330,5 @@ MEMBER_PREFS: Table = SQLModel.metadata.tables["member_prefs"]
 NUDGES: Table = SQLModel.metadata.tables["nudges"]
 KUDOS: Table = SQLModel.metadata.tables["kudos"]
 CHAT_CONVERSATIONS: Table = SQLModel.metadata.tables["chat_conversations"]
+RATINGS: Table = SQLModel.metadata.tables["ratings"]
+TICKET_WORKERS: Table = SQLModel.metadata.tables["ticket_workers"]
