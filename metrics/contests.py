@@ -12,6 +12,10 @@ Qualification decisions written down here:
 - The resolved count a member must reach is |R(m)| restricted to the contest metric's
   category when it has one (``avg_response_minutes@emergency`` needs 5 resolved emergency
   tickets), and the overall |R(m)| for a plain metric or a score.
+- A contest on a ratings metric (``csat_pct``, ``net_csat``, ``csat_responses``,
+  ``csat_negative``) counts |S(m)|, the ratings credited to the member, instead: CSAT% over
+  two ratings is not a fair number whatever the member resolved. ``min_resolved`` then reads
+  as "minimum ratings".
 """
 
 from __future__ import annotations
@@ -82,6 +86,16 @@ class Contest:
         if isinstance(self.target, MetricRef) and self.target.metric.is_rate:
             return RATE_MIN_RESOLVED
         return COUNT_MIN_RESOLVED
+
+    @property
+    def qualifies_by_ratings(self) -> bool:
+        """Whether members qualify by their ratings |S(m)| rather than by |R(m)|."""
+        return isinstance(self.target, MetricRef) and self.target.metric.qualifies_by_ratings
+
+    @property
+    def qualifying_noun(self) -> str:
+        """What the qualifying count counts, for "3 of 5 resolved" and "3 of 5 ratings"."""
+        return "ratings" if self.qualifies_by_ratings else "resolved"
 
     @property
     def refs(self) -> tuple[MetricRef, ...]:

@@ -6,7 +6,10 @@ A metric is an aggregate over a *population* of derived tickets (see ``metrics.d
 - ``RESOLVED``: R(m), tickets whose resolver is m and whose ``resolved_at`` lies in the window;
 - ``RESPONDED``: P(m), tickets whose responder is m and whose ``responded_at`` lies in the window;
 - ``OPEN_OWNED``: open tickets whose owner is m, now (not windowed);
-- ``REOPENED``: tickets m resolved that were seen going from resolved back to open in the window.
+- ``REOPENED``: tickets m resolved that were seen going from resolved back to open in the window;
+- ``RATED``: S(m), the customer ratings credited to m (``[csat] credit``) whose ``rated_at``
+  lies in the window, each with its ticket's scope and categories. Its fields are the
+  rating's value (``positive``, ``neutral``, ``negative``).
 
 ``field`` names the ``DerivedTicket`` attribute a ticket contributes; time metrics name one
 attribute per time basis through ``{basis}``. The storage layer turns these definitions into
@@ -30,6 +33,7 @@ class Population(StrEnum):
     RESPONDED = "responded"
     OPEN_OWNED = "open_owned"
     REOPENED = "reopened"
+    RATED = "rated"
 
 
 class Aggregate(StrEnum):
@@ -37,6 +41,7 @@ class Aggregate(StrEnum):
     PCT = "pct"  # 100 × count(field) / count(denominator), null when the denominator is 0
     MEAN = "mean"  # mean of ``field`` × ``scale`` over tickets where it is not null
     PER_WORKING_DAY = "per_working_day"  # count / working days in the window
+    NET = "net"  # 100 × (count(field) − count(minus)) / population size, null over none
 
 
 class TimeBasis(StrEnum):
@@ -48,6 +53,7 @@ class TimeBasis(StrEnum):
 class Needs(StrEnum):
     DATABASE = "database"  # Deskboard's own history: backlog "now", status changes
     NOTES = "notes"  # ticket notes, synced separately
+    RATINGS = "ratings"  # customer ratings (the database, or a --ratings file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,12 @@ class MetricDef:
     denominator: str | None = None
     scale: float = 1.0
     needs: frozenset[Needs] = frozenset()
+    minus: str | None = None  # NET: the field counted against ``field``
+
+    @property
+    def qualifies_by_ratings(self) -> bool:
+        """Contests on it qualify members by |S(m)|, the ratings, not |R(m)|."""
+        return self.population is Population.RATED
 
     @property
     def is_rate(self) -> bool:
@@ -69,7 +81,12 @@ class MetricDef:
 
         See docs/metrics.md, "Qualification".
         """
-        return self.aggregate in (Aggregate.PCT, Aggregate.MEAN, Aggregate.PER_WORKING_DAY)
+        return self.aggregate in (
+            Aggregate.PCT,
+            Aggregate.MEAN,
+            Aggregate.PER_WORKING_DAY,
+            Aggregate.NET,
+        )
 
     def field_for(self, basis: TimeBasis) -> str | None:
         return None if self.field is None else self.field.format(basis=basis.value)
@@ -157,6 +174,57 @@ METRICS: tuple[MetricDef, ...] = (
         Aggregate.PCT,
         "first_contact",
         needs=frozenset({Needs.NOTES}),
+    ),
+    # Customer satisfaction
+    MetricDef(
+        "csat_pct",
+        "CSAT",
+        "%",
+        H,
+        Population.RATED,
+        Aggregate.PCT,
+        "positive",
+        needs=frozenset({Needs.RATINGS}),
+    ),
+    MetricDef(
+        "net_csat",
+        "Net CSAT",
+        "%",
+        H,
+        Population.RATED,
+        Aggregate.NET,
+        "positive",
+        minus="negative",
+        needs=frozenset({Needs.RATINGS}),
+    ),
+    MetricDef(
+        "csat_responses",
+        "Ratings",
+        "#",
+        H,
+        Population.RATED,
+        Aggregate.COUNT,
+        needs=frozenset({Needs.RATINGS}),
+    ),
+    MetricDef(
+        "csat_negative",
+        "Negative ratings",
+        "#",
+        L,
+        Population.RATED,
+        Aggregate.COUNT,
+        "negative",
+        needs=frozenset({Needs.RATINGS}),
+    ),
+    MetricDef(
+        "csat_response_rate",
+        "Rated",
+        "%",
+        H,
+        R,
+        Aggregate.PCT,
+        "rated",
+        needs=frozenset({Needs.RATINGS}),
     ),
 )
 

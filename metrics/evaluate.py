@@ -13,6 +13,7 @@ tests hold the two against each other, so the arithmetic is kept plain:
   null when there are none. The sum is ``math.fsum`` (exactly rounded, so independent of
   ticket order).
 - ``PER_WORKING_DAY``: the count / ``working_days``; null when the window has no working day.
+- ``NET``: ``100.0 * (count(field) - count(minus)) / size``; null over an empty population.
 
 Populations for member m in window W (only tickets on in-scope boards count):
 
@@ -21,10 +22,17 @@ Populations for member m in window W (only tickets on in-scope boards count):
 - ``OPEN_OWNED``: open tickets whose ``owner_key`` is m, whatever W (the backlog is "now");
 - ``REOPENED``: distinct tickets of the reopen events in W charged to m (they carry their own
   scope and category mask). Only a plain count is defined over them.
+- ``RATED``, S(m): the credited ratings (``metrics.ratings.credit_ratings``) of m whose
+  ``rated_at`` lies in W, on in-scope tickets; fields are the rating's value.
+
+A ticket's ``rated`` field (``csat_response_rate``) is whether its id is in ``rated_tickets``:
+it has a rating, whenever given.
 
 A ``METRIC@CATEGORY`` ref keeps the population's tickets whose ``category_mask`` has the
 category's bit. Members are everyone in some R(m) or P(m) of the window, minus the excluded:
-someone with only a backlog or reopened tickets does not appear.
+someone with only a backlog or reopened tickets does not appear. When a ratings metric is
+asked for, everyone in some S(m) is a member too (rated for a ticket resolved before W), and
+``MemberValues.rated`` holds |S(m)| overall and per category.
 """
 
 from __future__ import annotations
@@ -33,9 +41,11 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from metrics.definitions import Aggregate, MetricDef, MetricRef, Population, TimeBasis
 from metrics.derive import DerivedTicket
+from metrics.ratings import CreditedRating
 from metrics.records import member_key
 from metrics.values import MemberValues, ReopenEvent
 from metrics.windows import Window
@@ -50,6 +60,8 @@ def member_values(
     working_days: int,
     category_bits: Mapping[str, int],
     reopen_events: Iterable[ReopenEvent] = (),
+    ratings: Iterable[CreditedRating] = (),
+    rated_tickets: frozenset[int] = frozenset(),
     excluded: frozenset[str] = frozenset(),
 ) -> dict[str, MemberValues]:
     """Each member's values of ``refs`` over ``window``, keyed by member key (sorted)."""
@@ -57,10 +69,13 @@ def member_values(
         _check_ref(ref, category_bits)
     populations = _populations(tickets, window)
     reopened = _reopened(reopen_events, window)
+    rated = _rated(ratings, window)
+    with_ratings = any(ref.metric.population is Population.RATED for ref in refs)
     skip = {key for key in map(member_key, excluded) if key is not None}
-    members = sorted(
-        (set(populations[Population.RESOLVED]) | set(populations[Population.RESPONDED])) - skip
-    )
+    named = set(populations[Population.RESOLVED]) | set(populations[Population.RESPONDED])
+    if with_ratings:
+        named |= set(rated)
+    members = sorted(named - skip)
     categories = sorted({ref.category for ref in refs if ref.category is not None})
     result: dict[str, MemberValues] = {}
     for member in members:
@@ -68,17 +83,27 @@ def member_values(
         resolved: dict[str | None, int] = {None: len(resolved_tickets)}
         for category in categories:
             resolved[category] = len(_in_category(resolved_tickets, category_bits[category]))
+        own_ratings = rated.get(member, [])
+        rated_counts: dict[str | None, int] = {}
+        if with_ratings:
+            rated_counts[None] = len(own_ratings)
+            for category in categories:
+                rated_counts[category] = len(_in_category(own_ratings, category_bits[category]))
         values: dict[str, float | None] = {}
         for ref in refs:
             bit = None if ref.category is None else category_bits[ref.category]
             if ref.metric.population is Population.REOPENED:
                 values[ref.key] = _reopened_count(reopened.get(member, []), bit)
+                continue
+            population: Sequence[DerivedTicket | CreditedRating]
+            if ref.metric.population is Population.RATED:
+                population = own_ratings if bit is None else _in_category(own_ratings, bit)
             else:
                 population = populations[ref.metric.population].get(member, [])
                 if bit is not None:
                     population = _in_category(population, bit)
-                values[ref.key] = _aggregate(ref.metric, population, basis, working_days)
-        result[member] = MemberValues(member, resolved, values)
+            values[ref.key] = _aggregate(ref.metric, population, basis, working_days, rated_tickets)
+        result[member] = MemberValues(member, resolved, values, rated_counts)
     return result
 
 
@@ -120,6 +145,14 @@ def _reopened(events: Iterable[ReopenEvent], window: Window) -> dict[str, list[R
     return by_member
 
 
+def _rated(ratings: Iterable[CreditedRating], window: Window) -> dict[str, list[CreditedRating]]:
+    by_member: dict[str, list[CreditedRating]] = defaultdict(list)
+    for rating in ratings:
+        if rating.in_scope and window.contains(rating.rated_at):
+            by_member[rating.member].append(rating)
+    return by_member
+
+
 def _reopened_count(events: Sequence[ReopenEvent], bit: int | None) -> int:
     return len({e.ticket_id for e in events if bit is None or e.category_mask & bit})
 
@@ -128,18 +161,35 @@ def _within(moment: datetime | None, window: Window) -> bool:
     return moment is not None and window.contains(moment)
 
 
-def _in_category(tickets: Sequence[DerivedTicket], bit: int) -> list[DerivedTicket]:
-    return [t for t in tickets if t.category_mask & bit]
+_Item = TypeVar("_Item", DerivedTicket, CreditedRating)
 
 
-def _count(tickets: Sequence[DerivedTicket], field: str | None) -> int:
+def _in_category(items: Sequence[_Item], bit: int) -> list[_Item]:
+    return [t for t in items if t.category_mask & bit]
+
+
+RATED_FIELD = "rated"
+"""The ticket field that is not on the ticket: whether it has a rating (``rated_tickets``)."""
+
+
+def _count(
+    items: Sequence[DerivedTicket | CreditedRating],
+    field: str | None,
+    rated_tickets: frozenset[int] = frozenset(),
+) -> int:
     if field is None:
-        return len(tickets)
-    return sum(1 for t in tickets if getattr(t, field))
+        return len(items)
+    if field == RATED_FIELD:
+        return sum(1 for t in items if isinstance(t, DerivedTicket) and t.id in rated_tickets)
+    return sum(1 for t in items if getattr(t, field))
 
 
 def _aggregate(
-    metric: MetricDef, tickets: Sequence[DerivedTicket], basis: TimeBasis, working_days: int
+    metric: MetricDef,
+    tickets: Sequence[DerivedTicket | CreditedRating],
+    basis: TimeBasis,
+    working_days: int,
+    rated_tickets: frozenset[int] = frozenset(),
 ) -> float | None:
     field = metric.field_for(basis)
     match metric.aggregate:
@@ -147,7 +197,11 @@ def _aggregate(
             return _count(tickets, field)
         case Aggregate.PCT:
             den = _count(tickets, metric.denominator_for(basis))
-            return None if den == 0 else 100.0 * _count(tickets, field) / den
+            return None if den == 0 else 100.0 * _count(tickets, field, rated_tickets) / den
+        case Aggregate.NET:
+            if not tickets:
+                return None
+            return 100.0 * (_count(tickets, field) - _count(tickets, metric.minus)) / len(tickets)
         case Aggregate.MEAN:
             if field is None:
                 raise ValueError(f"{metric.key}: a mean needs a field")

@@ -13,7 +13,7 @@ counts (``latest_ratings``); a changed mind replaces the earlier answer, it does
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -224,3 +224,74 @@ def latest_ratings(ratings: Iterable[Rating]) -> list[Rating]:
         if held is None or rating.rated_at >= held.rated_at:
             latest[key] = rating
     return [latest[key] for key in sorted(latest)]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditedRating:
+    """A rating as standings count it: credited to one member, with its ticket's scope and
+    categories (``metrics.evaluate``, population ``RATED``)."""
+
+    member: str
+    ticket_id: int
+    value: RatingValue
+    rated_at: datetime
+    in_scope: bool
+    category_mask: int
+
+    @property
+    def positive(self) -> bool:
+        return self.value is RatingValue.POSITIVE
+
+    @property
+    def neutral(self) -> bool:
+        return self.value is RatingValue.NEUTRAL
+
+    @property
+    def negative(self) -> bool:
+        return self.value is RatingValue.NEGATIVE
+
+
+@dataclass(frozen=True, slots=True)
+class RatedTicket:
+    """What crediting needs of a rating's ticket."""
+
+    resolver_key: str | None
+    owner_key: str | None
+    in_scope: bool
+    category_mask: int
+
+
+def credit_ratings(
+    ratings: Iterable[Rating],
+    *,
+    tickets: Mapping[int, RatedTicket],
+    credit: Credit,
+    workers: Mapping[int, Sequence[str]],
+) -> list[CreditedRating]:
+    """The latest ratings, each credited by ``credit``: to its ticket's resolver, its owner,
+    or every member who logged time on it (once each). A rating whose ticket is unknown, or
+    that has nobody to credit, counts for nobody."""
+    credited: list[CreditedRating] = []
+    for rating in latest_ratings(ratings):
+        ticket = tickets.get(rating.ticket_id)
+        if ticket is None:
+            continue
+        match credit:
+            case Credit.RESOLVER:
+                members = [ticket.resolver_key] if ticket.resolver_key else []
+            case Credit.OWNER:
+                members = [ticket.owner_key] if ticket.owner_key else []
+            case Credit.WORKED:
+                members = sorted(set(workers.get(rating.ticket_id, ())))
+        credited.extend(
+            CreditedRating(
+                member,
+                rating.ticket_id,
+                rating.value,
+                rating.rated_at,
+                ticket.in_scope,
+                ticket.category_mask,
+            )
+            for member in members
+        )
+    return credited

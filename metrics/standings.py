@@ -1,7 +1,8 @@
 """Ranking, qualification and contest outcomes (docs/metrics.md, "Contests").
 
-- **Qualifying**: |R(m)| (in the contest's category, see ``metrics.contests``) reaches the
-  contest's ``effective_min_resolved`` and the value is not null. Everyone else is listed
+- **Qualifying**: |R(m)| (in the contest's category, see ``metrics.contests``; |S(m)|, the
+  ratings, for a contest on a ratings metric) reaches the contest's
+  ``effective_min_resolved`` and the value is not null. Everyone else is listed
   apart in ``Standings.not_qualified``, never ranked.
 - **Ranking**: standard competition ranking (1, 1, 3) by value in the contest's direction.
   Equal values share a rank; ties are never broken by name or id. Members with equal values
@@ -36,12 +37,18 @@ SIGNIFICANT_DIGITS = 9
 class Standing:
     member: str
     value: float | None
-    resolved: int
+    resolved: int  # |R(m)| (in the contest's category)
     rank: int | None  # None when not qualified
     qualified: bool
     goal_met: bool | None  # None when the contest has no goal or the member does not qualify
     tier: float | None  # multi_goal: the most demanding goal reached
     wins: bool
+    rated: int | None = None  # |S(m)|, for a contest on a ratings metric; None otherwise
+
+    @property
+    def qualifying(self) -> int:
+        """The count qualification reads: the ratings for a ratings metric, else resolved."""
+        return self.resolved if self.rated is None else self.rated
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,27 +124,30 @@ def compute_standings(
 ) -> Standings:
     direction = contest.direction
     minimum = contest.effective_min_resolved
-    resolved: dict[str, int] = {}
+    counts: dict[str, tuple[int, int | None]] = {}
     qualified: list[tuple[str, float]] = []
     not_qualified: list[Standing] = []
     for member in sorted(members.values(), key=lambda m: m.member):
         value = contest_value(contest, member)
-        count = member.resolved[contest.category]
-        resolved[member.member] = count
-        if value is None or count < minimum:
+        resolved = member.resolved[contest.category]
+        rated = member.rated.get(contest.category, 0) if contest.qualifies_by_ratings else None
+        counts[member.member] = (resolved, rated)
+        if value is None or (resolved if rated is None else rated) < minimum:
             not_qualified.append(
-                Standing(member.member, value, count, None, False, None, None, False)
+                Standing(member.member, value, resolved, None, False, None, None, False, rated)
             )
         else:
             qualified.append((member.member, value))
     ranked = tuple(
-        _standing(contest, member, value, resolved[member], rank)
+        _standing(contest, member, value, counts[member], rank)
         for member, value, rank in rank_values(qualified, direction)
     )
     return Standings(contest, window, ranked, tuple(not_qualified), data_as_of)
 
 
-def _standing(contest: Contest, member: str, value: float, resolved: int, rank: int) -> Standing:
+def _standing(
+    contest: Contest, member: str, value: float, counts: tuple[int, int | None], rank: int
+) -> Standing:
     direction = contest.direction
     tier: float | None = None
     met: bool | None = None
@@ -154,4 +164,4 @@ def _standing(contest: Contest, member: str, value: float, resolved: int, rank: 
             wins = rank == 1 and goal_ok
         case ContestKind.ONE_GOAL | ContestKind.MULTI_GOAL:
             wins = met is True
-    return Standing(member, value, resolved, rank, True, met, tier, wins)
+    return Standing(member, value, counts[0], rank, True, met, tier, wins, counts[1])

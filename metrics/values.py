@@ -7,7 +7,7 @@ Produced both by the SQL aggregates in ``storage`` and by the plain-Python refer
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -16,6 +16,9 @@ class MemberValues:
     member: str  # member key, lower case
     resolved: Mapping[str | None, int]  # |R(m)| overall (key None) and per requested category
     values: Mapping[str, float | None]  # by MetricRef.key; null = no data (never 0)
+    # |S(m)|, the ratings credited, overall and per category; filled when a ratings metric
+    # is requested (its contests qualify members by it)
+    rated: Mapping[str | None, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

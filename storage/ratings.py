@@ -68,6 +68,7 @@ def upsert_ratings(
 ) -> list[RatingChange]:
     """Store each rating unless a rating of the same ticket and respondent at least as new is
     held; returns what changed (a new answer, or a later one with another value or comment).
+    A later answer repeating the held one moves its ``rated_at`` and is not a change.
 
     Rows are locked for update where the database can (PostgreSQL), so two processes storing
     answers of one respondent keep the latest.
@@ -103,6 +104,16 @@ def upsert_ratings(
             continue
         same = row["rating"] == rating.value.value and row["comment"] == rating.comment
         if same:
+            if rating.rated_at > row["rated_at"]:  # the same answer again, later: it counts then
+                session.execute(
+                    RATINGS.update()
+                    .where(_R.id == row["id"])
+                    .values(
+                        rated_at=rating.rated_at,
+                        source=values["source"],
+                        source_ref=rating.source_ref,
+                    )
+                )
             continue
         previous = RatingValue(row["rating"])
         # ``previous`` in the row keeps the value before the last change of *value*

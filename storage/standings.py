@@ -11,6 +11,13 @@ its definition's population, aggregate, field, denominator and scale, evaluated 
   denominator is 0, so also for a member outside the population.
 - ``MEAN``: ``AVG(field)`` (which skips NULLs) × scale; null over no values.
 - ``PER_WORKING_DAY``: the count / ``working_days``; null when the window has none.
+- ``NET``: ``100.0 * (count(field) - count(minus)) / count(*)``; null over no rows.
+
+The ``RATED`` population is the ``ratings`` rows (the latest answer per ticket and
+respondent) joined to their tickets and credited by ``[csat] credit``: the ticket's
+``resolver_key`` or ``owner_key``, or through ``ticket_workers`` each member who logged time
+on it. Its fields are the rating's value. A ticket's ``rated`` field is an ``EXISTS`` over
+the ratings.
 
 The resolved and responded populations are read member by member (``_member_keys``: one
 index range per member over the window) rather than by one scan of the whole index.
@@ -26,18 +33,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, Column, ColumnElement, FromClause, Label, and_, case, func, select, true
+from sqlalchemy import (
+    CTE,
+    Column,
+    ColumnElement,
+    FromClause,
+    Label,
+    and_,
+    case,
+    exists,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
 from metrics.definitions import Aggregate, MetricRef, Population, TimeBasis
+from metrics.ratings import Credit, RatingValue
 from metrics.records import member_key
 from metrics.values import MemberValues, ReopenEvent
 from metrics.windows import Window
-from storage.tables import STATUS_CHANGES, TICKETS
+from storage.tables import RATINGS, STATUS_CHANGES, TICKET_WORKERS, TICKETS
 
 _T = TICKETS.c
 _S = STATUS_CHANGES.c
+_R = RATINGS.c
+_W = TICKET_WORKERS.c
+_RATING_FIELDS = frozenset(value.value for value in RatingValue)
 
 Row = RowMapping
 
@@ -74,9 +97,25 @@ def _windowed(key: Column[Any], at: Column[Any], window: Window) -> _Source:
     )
 
 
-def _source(population: Population, window: Window) -> _Source:
+def _rated(window: Window, credit: Credit) -> _Source:
+    start, end = window.utc()
+    rated = RATINGS.join(TICKETS, _T.id == _R.ticket_id)
+    conditions = [_T.in_scope == true(), _R.rated_at >= start, _R.rated_at < end]
+    member: ColumnElement[Any]
+    if credit is Credit.WORKED:
+        rated = rated.join(TICKET_WORKERS, _W.ticket_id == _R.ticket_id)
+        member = _W.member_key
+    else:
+        member = _T.resolver_key if credit is Credit.RESOLVER else _T.owner_key
+        conditions.append(member.is_not(None))
+    return _Source(rated, member, tuple(conditions))
+
+
+def _source(population: Population, window: Window, credit: Credit) -> _Source:
     start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
     in_scope = _T.in_scope == true()
+    if population is Population.RATED:
+        return _rated(window, credit)
     if population is Population.RESOLVED:
         return _windowed(_T.resolver_key, _T.resolved_at, window)
     if population is Population.RESPONDED:
@@ -102,11 +141,21 @@ def _source(population: Population, window: Window) -> _Source:
     raise ValueError(f"unknown population {population!r}")
 
 
+def _flag(field: str) -> ColumnElement[bool]:
+    """A row's ``field`` as a condition: a rating's value, whether a ticket has a rating, or
+    a boolean column of the ticket."""
+    if field in _RATING_FIELDS:
+        return _R.rating == field
+    if field == "rated":
+        return exists().where(_R.ticket_id == _T.id)
+    return _T[field] == true()
+
+
 def _count(field: str | None, bit: int | None) -> ColumnElement[Any]:
-    """How many of the group's tickets have ``field`` true and are in the category."""
+    """How many of the group's rows have ``field`` true and are in the category."""
     conditions: list[ColumnElement[bool]] = []
     if field is not None:
-        conditions.append(_T[field] == true())
+        conditions.append(_flag(field))
     if bit is not None:
         conditions.append(_T.category_mask.bitwise_and(bit) != 0)
     if not conditions:
@@ -145,6 +194,12 @@ class _RefSql:
                 if field is None:
                     raise ValueError(f"{metric.key}: a mean needs a field")
                 return [_mean(field, self.bit).label(f"{self.label}_avg")]
+            case Aggregate.NET:
+                return [
+                    _count(field, self.bit).label(f"{self.label}_n"),
+                    _count(metric.minus, self.bit).label(f"{self.label}_m"),
+                    _count(None, self.bit).label(f"{self.label}_d"),
+                ]
         raise ValueError(f"{metric.key}: unknown aggregate {metric.aggregate!r}")
 
     def value(self, row: Row | None, *, working_days: int) -> float | None:
@@ -165,6 +220,11 @@ class _RefSql:
                 return None if mean is None else float(mean) * metric.scale
             case Aggregate.PER_WORKING_DAY:
                 return None if working_days == 0 else int(read("n") or 0) / working_days
+            case Aggregate.NET:
+                size = int(read("d") or 0)
+                if size == 0:
+                    return None
+                return 100.0 * (int(read("n") or 0) - int(read("m") or 0)) / size
         raise ValueError(f"{metric.key}: unknown aggregate {metric.aggregate!r}")
 
 
@@ -201,11 +261,14 @@ def member_values(
     working_days: int,
     category_bits: Mapping[str, int],
     excluded: frozenset[str] = frozenset(),
+    credit: Credit = Credit.RESOLVER,
 ) -> dict[str, MemberValues]:
     """Each member's values of ``refs`` over ``window``, keyed by member key (sorted).
 
     Members are everyone who resolved or responded to an in-scope ticket in the window,
-    less ``excluded``; a backlog or a reopen alone does not make someone a member.
+    less ``excluded``; a backlog or a reopen alone does not make someone a member. When a
+    ratings metric is asked for, everyone credited with a rating in the window is a member
+    too, and ``MemberValues.rated`` holds their |S(m)|.
     """
     for ref in refs:
         _check_ref(ref, category_bits)
@@ -219,27 +282,39 @@ def member_values(
         _count(None, category_bits[c]).label(f"size_{i}") for i, c in enumerate(categories)
     ]
 
+    with_ratings = any(r.ref.metric.population is Population.RATED for r in ref_sql)
+
     rows: dict[Population, dict[str, Row]] = {}
     for population in Population:
         columns = [c for r in ref_sql if r.ref.metric.population is population for c in r.columns()]
-        if population is Population.RESOLVED:
+        if population is Population.RESOLVED or (population is Population.RATED and with_ratings):
             columns += sizes
-        elif not columns and population is not Population.RESPONDED:
+        if not columns and population is not Population.RESPONDED:
             continue  # RESOLVED and RESPONDED always run: together they name the members
-        rows[population] = _grouped(session, _source(population, window), columns, skip)
+        source = _source(population, window, credit)
+        rows[population] = _grouped(session, source, columns, skip)
 
+    named = set(rows[Population.RESOLVED]) | set(rows[Population.RESPONDED])
+    if with_ratings:
+        named |= set(rows[Population.RATED])
     result: dict[str, MemberValues] = {}
-    for member in sorted(set(rows[Population.RESOLVED]) | set(rows[Population.RESPONDED])):
-        own = rows[Population.RESOLVED].get(member)
-        resolved: dict[str | None, int] = {None: 0 if own is None else int(own["size"])}
-        for i, category in enumerate(categories):
-            resolved[category] = 0 if own is None else int(own[f"size_{i}"])
+    for member in sorted(named):
+        resolved = _sizes(rows[Population.RESOLVED].get(member), categories)
+        rated = _sizes(rows[Population.RATED].get(member), categories) if with_ratings else {}
         values = {
             r.ref.key: r.value(rows[r.ref.metric.population].get(member), working_days=working_days)
             for r in ref_sql
         }
-        result[member] = MemberValues(member, resolved, values)
+        result[member] = MemberValues(member, resolved, values, rated)
     return result
+
+
+def _sizes(own: Row | None, categories: Sequence[str]) -> dict[str | None, int]:
+    """A member's population size, overall and per category, from the size columns."""
+    sizes: dict[str | None, int] = {None: 0 if own is None else int(own["size"])}
+    for i, category in enumerate(categories):
+        sizes[category] = 0 if own is None else int(own[f"size_{i}"])
+    return sizes
 
 
 def reopen_events(session: Session, *, window: Window) -> list[ReopenEvent]:

@@ -23,15 +23,16 @@ from tests.storage.helpers import nov, ticket_rows, upsert
 TABLES = {"tickets", "status_changes", "members", "boards", "board_statuses", "sync_state"}
 CHAT_TABLES = {"outbox", "chat_users", "member_prefs", "nudges", "kudos"}  # revision 0002
 PLATFORM_TABLES = {"chat_conversations"}  # revision 0003
+RATING_TABLES = {"ratings", "ticket_workers"}  # revision 0007
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
     engine = create_engine_for(databases.empty_url())
     migrate(engine)
     inspector = inspect(engine)
-    assert set(inspector.get_table_names()) == TABLES | CHAT_TABLES | PLATFORM_TABLES | {
-        "alembic_version"
-    }
+    assert set(inspector.get_table_names()) == (
+        TABLES | CHAT_TABLES | PLATFORM_TABLES | RATING_TABLES | {"alembic_version"}
+    )
     ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
     assert ticket_indexes == {
         "ix_tickets_resolver_key_resolved_at": ["resolver_key", "resolved_at"],
@@ -60,7 +61,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0006",)]
+    assert versions == [("0007",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 
