@@ -30,7 +30,7 @@ from typing import Any
 
 from metrics.contests import Contest
 from metrics.scores import Score
-from metrics.standings import Standings
+from metrics.standings import Standing, Standings
 from storage.outbox import DeliveryHealth
 from storage.sync_state import SyncStateView
 
@@ -77,11 +77,20 @@ def contest_json(standings: Standings, names: Mapping[str, str]) -> dict[str, An
             }
             for s in standings.ranked
         ],
-        "not_qualified": [
-            {"member": s.member, "value": _number(s.value), "resolved": s.resolved}
-            for s in standings.not_qualified
-        ],
+        "not_qualified": [_not_qualified(s) for s in standings.not_qualified],
     }
+
+
+def _not_qualified(standing: Standing) -> dict[str, Any]:
+    """Who is not ranked yet, with what they have: ``ratings`` too for a ratings metric."""
+    row: dict[str, Any] = {
+        "member": standing.member,
+        "value": _number(standing.value),
+        "resolved": standing.resolved,
+    }
+    if standing.rated is not None:
+        row["ratings"] = standing.rated
+    return row
 
 
 def standings_json(results: Sequence[Standings], names: Mapping[str, str]) -> dict[str, Any]:

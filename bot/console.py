@@ -38,6 +38,10 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Beyond",
         ("reopened", "avg_handle_hours", "tickets_per_day", "backlog", "first_contact_pct"),
     ),
+    (
+        "Customer satisfaction",
+        ("csat_pct", "net_csat", "csat_responses", "csat_negative", "csat_response_rate"),
+    ),
 )
 
 
@@ -59,6 +63,11 @@ SHORT_LABELS: dict[str, str] = {
     "tickets_per_day": "Per day",
     "backlog": "Backlog",
     "first_contact_pct": "First contact",
+    "csat_pct": "CSAT",
+    "net_csat": "Net CSAT",
+    "csat_responses": "Ratings",
+    "csat_negative": "Negative",
+    "csat_response_rate": "Rated %",
 }
 """Column headings for the terminal, where 80 columns must hold a whole group."""
 

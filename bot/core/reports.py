@@ -80,14 +80,16 @@ def _member_values(
             working_days=calendar.working_days(window.start, window.end),
             category_bits=category_bits(config.category_list()),
             excluded=config.excluded_members,
+            credit=config.csat.credit,
         )
 
 
 def database_needs(config: DeskboardConfig) -> frozenset[Needs]:
-    """What the database can support: its own history, and notes when the sync reads them."""
+    """What the database can support: its own history, its ratings, and notes when the sync
+    reads them."""
     if config.connectwise.sync_notes:
-        return frozenset({Needs.DATABASE, Needs.NOTES})
-    return frozenset({Needs.DATABASE})
+        return frozenset({Needs.DATABASE, Needs.NOTES, Needs.RATINGS})
+    return frozenset({Needs.DATABASE, Needs.RATINGS})
 
 
 def metrics_from_database(

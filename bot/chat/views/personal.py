@@ -49,9 +49,10 @@ class RankRow:
     ranked: int  # how many qualified
     value: float | None
     unit: str
-    resolved: int
+    resolved: int  # the qualifying count: resolved tickets, or ratings (``counted``)
     min_resolved: int
     wins: bool
+    counted: str = "resolved"  # Contest.qualifying_noun
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +84,9 @@ def rank_row(standings: Standings, member: str) -> RankRow | None:
         ranked=len(standings.ranked),
         value=found.value,
         unit=contest.unit,
-        resolved=found.resolved,
+        resolved=found.qualifying,
         min_resolved=contest.effective_min_resolved,
+        counted=contest.qualifying_noun,
         wins=found.wins,
     )
 
@@ -100,7 +102,7 @@ class RankText:
 def _rank_text(row: RankRow) -> RankText:
     if row.rank is None:
         if row.resolved < row.min_resolved:
-            text = f"not yet qualified: {row.resolved} of {row.min_resolved} resolved"
+            text = f"not yet qualified: {row.resolved} of {row.min_resolved} {row.counted}"
         else:
             text = "not yet qualified: no data"
     else:

@@ -34,9 +34,10 @@ class RankLine:
     rank: int
     person: Person
     value: str  # formatted, with the tier for multi_goal contests
-    resolved: int
+    resolved: int  # the qualifying count: resolved tickets, or ratings (``counted``)
     wins: bool
     is_caller: bool = False
+    counted: str = "resolved"  # Contest.qualifying_noun
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Waiting:
     person: Person
     resolved: int
     needed: int
+    counted: str = "resolved"  # Contest.qualifying_noun
 
 
 def _value_text(standing: Standing, contest: Contest) -> str:
@@ -63,14 +65,17 @@ def _rank_line(
         rank=standing.rank or 0,
         person=person,
         value=_value_text(standing, contest),
-        resolved=standing.resolved,
+        resolved=standing.qualifying,
         wins=standing.wins,
         is_caller=standing.member == caller,
+        counted=contest.qualifying_noun,
     )
 
 
 def _waiting(standing: Standing, contest: Contest, person: Person) -> Waiting:
-    return Waiting(person, standing.resolved, contest.effective_min_resolved)
+    return Waiting(
+        person, standing.qualifying, contest.effective_min_resolved, contest.qualifying_noun
+    )
 
 
 def _top(ranked: Sequence[Standing], top: int) -> list[Standing]:
@@ -153,6 +158,7 @@ def leaderboard_message(
         caller_waiting=caller_waiting,
         caller_absent=caller_absent,
         min_resolved=contest.effective_min_resolved,
+        counted=contest.qualifying_noun,
         not_qualified=[_waiting(s, contest, person(s.member)) for s in waiting[:MAX_NOT_QUALIFIED]],
         more_not_qualified=max(0, len(waiting) - MAX_NOT_QUALIFIED),
         as_of=data_as_of(standings.data_as_of, _zone(standings, tz)),
