@@ -23,6 +23,7 @@ from metrics.calendar import BusinessCalendar
 from metrics.categories import category_bits
 from metrics.contests import Contest
 from metrics.definitions import MetricDef, MetricRef, Needs, TimeBasis, supported_metrics
+from metrics.ratings import Credit, Rating
 from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.waiting import WaitingRule
@@ -30,6 +31,7 @@ from metrics.windows import Window
 from psa.port import SkippedTicket, TicketFileReader
 from storage import repo, standings
 from storage.db import create_engine_for, migrate, session_scope
+from storage.ratings import upsert_ratings
 
 
 class TicketFileError(Exception):
@@ -132,10 +134,17 @@ def metrics_from_file(
     config: DeskboardConfig,
     window: Window,
     basis: TimeBasis,
+    ratings: Sequence[Rating] | None = None,
 ) -> MetricsReport:
     """Metrics of the tickets in a file, read by ``read_tickets`` (the PSA adapter's);
     ``backlog`` and ``reopened`` need the database, and ``first_contact_pct`` the notes,
-    which a file of tickets does not have."""
+    which a file of tickets does not have. With ``ratings`` (a ``--ratings`` file), the CSAT
+    metrics too, credited to the resolver or owner: a file holds no time entries."""
+    if ratings is not None and config.csat.credit is Credit.WORKED:
+        raise TicketFileError(
+            "csat.credit: 'worked' needs the time entries of the database; "
+            "the file mode credits 'resolver' or 'owner'"
+        )
     records, skipped = read_tickets(read_ticket_file(path))
     engine = create_engine_for("sqlite://")
     migrate(engine)
@@ -145,7 +154,9 @@ def metrics_from_file(
     with session_scope(engine) as session:
         repo.upsert_tickets(session, records=records, params=params, waiting_rule=rule)
         repo.set_derive_fingerprint(session, fingerprint=derive_fingerprint(params, rule))
-    metrics = supported_metrics(frozenset())
+        if ratings is not None:
+            upsert_ratings(session, ratings=ratings, now=window.end)
+    metrics = supported_metrics(frozenset() if ratings is None else frozenset({Needs.RATINGS}))
     members = _member_values(
         engine,
         config=config,
