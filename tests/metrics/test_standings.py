@@ -154,6 +154,35 @@ def test_a_category_metric_qualifies_on_resolved_tickets_in_that_category():
     assert result.ranked[0].resolved == 5
 
 
+def test_a_ratings_metric_qualifies_on_ratings_not_on_resolved_tickets():
+    # net_csat is a rate: 5 ratings by default, whatever the member resolved
+    table = {
+        "ann": MemberValues("ann", {None: 40}, {"net_csat": 100.0}, {None: 4}),
+        "bo": MemberValues("bo", {None: 0}, {"net_csat": 60.0}, {None: 5}),  # rated only
+        "cy": MemberValues("cy", {None: 9}, {"net_csat": -20.0}, {None: 6}),
+    }
+    result = standings(contest("net_csat", kind=ContestKind.PLACES, places=1), table)
+    assert ranks(result) == [("bo", 1), ("cy", 2)]
+    assert winners(result) == ["bo"]
+    assert [(s.member, s.qualifying, s.resolved) for s in result.not_qualified] == [("ann", 4, 40)]
+    assert result.contest.qualifying_noun == "ratings"
+    assert (
+        standings(contest("resolved"), members("resolved", {"x": 3.0})).contest.qualifying_noun
+        == "resolved"
+    )
+
+
+def test_a_negative_ratings_contest_ranks_the_fewest_first_among_the_rated():
+    table = {
+        "ann": MemberValues("ann", {None: 3}, {"csat_negative": 2.0}, {None: 9}),
+        "bo": MemberValues("bo", {None: 3}, {"csat_negative": 0.0}, {None: 0}),  # never rated
+        "cy": MemberValues("cy", {None: 3}, {"csat_negative": 0.0}, {None: 2}),
+    }
+    result = standings(contest("csat_negative"), table)
+    assert ranks(result) == [("cy", 1), ("ann", 2)]
+    assert [s.member for s in result.not_qualified] == ["bo"]
+
+
 # --- places -----------------------------------------------------------------------------
 
 
