@@ -27,6 +27,7 @@ CONFIG: DeskboardConfig = parse_config(
     {
         "timezone": "America/Chicago",
         "connectwise": {"sync_notes": False},  # the ticket sync only: notes are a separate pass
+        "csat": {"surveys": False},  # and survey results too
         "business_hours": {"holidays": "US"},
     }
 )

@@ -96,6 +96,18 @@ def sync(
             markup=False,
             highlight=False,
         )
+    ratings = report.ratings
+    if ratings is not None:
+        console.print(
+            f"Ratings: {ratings.read} survey results read, {ratings.changed} new or changed, "
+            f"{len(ratings.skipped)} skipped."
+        )
+        if ratings.error is not None:
+            console.print(
+                f"Survey results could not be read; the next sync tries again: {ratings.error}",
+                markup=False,
+                highlight=False,
+            )
 
 
 def progress_bars() -> Progress:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from metrics.notes import TicketNote
+from metrics.ratings import Rating
 from metrics.records import Board, BoardStatus, Member, TicketRecord
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Push",
     "PushRejected",
     "PushVerifier",
+    "RatingPage",
     "RecordNotFound",
     "SkippedTicket",
     "TicketFields",
@@ -78,6 +80,17 @@ class TicketPage:
     records: list[TicketRecord]
     skipped: list[SkippedTicket]
     raw_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RatingPage:
+    """One page of changed survey results, as ratings: those read, those skipped (the
+    result's id in ``ticket_id``'s place, with the field and reason), and the newest
+    change time the page held (the watermark to continue from; None on an empty page)."""
+
+    ratings: list[Rating]
+    skipped: list[SkippedTicket]
+    newest_update: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +164,23 @@ class Psa(Protocol):
     def get_ticket(self, ticket_id: int) -> TicketRecord: ...
     def ticket_state(self, ticket_id: int) -> TicketState: ...
     def notes(self, ticket_id: int) -> list[TicketNote]: ...
+
+    # ---- customer satisfaction
+    def iter_rating_pages(
+        self,
+        *,
+        updated_after: datetime | None,
+        positive_at: float,
+        negative_at: float,
+    ) -> Iterator[RatingPage]:
+        """The PSA's own survey results changed after ``updated_after`` (all: None), oldest
+        change first, each mapped to a rating against the thresholds (docs/metrics.md,
+        "Customer satisfaction"). A PSA without surveys yields nothing."""
+        ...
+
+    def ticket_workers(self, ticket_id: int) -> list[str]:
+        """The members (``metrics.records.member_key`` form) who logged time on the ticket."""
+        ...
 
     # ---- writes
     def update_ticket(

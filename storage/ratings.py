@@ -169,6 +169,22 @@ def set_ticket_workers(session: Session, *, ticket_id: int, member_keys: Iterabl
         )
 
 
+def rated_tickets_without_workers(session: Session, *, limit: int) -> list[int]:
+    """Rated tickets whose time entries have not been read, newest rating first.
+
+    A ticket read with no time entries keeps no row and is asked again: a technician may log
+    time after the rating."""
+    known = select(TICKET_WORKERS.c.ticket_id)
+    rows = session.execute(
+        select(_R.ticket_id)
+        .where(_R.ticket_id.not_in(known))
+        .group_by(_R.ticket_id)
+        .order_by(func.max(_R.rated_at).desc(), _R.ticket_id)
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows]
+
+
 def ticket_workers(session: Session, *, ticket_ids: Sequence[int]) -> dict[int, list[str]]:
     rows = session.execute(
         select(TICKET_WORKERS.c.ticket_id, TICKET_WORKERS.c.member_key)

@@ -124,8 +124,13 @@ def make_msp() -> SimulatedMSP:
 
 def make_config(msp: SimulatedMSP) -> DeskboardConfig:
     # A high daily cap: every resolution in the run gets its kudos posted, none only recorded.
+    # Survey results are left out: the case times a resolution's way to chat.
     return parse_config(
-        {"timezone": msp.timezone, "kudos": {"channel": KUDOS_CHANNEL, "daily_cap": 1000}}
+        {
+            "timezone": msp.timezone,
+            "kudos": {"channel": KUDOS_CHANNEL, "daily_cap": 1000},
+            "csat": {"surveys": False},
+        }
     )
 
 

@@ -10,6 +10,9 @@ watermark moves to the newest ``lastUpdated`` seen only after the last page has 
 A crash or a failed request part-way leaves the old watermark, and the next run fetches the
 same tickets again; the upsert is idempotent, so nothing is skipped and nothing doubled.
 
+Survey results (``[csat] surveys``) are read last, into the ratings
+(``bot.core.survey_sync``), with a watermark of their own.
+
 Note sync (``[connectwise] sync_notes``): after the tickets, the notes of resolved tickets
 whose ``first_contact`` is still NULL are read, one request per ticket, newest resolution
 first, at most ``NOTES_PER_SYNC`` a run, and stored ``NOTES_BATCH`` per transaction. What is
@@ -28,6 +31,7 @@ from sqlalchemy import Engine
 from bot.config import DeskboardConfig
 from bot.core.derived import rederive_if_stale, stored_waiting_rule
 from bot.core.judging import NoticeReport, judge_resolutions
+from bot.core.survey_sync import RatingSyncReport, sync_ratings
 from metrics.derive import DeriveParams
 from metrics.notes import is_first_contact
 from metrics.records import Board, TicketRecord
@@ -80,6 +84,7 @@ class SyncReport:
     notes_failed: list[int] = field(default_factory=list)  # left NULL, read again next sync
     notes_error: str | None = None  # the last notes request's error, if any failed
     notices: NoticeReport = field(default_factory=NoticeReport)  # the resolutions judged
+    ratings: RatingSyncReport | None = None  # the PSA's survey results ([csat] surveys)
 
     @property
     def stored(self) -> int:
@@ -271,6 +276,8 @@ def _sync(
         report.notes_gone = notes.gone
         report.notes_failed = notes.failed
         report.notes_error = notes.error
+    if config.csat.surveys:
+        report.ratings = sync_ratings(client=client, engine=engine, config=config, now=now)
     return report
 
 

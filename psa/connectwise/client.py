@@ -29,6 +29,7 @@ from psa.connectwise.mapping import (
     map_ticket,
     map_tickets,
 )
+from psa.connectwise.surveys import read_rating_pages, read_ticket_workers
 from psa.connectwise.transport import (
     DEFAULT_RETRY,
     Requester,
@@ -41,6 +42,7 @@ from psa.port import (
     CompanyQuery,
     NamedRef,
     Psa,
+    RatingPage,
     TicketFields,
     TicketPage,
     TicketState,
@@ -341,6 +343,25 @@ class ConnectWiseClient:
                 f"ticket {ticket_id} on board {board_id}: not a valid combination: {problem}"
                 " (levels not given keep the ticket's current value)"
             )
+
+    # ---- customer satisfaction ----------------------------------------------------------
+
+    def iter_rating_pages(
+        self,
+        *,
+        updated_after: datetime | None,
+        positive_at: float,
+        negative_at: float,
+    ) -> Iterator[RatingPage]:
+        return read_rating_pages(
+            self._requester,
+            updated_after=updated_after,
+            positive_at=positive_at,
+            negative_at=negative_at,
+        )
+
+    def ticket_workers(self, ticket_id: int) -> list[str]:
+        return read_ticket_workers(self._requester, ticket_id)
 
     def _map_all(
         self,

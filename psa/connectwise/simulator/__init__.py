@@ -23,9 +23,12 @@ models and says where they come from; ``tests/psa/connectwise/simulator/test_mod
 checks every route against them.
 PATCH takes the JSON Patch paths real clients send (``psa.connectwise.simulator.patching``).
 
-Not modeled: creating or deleting tickets (POST, PUT, DELETE), time entries (``_info``
-links to them), the audit trail, surveys, schedule entries, configurations and activities;
-embedded references carry no ``_info`` links.
+Surveys, their questions and results, and time entries for one ticket are served by
+``psa.connectwise.simulator.surveys``.
+
+Not modeled: creating or deleting tickets (POST, PUT, DELETE), writing time entries, the
+audit trail, schedule entries, configurations and activities; embedded references carry no
+``_info`` links.
 """
 
 from psa.connectwise.simulator.conditions import ConditionError, matches, parse_conditions

@@ -44,6 +44,7 @@ from psa.connectwise.simulator.conditions import (
 )
 from psa.connectwise.simulator.patching import Rejected, field_error, invalid
 from psa.connectwise.simulator.state import SimulationState
+from psa.connectwise.simulator.surveys import SurveyDesk
 from psa.connectwise.simulator.ticket_fields import is_ticket_field
 
 Json = dict[str, Any]
@@ -124,6 +125,7 @@ class Api:
         self.callbacks = callbacks or CallbackRegistry(company="simulated")
         self.on_ticket_change = on_ticket_change  # called with a ticket id after a PATCH
         self.failures: list[tuple[int, int | None]] = []  # injected (status, retry-after)
+        self.surveys = SurveyDesk(state)
 
     # -- entry ---------------------------------------------------------------------------
     def handle(self, request: ApiRequest) -> ApiReply:
@@ -164,6 +166,8 @@ class Api:
             return self._tickets_route(request, parts[2:])
         if parts[:2] == ["system", "callbacks"]:
             return self._callbacks_route(request, parts[2:])
+        if parts[:2] == ["service", "surveys"] or parts == ["time", "entries"]:
+            return self._surveys_route(request, parts)
         if parts[:2] == ["system", "callbackkeys"] and len(parts) == 3 and method == "GET":
             if parts[2] != self.callbacks.key_id:
                 raise Rejected(404, {"code": "NotFound", "message": "No such signing key."})
@@ -312,6 +316,23 @@ class Api:
         fields = self._fields(request)
         payload = [_project(item, fields) if fields else item for item in chunk]
         return json_reply(200, payload, headers)
+
+    # -- surveys and time entries (psa.connectwise.simulator.surveys) --------------------
+    def _surveys_route(self, request: ApiRequest, parts: list[str]) -> ApiReply:
+        if request.method != "GET":
+            raise Rejected(405, {"code": "MethodNotAllowed", "message": "Only GET here."})
+        items: list[Json] | None = None
+        if parts == ["time", "entries"]:
+            items = self.surveys.time_entries(request.query.get("conditions", ""))
+        elif len(parts) == 2:
+            items = self.surveys.surveys()
+        elif len(parts) == 4 and parts[2].isdigit() and parts[3] == "questions":
+            items = self.surveys.questions(int(parts[2]))
+        elif len(parts) == 4 and parts[2].isdigit() and parts[3] == "results":
+            items = self.surveys.results(int(parts[2]))
+        if items is None:
+            raise Rejected(404, {"code": "NotFound", "message": f"No route for {request.path}"})
+        return self._list(request, items)
 
     # -- callbacks -----------------------------------------------------------------------
     def _callbacks_route(self, request: ApiRequest, rest: list[str]) -> ApiReply:
