@@ -5,8 +5,8 @@ import time. Bad configuration exits with status 2 and a message naming the key.
 
 Every command lives in a sibling module, registered here in the order ``--help`` lists them:
 ``bot.cli_data`` (sync, metrics, standings, status), ``bot.cli_run`` (demo, run, post …,
-teams-package) and ``bot.cli_connectwise`` (connectwise …), sharing ``bot.cli_common``. All of
-``bot/cli*.py`` belongs to the composition root.
+teams-package), ``bot.cli_csat`` (csat …) and ``bot.cli_connectwise`` (connectwise …),
+sharing ``bot.cli_common``. All of ``bot/cli*.py`` belongs to the composition root.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import typer
 
 from bot import cli_connectwise, cli_data, cli_run
 from bot.cli_common import error_line
+from bot.cli_csat import csat_app
 
 app = typer.Typer(
     name="deskboard",
@@ -57,6 +58,8 @@ post_app.command("kudos")(cli_run.post_kudos)
 post_app.command("nudges")(cli_run.post_nudges)
 
 app.command("teams-package")(cli_run.teams_package)
+
+app.add_typer(csat_app, name="csat")
 
 connectwise_app = typer.Typer(help="ConnectWise set-up.", no_args_is_help=True)
 app.add_typer(connectwise_app, name="connectwise")

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from bot.config import ConfigError, DeskboardConfig, load_config
 from bot.settings import Settings, SettingsError, load_settings
+from metrics.ratings import RatingScale
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -82,6 +83,12 @@ def now() -> datetime:
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ScaleOption = Annotated[
+    RatingScale | None,
+    typer.Option(
+        help="How numeric ratings read: 1-5 or 0-10 (default: recognized when unambiguous)."
+    ),
+]
 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print instead of sending.")]
 

@@ -19,6 +19,7 @@ from bot import cli_common
 from bot.cli_common import (
     ConfigOption,
     JsonOption,
+    ScaleOption,
     config_or_exit,
     console,
     engine_or_exit,
@@ -26,7 +27,9 @@ from bot.cli_common import (
     parse_date,
     settings_or_exit,
 )
+from bot.config import DeskboardConfig
 from bot.settings import SettingsError
+from metrics.ratings import Rating, RatingScale
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -127,6 +130,11 @@ def metrics(
         Path | None,
         typer.Option(help="A JSON array of ConnectWise tickets; without it, the database."),
     ] = None,
+    ratings: Annotated[
+        Path | None,
+        typer.Option(help="With --tickets: a CSV of ratings, as deskboard csat import reads."),
+    ] = None,
+    scale: ScaleOption = None,
     from_: Annotated[
         str | None, typer.Option("--from", help="Window start YYYY-MM-DD (default: this month).")
     ] = None,
@@ -137,6 +145,7 @@ def metrics(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Every metric for every technician over a window (docs/metrics.md, "The metrics command")."""
+    from bot.core.rating_import import RatingsFileError
     from bot.core.reports import TicketFileError, metrics_from_database, metrics_from_file
     from bot.wiring import member_names, metrics_window, parse_time_basis
     from psa.connectwise.mapping import map_tickets
@@ -146,12 +155,20 @@ def metrics(
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     window = metrics_window(config, start=start, end=end, now=cli_common.now())
     basis = parse_time_basis(time_basis, config)
+    if ratings is not None and tickets is None:
+        raise fail("--ratings needs --tickets (the database holds its own ratings)")
     if tickets is not None:
         try:
+            rated = None if ratings is None else ratings_of_file(ratings, scale, config)
             report = metrics_from_file(
-                tickets, read_tickets=map_tickets, config=config, window=window, basis=basis
+                tickets,
+                read_tickets=map_tickets,
+                config=config,
+                window=window,
+                basis=basis,
+                ratings=rated,
             )
-        except TicketFileError as exc:
+        except (TicketFileError, RatingsFileError) as exc:
             raise fail(str(exc)) from None
         names: dict[str, str] = {}
     else:
@@ -164,6 +181,16 @@ def metrics(
     from bot.console import print_metrics
 
     print_metrics(console, report, names)
+
+
+def ratings_of_file(path: Path, scale: RatingScale | None, config: DeskboardConfig) -> list[Rating]:
+    """The good rows of a ``--ratings`` file; its bad rows are reported on stderr."""
+    from bot.core.rating_import import read_ratings_csv
+
+    read = read_ratings_csv(path, scale=scale, tz=config.tz)
+    for problem in read.problems:
+        typer.echo(f"{path}:{problem.line}: {problem.reason}", err=True)
+    return read.ratings
 
 
 def standings(
