@@ -93,6 +93,10 @@ class RecordingMessenger:
     def update(self, ref: str, message: Message) -> None:
         self.sent.append(Sent("update", ref, message, self._clock[0]))
 
+    def reply(self, ref: str, message: Message, *, key: str | None = None) -> str:
+        self.sent.append(Sent("reply", ref, message, self._clock[0]))
+        return f"demo:{len(self.sent)}"
+
     def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
         return None  # the demo never crashes between a send and its commit
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlmodel import Session
 
 from metrics.ratings import Rating, RatingSource, RatingValue
@@ -207,3 +208,104 @@ def set_ratings_watermark(session: Session, *, watermark: datetime) -> None:
     row = sync_row(session)
     if row.ratings_watermark is None or watermark > row.ratings_watermark:
         row.ratings_watermark = watermark
+
+
+@dataclass(frozen=True, slots=True)
+class RatingToNotice:
+    """A rating whose latest answer has not been acted on, with its ticket as stored (None:
+    not synced yet) and what was done before."""
+
+    id: int
+    rating: Rating
+    previous: RatingValue | None
+    received_at: datetime
+    noticed: str | None
+    kudos_member: str | None
+    alert_event: str | None
+    noted_event: str | None
+
+
+def notice_signature(value: str, comment: str | None) -> str:
+    """What ``noticed`` holds once an answer was acted on: its value, and whether it had a
+    comment (a comment added later is a new thing to act on)."""
+    return f"{value}+comment" if comment else value
+
+
+def _signature_sql() -> Any:
+    return case((_R.comment.is_not(None), _R.rating + "+comment"), else_=_R.rating)
+
+
+def mark_all_noticed(session: Session) -> None:
+    """Every held answer counts as acted on (a database restored for a bot that ran before)."""
+    session.execute(RATINGS.update().values(noticed=_signature_sql()))
+
+
+def ratings_to_notice(session: Session, *, limit: int = 500) -> list[RatingToNotice]:
+    """Ratings whose latest answer has not been acted on, oldest first."""
+    rows = session.execute(
+        select(RATINGS)
+        .order_by(_R.received_at, _R.id)
+        .where((_R.noticed.is_(None)) | (_R.noticed != _signature_sql()))
+        .limit(limit)
+    ).all()
+    return [
+        RatingToNotice(
+            id=row.id,
+            rating=_rating(row),
+            previous=None if row.previous is None else RatingValue(row.previous),
+            received_at=row.received_at,
+            noticed=row.noticed,
+            kudos_member=row.kudos_member,
+            alert_event=row.alert_event,
+            noted_event=row.noted_event,
+        )
+        for row in rows
+    ]
+
+
+def mark_noticed(
+    session: Session,
+    *,
+    rating_id: int,
+    noticed: str,
+    kudos_member: str | None = None,
+    kudos_at: datetime | None = None,
+    alert_event: str | None = None,
+) -> None:
+    """Record what was done about a rating's answer (None: that part left as it was)."""
+    values: dict[str, object] = {"noticed": noticed}
+    if kudos_member is not None:
+        values.update(kudos_member=kudos_member, kudos_at=kudos_at)
+    if alert_event is not None:
+        values["alert_event"] = alert_event
+    session.execute(RATINGS.update().where(_R.id == rating_id).values(**values))
+
+
+def csat_kudos_since(session: Session, *, member_key: str, since: datetime) -> int:
+    """CSAT kudos queued for ``member_key`` since ``since`` (for the daily cap)."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(RATINGS)
+            .where(_R.kudos_member == member_key, _R.kudos_at >= since)
+        ).scalar_one()
+    )
+
+
+def unnoted_alerts(session: Session, *, limit: int = 100) -> list[tuple[int, int, str]]:
+    """(rating id, ticket id, alert event) of bad-rating alerts whose internal note has not
+    been written on the ticket yet."""
+    rows = session.execute(
+        select(_R.id, _R.ticket_id, _R.alert_event)
+        .where(
+            _R.alert_event.is_not(None),
+            (_R.noted_event.is_(None)) | (_R.noted_event != _R.alert_event),
+        )
+        .order_by(_R.id)
+        .limit(limit)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def mark_noted(session: Session, *, rating_id: int, event: str) -> None:
+    session.execute(RATINGS.update().where(_R.id == rating_id).values(noted_event=event))

@@ -305,6 +305,14 @@ class RatingRow(SQLModel, table=True):
     comment: str | None = None
     previous: str | None = None
     received_at: datetime = Field(sa_type=UTCDateTime)  # when Deskboard stored this answer
+    # What was done about it (bot.core.rating_notices): the answer last acted on, as
+    # "VALUE" or "VALUE+comment"; the CSAT kudos (to whom, when); the latest bad-rating
+    # alert's event and the event whose internal note was written on the ticket.
+    noticed: str | None = None
+    kudos_member: str | None = None
+    kudos_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    alert_event: str | None = None
+    noted_event: str | None = None
 
 
 class TicketWorker(SQLModel, table=True):

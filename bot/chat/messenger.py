@@ -55,6 +55,11 @@ class Messenger(Protocol):
 
     def update(self, ref: str, message: Message) -> None: ...
 
+    def reply(self, ref: str, message: Message, *, key: str | None = None) -> str:
+        """Reply under the message ``ref`` (a thread, where the platform has them); return
+        a reference to the reply."""
+        ...
+
     def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
         """The reference of a message posted with outbox ``key`` to ``target`` (a channel, or
         a member for ``kind`` "dm") at or after ``since``; None when there is none, or when
@@ -96,6 +101,9 @@ class ConsoleMessenger:
 
     def update(self, ref: str, message: Message) -> None:
         self._show(f"update of {ref}", message)
+
+    def reply(self, ref: str, message: Message, *, key: str | None = None) -> str:
+        return self._show(f"reply to {ref}", message)
 
     def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
         return None  # printed messages leave no trace to look up

@@ -31,6 +31,11 @@ transaction: a process killed after the platform accepted a message and before
 Slack is therefore exactly-once. Teams (and Teams Workflows) cannot read messages back: a
 message whose send was cut off between the platform's accept and the commit is sent again,
 so there it is at-least-once, and a repeat needs a crash in that instant.
+
+A ``reply`` item (kind "reply", ``target`` the outbox key of the message it answers: a bad
+rating's alert, ``bot.core.rating_notices``) waits until that message is sent, then goes in
+its thread (``Messenger.reply``). A reply is not looked up before a resend: it is
+at-least-once on every platform.
 """
 
 from __future__ import annotations
@@ -95,7 +100,23 @@ def _deliver(
     """One item: looked up if an earlier attempt may have posted it, claimed, sent, recorded.
     Raises ``PlatformUnavailable`` (after recording it) to end the pass."""
     attempt = item.attempts + 1
-    if item.maybe_delivered:
+    parent_ref: str | None = None
+    if item.kind == "reply":  # under the message the outbox sent as ``target``
+        with session_scope(engine) as session:
+            parent = outbox.get_item(session, key=item.target)
+        if parent is None or parent.dead:
+            _failed(engine, item.id, now, f"nothing to reply under: {item.target}", None,
+                    reached=False)  # fmt: skip
+            report.failed += 1
+            report.dead += 1
+            return
+        if parent.sent_at is None or parent.ref is None:
+            _retry(
+                engine, item, now, f"waiting for {item.target} to be posted", report, reached=False
+            )
+            return
+        parent_ref = parent.ref
+    if item.maybe_delivered and parent_ref is None:
         try:
             ref = messenger.find_delivered(
                 kind=item.kind,
@@ -131,6 +152,8 @@ def _deliver(
                 report.failed += 1
                 report.dead += retry_at is None
                 return
+        elif parent_ref is not None:
+            ref = messenger.reply(parent_ref, message, key=item.key)
         else:
             ref = messenger.post(
                 item.target, message, item.attachment, item.attachment_name, key=item.key

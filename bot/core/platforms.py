@@ -41,6 +41,15 @@ def kudos_target(platform: str, config: DeskboardConfig) -> str | None:
     return _for(platform, config.kudos.channel, config.kudos.teams_channel)
 
 
+def csat_alert_target(platform: str, config: DeskboardConfig) -> str | None:
+    """Where bad-rating alerts go: the managers' channel of ``[csat]``. Never a Teams
+    workflow's channel: a webhook posts where everybody reads, and an alert is no public
+    shaming post."""
+    if platform == TEAMS_WORKFLOW:
+        return None
+    return _for(platform, config.csat.alert_channel, config.csat.alert_teams_channel)
+
+
 def can_dm(platform: str) -> bool:
     return platform != TEAMS_WORKFLOW
 

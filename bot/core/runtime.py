@@ -36,6 +36,7 @@ from bot.core.notices import queue_instant_kudos
 from bot.core.platforms import can_dm
 from bot.core.posting import queue_kudos_digest, queue_standings, queue_winners
 from bot.core.push import PushReceiver, TicketSyncResult, describe, sync_ticket
+from bot.core.rating_notices import queue_rating_notices
 from bot.core.sync import SyncReport, run_sync
 from psa.port import Psa, PushVerifier
 from storage import repo
@@ -119,13 +120,23 @@ class Runtime:
         return PushReceiver(verifier=verifier, sync_ticket=sync, clock=self.clock, source=source)
 
     def queue_instant_kudos(self) -> int:
-        return queue_instant_kudos(
+        """Queue the fresh kudos of resolutions, and act on customers' new answers (CSAT
+        kudos, bad-rating alerts, recoveries: ``bot.core.rating_notices``)."""
+        queued = queue_instant_kudos(
             self.engine,
             config=self.config,
             now=self.clock(),
             ticket_link=self.ticket_link,
             platforms=self.platforms,
         )
+        queue_rating_notices(
+            self.engine,
+            config=self.config,
+            now=self.clock(),
+            ticket_link=self.ticket_link,
+            platforms=self.platforms,
+        )
+        return queued
 
     def _record_error(self, at: datetime, message: str) -> None:
         """Keep ``message`` as the last sync error; while the database cannot take it (locked,

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from bot.config import DeskboardConfig
 from bot.core.derived import rederive_if_stale, stored_waiting_rule
 from bot.core.judging import NoticeReport, judge_resolutions
+from bot.core.rating_notices import write_back_notes
 from bot.core.survey_sync import RatingSyncReport, sync_ratings
 from metrics.derive import DeriveParams
 from metrics.notes import is_first_contact
@@ -85,6 +86,7 @@ class SyncReport:
     notes_error: str | None = None  # the last notes request's error, if any failed
     notices: NoticeReport = field(default_factory=NoticeReport)  # the resolutions judged
     ratings: RatingSyncReport | None = None  # the PSA's survey results ([csat] surveys)
+    notes_written: int = 0  # internal notes on badly rated tickets ([csat] write_back)
 
     @property
     def stored(self) -> int:
@@ -278,6 +280,7 @@ def _sync(
         report.notes_error = notes.error
     if config.csat.surveys:
         report.ratings = sync_ratings(client=client, engine=engine, config=config, now=now)
+    report.notes_written = write_back_notes(engine, client=client, config=config)
     return report
 
 

@@ -219,6 +219,28 @@ class SlackMessenger:
             if cursor is None:
                 return None
 
+    def reply(self, ref: str, message: Message, *, key: str | None = None) -> str:
+        """A reply in the thread of the message ``ref`` (``CHANNEL:TS``)."""
+        channel, _, ts = ref.partition(":")
+        if not channel or not ts:
+            raise DeliveryRefused(f"not a Slack message reference (CHANNEL:TS): {ref!r}")
+        text, blocks = to_slack(message)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        self.pacer.wait(channel)
+        try:
+            sent = self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata,
+            )
+        except SlackApiError as exc:
+            _raise(exc, f"chat.postMessage in the thread of {ref}")
+        return f"{sent['channel']}:{sent['ts']}"
+
     def update(self, ref: str, message: Message) -> None:
         channel, _, ts = ref.partition(":")
         if not channel or not ts:

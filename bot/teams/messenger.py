@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -140,6 +141,16 @@ class TeamsMessenger:
         if chat is None:
             return None
         return self._send(chat, message)
+
+    def reply(self, ref: str, message: Message, *, key: str | None = None) -> str:
+        """A reply in the thread of the channel message ``ref``: Teams threads a message sent
+        to ``CONVERSATION;messageid=ACTIVITY``."""
+        conversation, activity_id = self._split(ref)
+        thread = replace(
+            conversation,
+            conversation_id=f"{conversation.conversation_id};messageid={activity_id}",
+        )
+        return self._send(thread, message)
 
     def update(self, ref: str, message: Message) -> None:
         conversation, activity_id = self._split(ref)

@@ -167,3 +167,6 @@ class WorkflowMessenger:
 
     def update(self, ref: str, message: Message) -> None:
         raise DeliveryRefused("a Teams workflow webhook cannot update a posted card")
+
+    def reply(self, ref: str, message: Message, *, key: str | None = None) -> str:
+        raise DeliveryRefused("a Teams workflow webhook cannot reply under a posted card")

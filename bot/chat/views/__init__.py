@@ -25,6 +25,11 @@ from bot.chat.views.commands import (
     usage_message,
 )
 from bot.chat.views.common import REASON_TEXT, ContestLine, Person, TicketLine, person_for, shorten
+from bot.chat.views.csat import (
+    csat_alert_message,
+    csat_kudos_message,
+    csat_recovered_message,
+)
 from bot.chat.views.kudos import KudosItem, kudos_digest_message, kudos_message
 from bot.chat.views.nudges import (
     NUDGE_DIGEST_MAX,
@@ -62,6 +67,9 @@ __all__ = [
     "StatRow",
     "TicketLine",
     "contests_message",
+    "csat_alert_message",
+    "csat_kudos_message",
+    "csat_recovered_message",
     "help_message",
     "home_view",
     "kudos_digest_message",

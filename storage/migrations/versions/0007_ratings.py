@@ -32,6 +32,11 @@ def upgrade() -> None:
         sa.Column("comment", sa.String(), nullable=True),
         sa.Column("previous", sa.String(), nullable=True),
         sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("noticed", sa.String(), nullable=True),
+        sa.Column("kudos_member", sa.String(), nullable=True),
+        sa.Column("kudos_at", UTCDateTime(), nullable=True),
+        sa.Column("alert_event", sa.String(), nullable=True),
+        sa.Column("noted_event", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("ticket_id", "respondent", name="uq_ratings_ticket_id_respondent"),
     )
