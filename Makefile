@@ -4,9 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-postgresql lint format bench lock clean
+.PHONY: setup demo test test-postgresql lint format bench lock clean browser
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The browser tests (tests/browser.py) drive Debian's chromium through Playwright from the
+# lock; nothing downloads a browser. Installed here when missing (as root, or with sudo);
+# where it cannot be, those tests skip with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+		if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+			$$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+			{ $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } || \
+			echo "note: could not install chromium; the browser tests will skip"; \
+		else echo "note: chromium is not installed and cannot be here; the browser tests will skip"; fi; \
+	}
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

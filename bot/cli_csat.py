@@ -57,3 +57,46 @@ def csat_import(
         f"Imported {read} ratings from {file}: {report.new} new, {report.changed} changed, "
         f"{report.unchanged} already held; {len(report.problems)} rows refused."
     )
+
+
+def _link_settings(config_path: Path | None) -> tuple[str, str, str]:
+    """(public URL, secret, company name), or exit 2 naming what is missing."""
+    settings = settings_or_exit()
+    config = config_or_exit(settings, config_path)
+    if settings.csat_link_secret is None:
+        raise fail("CSAT_LINK_SECRET: set it to a long random secret to sign rating links")
+    if not config.csat.public_url:
+        raise fail(
+            "csat.public_url: set it in deskboard.toml to the https address customers reach "
+            "Deskboard at (where `deskboard run` serves $PORT)"
+        )
+    company = config.csat.company_name or "our service desk"
+    return config.csat.public_url, settings.csat_link_secret.get_secret_value(), company
+
+
+@csat_app.command("links")
+def csat_links(
+    ticket_id: Annotated[int, typer.Argument(help="The ticket number.", min=1)],
+    config_path: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The three rating links of one ticket (positive, neutral, negative)."""
+    from bot.core.rating_links import ticket_links
+
+    public_url, secret, _ = _link_settings(config_path)
+    links = ticket_links(public_url=public_url, secret=secret, ticket_id=ticket_id)
+    if as_json:
+        typer.echo(json.dumps(links))
+        return
+    for face, url in links.items():
+        typer.echo(f"{face}: {url}")
+
+
+@csat_app.command("template")
+def csat_template(config_path: ConfigOption = None) -> None:
+    """The HTML snippet to paste into ConnectWise's ticket-closed status email."""
+    from bot.core.rating_links import template_links
+    from bot.web.csat import email_snippet
+
+    public_url, secret, company = _link_settings(config_path)
+    typer.echo(email_snippet(template_links(public_url=public_url, secret=secret), company))

@@ -30,6 +30,7 @@ from bot.chat.messenger import ConsoleMessenger, Messenger
 from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
 from bot.core.push import PushReceiver
+from bot.core.rating_links import RatingLinks
 from bot.core.runtime import Runtime
 from bot.settings import Settings, SettingsError
 from bot.web.guard import GuardedApp
@@ -194,7 +195,42 @@ def service_asgi(service: Service, settings: Settings) -> GuardedApp:
         )
     # Teams' body must be a JSON object (``bot.web.guard``), with or without Teams configured
     json_paths = frozenset({MESSAGING_PATH})
-    return http_app(callbacks=receiver, slack=slack, teams=teams, json_paths=json_paths)
+    return http_app(
+        callbacks=receiver,
+        slack=slack,
+        teams=teams,
+        json_paths=json_paths,
+        rating_links=rating_links(service, settings),
+    )
+
+
+def rating_links(service: Service, settings: Settings) -> RatingLinks | None:
+    """The customers' rating links, when ``CSAT_LINK_SECRET`` is set; each answer is acted on
+    (kudos, alerts) and delivered on a thread of its own, so the customer never waits for
+    a chat platform."""
+    secret = settings.csat_link_secret
+    if secret is None:
+        log.info("CSAT rating links are off (set CSAT_LINK_SECRET to serve them)")
+        return None
+    runtime = service.runtime
+
+    def act() -> None:
+        def work() -> None:
+            try:
+                runtime.queue_instant_kudos()
+                runtime.deliver()
+            except Exception:
+                log.exception("acting on a rating link's answer")
+
+        threading.Thread(target=work, name="csat-answer", daemon=True).start()
+
+    return RatingLinks(
+        engine=runtime.engine,
+        config=runtime.config,
+        secret=secret.get_secret_value(),
+        clock=runtime.clock,
+        on_answer=act,
+    )
 
 
 def serve(service: Service, settings: Settings) -> None:

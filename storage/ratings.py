@@ -50,6 +50,7 @@ class StoredRating:
     rating: Rating
     previous: RatingValue | None
     received_at: datetime
+    first_received_at: datetime
 
 
 def _rating(row: object) -> Rating:
@@ -96,7 +97,12 @@ def upsert_ratings(
         if row is None:
             row_id = session.execute(
                 insert(RATINGS)
-                .values(ticket_id=rating.ticket_id, respondent=rating.respondent, **values)
+                .values(
+                    ticket_id=rating.ticket_id,
+                    respondent=rating.respondent,
+                    first_received_at=now,
+                    **values,
+                )
                 .returning(_R.id)
             ).scalar_one()
             changes.append(RatingChange(row_id, rating, None))
@@ -140,6 +146,7 @@ def _stored(row: object) -> StoredRating:
         rating=_rating(row),
         previous=None if previous is None else RatingValue(previous),
         received_at=row.received_at,  # type: ignore[attr-defined]
+        first_received_at=row.first_received_at,  # type: ignore[attr-defined]
     )
 
 

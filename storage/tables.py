@@ -305,6 +305,7 @@ class RatingRow(SQLModel, table=True):
     comment: str | None = None
     previous: str | None = None
     received_at: datetime = Field(sa_type=UTCDateTime)  # when Deskboard stored this answer
+    first_received_at: datetime = Field(sa_type=UTCDateTime)  # when the first answer came
     # What was done about it (bot.core.rating_notices): the answer last acted on, as
     # "VALUE" or "VALUE+comment"; the CSAT kudos (to whom, when); the latest bad-rating
     # alert's event and the event whose internal note was written on the ticket.

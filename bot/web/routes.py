@@ -8,6 +8,8 @@ and hands them here; nothing is discovered or mounted as a catch-all. The routes
   runs in HTTP mode, each handed to Slack's own app;
 - Teams' ``/api/messages`` when Teams is configured, handed to Teams' own app, whose
   lifespan becomes the app's;
+- the customers' rating pages under ``/csat/`` (``bot.web.csat``) when ``CSAT_LINK_SECRET``
+  is set;
 - ``GET /health``: ``ok``.
 
 Everything meets ``bot.web.guard`` first: a cap on every body (``MAX_BODY`` for the
@@ -21,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.push import PushReceiver
+from bot.core.rating_links import RatingLinks
 from bot.web.callbacks import CALLBACK_PATH, MAX_BODY, callback_endpoint
+from bot.web.csat import csat_routes
 from bot.web.guard import ASGIApp, GuardedApp, Receive, Scope, Send
 
 HEALTH_PATH = "/health"
@@ -53,6 +57,7 @@ def http_app(
     slack: Served | None = None,
     teams: Served | None = None,
     json_paths: frozenset[str] = frozenset(),
+    rating_links: RatingLinks | None = None,
 ) -> GuardedApp:
     """The app serving every route above, guarded (``bot.web.guard``)."""
     from starlette.applications import Starlette
@@ -70,6 +75,8 @@ def http_app(
             continue
         routes += [Route(path, _Delegate(served.app)) for path in served.paths]
         lifespan = lifespan or served.lifespan
+    if rating_links is not None:
+        routes += csat_routes(rating_links)
     routes.append(Route(HEALTH_PATH, health, methods=["GET"]))
     return GuardedApp(
         Starlette(routes=routes, lifespan=lifespan),

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import parse_config
+from bot.core.rating_links import template_signature, ticket_signature
 from bot.core.sync import store_records
 from metrics.waiting import WaitingRule
 from psa.connectwise.mapping import map_tickets
@@ -261,3 +262,47 @@ def test_an_ambiguous_scale_is_refused_per_row_until_given(files):
         }
     engine.dispose()
     assert values == {1: "positive", 2: "negative", 3: "positive"}
+
+
+def test_links_and_the_email_template_from_the_command_line(files):
+    (files["dir"] / "deskboard.toml").write_text(
+        CONFIG + '\n[csat]\npublic_url = "https://rate.example.com/"\ncompany_name = "A & B IT"\n'
+    )
+    env = {**files["env"], "CSAT_LINK_SECRET": "s3cret-for-links"}
+    out = invoke(env, "csat", "links", "501", "--json")
+    assert out.exit_code == 0, out.output
+    links = json.loads(out.stdout)
+    assert list(links) == ["positive", "neutral", "negative"]
+    for face, url in links.items():
+        prefix = f"https://rate.example.com/csat/501/{face}/"
+        assert url.startswith(prefix)
+        assert url[len(prefix) :] == ticket_signature("s3cret-for-links", 501)
+    plain = invoke(env, "csat", "links", "501")
+    assert plain.stdout.splitlines() == [f"{face}: {url}" for face, url in links.items()]
+
+    template = invoke(env, "csat", "template")
+    assert template.exit_code == 0, template.output
+    signature = template_signature("s3cret-for-links")
+    for face in ("positive", "neutral", "negative"):
+        assert f'href="https://rate.example.com/csat/[srnumber]/{face}/{signature}"' in (
+            template.stdout
+        )
+    assert "A &amp; B IT" in template.stdout
+    assert "s3cret-for-links" not in template.stdout + out.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "secret", "error"),
+    [
+        ('\n[csat]\npublic_url = "https://rate.example.com"\n', None, "error: CSAT_LINK_SECRET: "),
+        ("", "s3cret", "error: csat.public_url: "),
+    ],
+)
+def test_links_need_a_secret_and_a_public_address(files, extra, secret, error):
+    (files["dir"] / "deskboard.toml").write_text(CONFIG + extra)
+    env = dict(files["env"])
+    if secret:
+        env["CSAT_LINK_SECRET"] = secret
+    result = invoke(env, "csat", "links", "501")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(error)

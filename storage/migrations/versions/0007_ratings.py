@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.String(), nullable=True),
         sa.Column("previous", sa.String(), nullable=True),
         sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("first_received_at", UTCDateTime(), nullable=False),
         sa.Column("noticed", sa.String(), nullable=True),
         sa.Column("kudos_member", sa.String(), nullable=True),
         sa.Column("kudos_at", UTCDateTime(), nullable=True),
