@@ -125,7 +125,8 @@ def _rule_text(standings: Standings) -> str:
     if c.goals:
         goal = ", goals " + " / ".join(format_value(g, c.unit) for g in c.goals)
     return (
-        f"{kind}{goal}; qualifies with at least {c.effective_min_resolved} resolved; "
+        f"{kind}{goal}; qualifies with at least {c.effective_min_resolved} "
+        f"{c.qualifying_noun}; "
         f"{'higher' if c.direction == 'higher' else 'lower'} is better"
     )
 
@@ -136,7 +137,7 @@ def standings_panel(standings: Standings, names: Mapping[str, str], tz: ZoneInfo
     table.add_column("#", justify="right")
     table.add_column("Technician", no_wrap=True)
     table.add_column(c.label, justify="right")
-    table.add_column("Resolved", justify="right")
+    table.add_column(c.qualifying_noun.capitalize(), justify="right")
     table.add_column("")
     for s in standings.ranked:
         mark = "🏆" if s.wins else ""
@@ -146,13 +147,13 @@ def standings_panel(standings: Standings, names: Mapping[str, str], tz: ZoneInfo
             str(s.rank),
             escape(names.get(s.member, s.member)),
             format_value(s.value, c.unit),
-            str(s.resolved),
+            str(s.qualifying),
             mark,
         )
     parts: list[RenderableType] = [f"[dim]{escape(_rule_text(standings))}[/]", table]
     if standings.not_qualified:
         waiting = ", ".join(
-            f"{escape(names.get(s.member, s.member))} ({s.resolved})"
+            f"{escape(names.get(s.member, s.member))} ({s.qualifying})"
             for s in standings.not_qualified
         )
         parts.append(f"Not yet qualified: {waiting}")

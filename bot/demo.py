@@ -35,6 +35,7 @@ from psa.connectwise.simulator import SimulatorServer, generate_msp
 from storage.db import create_engine_for, migrate
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
+CUSTOMER_WORDS = "a customer"  # in the text of kudos for a customer's rating
 STEP = timedelta(hours=6)
 LEAD_IN = timedelta(days=14)
 """Tickets entered this long before the month start, so some resolve inside the month."""
@@ -232,13 +233,19 @@ def _show_results(
 def _show_messages(
     console: Console, config: DeskboardConfig, sent: list[Sent], database: Path
 ) -> None:
-    kudos = [s for s in sent if s.kind == "post" and s.target == config.kudos.channel]
+    to_kudos = [s for s in sent if s.kind == "post" and s.target == config.kudos.channel]
+    csat_kudos = [s for s in to_kudos if CUSTOMER_WORDS in s.message.text]
+    kudos = [s for s in to_kudos if CUSTOMER_WORDS not in s.message.text]
+    alerts = [s for s in sent if s.kind == "post" and s.target == config.csat.alert_channel]
+    recoveries = [s for s in sent if s.kind == "reply"]
     digests = [s for s in sent if s.kind == "dm"]
     standings = [s for s in sent if s.kind == "post" and s.attachment_name]
     console.print()
     console.rule("[bold]What Deskboard sent to chat (printed, not sent)")
     console.print(
         f"{len(kudos)} kudos posts (at most {config.kudos.daily_cap} per technician a day), "
+        f"{len(csat_kudos)} kudos for customers' kind words, "
+        f"{len(alerts)} bad-rating alerts to managers ({len(recoveries)} recovered), "
         f"{len(digests)} nudge digests (one DM a day per technician, business hours only), "
         f"{len(standings)} standings posts with a chart."
     )
@@ -250,10 +257,14 @@ def _show_messages(
                 everything.dm(s.target, s.message)
             elif s.kind == "post":
                 everything.post(s.target, s.message, s.attachment, s.attachment_name)
+            elif s.kind == "reply":
+                everything.reply(s.target, s.message)
     console.print(f"Every message is printed in [cyan]{escape(str(transcript))}[/]; a sample:")
     printer = ConsoleMessenger(console)
     last_day = max((s.at.astimezone(config.tz).date() for s in kudos), default=None)
     for s in [k for k in kudos if k.at.astimezone(config.tz).date() == last_day][:2]:
+        printer.post(s.target, s.message)
+    for s in csat_kudos[-1:] + alerts[-1:]:
         printer.post(s.target, s.message)
     if digests:
         last = digests[-1]

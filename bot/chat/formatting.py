@@ -103,6 +103,9 @@ def prize_text(contest: Contest) -> str:
 def qualifying_text(contest: Contest) -> str:
     minimum = contest.effective_min_resolved
     where = f" {contest.category}" if contest.category else ""
+    if contest.qualifies_by_ratings:
+        ratings = "rating" if minimum == 1 else "ratings"
+        return f"qualifies with at least {minimum}{where} customer {ratings}"
     tickets = "ticket" if minimum == 1 else "tickets"
     return f"qualifies with at least {minimum} resolved{where} {tickets}"
 
