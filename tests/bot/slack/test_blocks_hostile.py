@@ -35,6 +35,8 @@ from bot.chat.views import (
     KudosItem,
     NudgeItem,
     Person,
+    csat_alert_message,
+    csat_kudos_message,
     kudos_digest_message,
     kudos_message,
     leaderboard_message,
@@ -235,6 +237,29 @@ def _many_dividers_and_headers() -> Message:
     return Message("t", (*blocks, Actions((SAVE,), "nudge:7")))
 
 
+def _csat_alert_of_a_hostile_comment() -> Message:
+    return csat_alert_message(
+        technicians=[Person(f"p{i}", LONG_NAME, "U" + "2" * 9) for i in range(30)],
+        ticket_id=8,
+        summary=LONG_NAME,
+        company=LONG_NAME,
+        ticket_url=EVIL_URLS[0],
+        comment=("<!channel> <@U1> & *x* " * 2000),
+        source="a rating link",
+    )
+
+
+def _csat_kudos_of_a_hostile_comment() -> Message:
+    return csat_kudos_message(
+        person=Person("jane", LONG_NAME, "U1"),
+        ticket_id=9,
+        summary=LONG_NAME,
+        company=LONG_NAME,
+        ticket_url=EVIL_URLS[1],
+        comment=("<!here> " * 5000),
+    )
+
+
 CASES: dict[str, Callable[[], Message]] = {
     "a trailing context of 30,000 characters": _trailing_context_of_30000,
     "sixty paragraphs then context and actions": _sixty_paragraphs,
@@ -250,6 +275,8 @@ CASES: dict[str, Callable[[], Message]] = {
     "a kudos digest of 500": _kudos_digest_of_500,
     "a nudge digest of one ticket twenty times": _nudge_digest_of_duplicates,
     "forty headers and dividers": _many_dividers_and_headers,
+    "a bad-rating alert with a 40,000-character hostile comment": _csat_alert_of_a_hostile_comment,
+    "CSAT kudos with a 40,000-character hostile comment": _csat_kudos_of_a_hostile_comment,
 }
 
 
