@@ -29,6 +29,16 @@ metric = "net_csat"
 start = "2026-11-01"
 end = "2026-12-01"
 min_resolved = 2
+
+[[scores]]
+name = "Service with a smile"
+weights = { resolved = 1, csat_negative = -10 }  # the classic "bad CSAT -10"
+
+[[contests]]
+name = "Smiles"
+metric = "Service with a smile"
+start = "2026-11-01"
+end = "2026-12-01"
 """
 
 
@@ -213,8 +223,11 @@ def test_import_then_the_database_gives_the_same_numbers_and_a_net_csat_contest(
 
     standings = invoke(env, "standings", "--json")
     assert standings.exit_code == 0, standings.output
-    (contest,) = json.loads(standings.stdout)["contests"]
+    contest, smiles = json.loads(standings.stdout)["contests"]
     assert contest["metric"] == "net_csat"
+    scored = [(row["rank"], row["member"], row["value"]) for row in smiles["ranked"]]
+    # alice 3 resolved, no bad rating; carol 1; bob 2 resolved and 2 bad ratings: 2 - 20
+    assert scored == [(1, "alice", 3.0), (2, "carol", 1.0), (3, "bob", -18.0)]
     ranked = [(row["rank"], row["member"], row["value"]) for row in contest["ranked"]]
     assert ranked == [(1, "alice", 50.0), (2, "bob", pytest.approx(-100 / 3))]
     assert contest["not_qualified"] == [
