@@ -14,7 +14,8 @@ message goes out exactly once:
 - **A negative answer** alerts ``[csat] alert_channel`` / ``alert_teams_channel`` (the
   managers) at once with the ticket, who worked it, the comment and a link. Never the kudos
   channel, never a Teams workflow's channel: no public shaming. Opt-out does not hide a bad
-  rating from managers. Without an alert channel nothing is posted (logged once).
+  rating from managers, who see the technician's name; nobody is mentioned (pinged) in it.
+  Without an alert channel nothing is posted (logged once).
 - **A negative answer changed to positive** is said in a reply under its alert ("Recovered");
   the rating counts once, as its latest value.
 - ``[csat] write_back = true``: every alerted negative answer also gets an internal note on
@@ -37,7 +38,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.chat.message import message_to_json
-from bot.chat.views import csat_alert_message, csat_kudos_message, csat_recovered_message
+from bot.chat.views import (
+    Person,
+    csat_alert_message,
+    csat_kudos_message,
+    csat_recovered_message,
+)
 from bot.config import DeskboardConfig
 from bot.core.links import TicketLink
 from bot.core.notices import INSTANT_PREFIX, local_midnight
@@ -132,7 +138,9 @@ def queue_rating_notices(
                 event = f"csat-alert:{item.id}:{event_at}"
                 if item.alert_event != event:
                     for platform, target in alert_targets.items():
-                        people = [directories[platform].person(k) for k in credited]
+                        # managers see who worked it, opted out or not, and nobody is pinged
+                        names = directories[platform].names
+                        people = [Person(key=k, display=names.get(k, k)) for k in credited]
                         message = csat_alert_message(
                             technicians=people,
                             ticket_id=rating.ticket_id,

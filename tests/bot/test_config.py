@@ -84,7 +84,11 @@ def test_domain_objects_are_built_once_per_configuration():
 def test_the_demo_config_is_valid():
     text = (ROOT / "bot" / "demo.toml").read_text()
     config = parse_config(tomllib.loads(text))
-    assert [c.name for c in config.contest_list()] == ["Clean tickets", "Service Star", "Happy customers"]
+    assert [c.name for c in config.contest_list()] == [
+        "Clean tickets",
+        "Service Star",
+        "Happy customers",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,7 @@ def test_a_bad_rating_alerts_managers_once_notes_the_ticket_once_and_recovers_in
     assert "Negative rating" in shown
     assert "Nobody called me back" in shown
     assert "Jordan Smith" in shown
+    assert "<@" not in shown  # managers see the name; nobody is pinged
     assert "https://cw.example/ticket?id=" in shown or "cw.example" in str(alert.params)
     assert posts_to(slack, "CKUDOS") == []  # never a public shaming post
     notes = [n["body"] for n in simulator.posted_notes if n["ticket_id"] == HOSTILE_TICKET]

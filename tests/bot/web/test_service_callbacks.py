@@ -74,3 +74,32 @@ def test_the_callback_is_served_beside_every_platform(engine, platform, slack_ev
     assert callback == 401  # served, and refusing what is not signed
     assert events == slack_events
     assert unknown == 404
+
+
+@pytest.mark.parametrize(("secret", "served"), [("csat-secret", True), (None, False)])
+def test_the_rating_pages_are_served_when_the_links_have_a_secret(engine, secret, served):
+    env = {**CW, "SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s"}
+    if secret:
+        env["CSAT_LINK_SECRET"] = secret
+    with FakeSlack() as slack:
+        settings = Settings(_env_file=None, **env, SLACK_API_URL=slack.api_url)  # type: ignore[call-arg]
+        service = build_service(
+            settings, parse_config({}), engine, dry_run=False, console=Console()
+        )
+        try:
+            asgi = service_asgi(service, settings)
+
+            async def get() -> httpx.Response:
+                transport = httpx.ASGITransport(app=asgi)
+                async with httpx.AsyncClient(transport=transport, base_url="http://d") as client:
+                    return await client.get("/csat/41237/positive/forged")
+
+            page = asyncio.run(get())
+        finally:
+            service.close()
+    if served:
+        assert page.status_code == 403  # the link checked, and refused with a page
+        assert "not valid" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    else:
+        assert page.status_code == 404
