@@ -132,26 +132,40 @@ class SlackMessenger:
         *,
         key: str | None = None,
     ) -> str:
+        channel_id, ts = self._post_message(channel, message, key=key, what=f"to {channel}")
+        if channel_id != channel:
+            self.pacer.note(channel_id)
+        if attachment:
+            self._upload(channel_id, attachment, attachment_name or "chart.png", message.text)
+        return f"{channel_id}:{ts}"
+
+    def _post_message(
+        self,
+        channel: str,
+        message: Message,
+        *,
+        key: str | None,
+        what: str,
+        thread_ts: str | None = None,
+    ) -> tuple[str, str]:
+        """``chat.postMessage`` of ``message`` (in a thread with ``thread_ts``), carrying the
+        outbox ``key`` in its metadata; the channel id and ``ts`` Slack answered."""
         text, blocks = to_slack(message)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
         self.pacer.wait(channel)
         try:
-            reply = self.client.chat_postMessage(
+            sent = self.client.chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=blocks,
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata=metadata,
+                thread_ts=thread_ts,
             )
         except SlackApiError as exc:
-            _raise(exc, f"chat.postMessage to {channel}")
-        channel_id, ts = str(reply["channel"]), str(reply["ts"])
-        if channel_id != channel:
-            self.pacer.note(channel_id)
-        if attachment:
-            self._upload(channel_id, attachment, attachment_name or "chart.png", message.text)
-        return f"{channel_id}:{ts}"
+            _raise(exc, f"chat.postMessage {what}")
+        return str(sent["channel"]), str(sent["ts"])
 
     def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
         if opted_out(self.engine, member_key=member_key):
@@ -224,22 +238,10 @@ class SlackMessenger:
         channel, _, ts = ref.partition(":")
         if not channel or not ts:
             raise DeliveryRefused(f"not a Slack message reference (CHANNEL:TS): {ref!r}")
-        text, blocks = to_slack(message)
-        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
-        self.pacer.wait(channel)
-        try:
-            sent = self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=ts,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata=metadata,
-            )
-        except SlackApiError as exc:
-            _raise(exc, f"chat.postMessage in the thread of {ref}")
-        return f"{sent['channel']}:{sent['ts']}"
+        channel_id, sent = self._post_message(
+            channel, message, key=key, what=f"in the thread of {ref}", thread_ts=ts
+        )
+        return f"{channel_id}:{sent}"
 
     def update(self, ref: str, message: Message) -> None:
         channel, _, ts = ref.partition(":")
