@@ -52,7 +52,7 @@ class DeriveParams:
 class DerivedTicket:
     id: int
     in_scope: bool
-    is_open: bool
+    is_open: bool  # neither resolved nor closed: still to do (the backlog)
     resolver_key: str | None
     responder_key: str | None
     owner_key: str | None
@@ -116,6 +116,11 @@ def _sla_resolution(ticket: TicketRecord) -> float | None:
 _key = lru_cache(maxsize=4096)(member_key)
 
 
+DERIVATION_VERSION = 2
+"""Bumped whenever a derived value's rule changes (2: a resolved ticket is not open), so that
+stored values are derived again (``bot.core.derived``)."""
+
+
 def derived_values(
     ticket: TicketRecord, *, params: DeriveParams, waiting: Sequence[Interval] = ()
 ) -> tuple[Any, ...]:
@@ -136,7 +141,7 @@ def derived_values(
     return (
         ticket.id,
         params.board_in_scope(ticket),
-        not ticket.closed,
+        not ticket.closed and ticket.resolved_at is None,  # resolved, waiting to close: not open
         resolver,
         responder,
         _key(ticket.owner),

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import DeskboardConfig
-from metrics.derive import DeriveParams
+from metrics.derive import DERIVATION_VERSION, DeriveParams
 from metrics.waiting import WaitingRule
 from storage import repo
 from storage.db import SYNC_LOCK, one_at_a_time, session_scope
@@ -35,7 +35,9 @@ only): the first derives, the others wait and find the values current."""
 
 
 def derive_fingerprint(params: DeriveParams, rule: WaitingRule) -> str:
-    text = repr((params.fingerprint, rule.patterns, sorted(rule.no_escalation_names)))
+    text = repr(
+        (DERIVATION_VERSION, params.fingerprint, rule.patterns, sorted(rule.no_escalation_names))
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
