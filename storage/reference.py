@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, true
 from sqlmodel import Session
 
 from metrics.records import Board, BoardStatus, Member
@@ -81,3 +81,9 @@ def list_members(session: Session) -> list[Member]:
     c = MEMBERS.c
     query = select(c.id, c.identifier, c.name, c.email, c.inactive).order_by(c.key)
     return [Member(*row) for row in session.execute(query)]
+
+
+def inactive_member_keys(session: Session) -> frozenset[str]:
+    """The keys of members ConnectWise marks inactive."""
+    rows = session.execute(select(MEMBERS.c.key).where(MEMBERS.c.inactive == true())).all()
+    return frozenset(row[0] for row in rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from storage.first_contact import set_first_contact, tickets_needing_notes
 from storage.reference import (
+    inactive_member_keys,
     list_board_statuses,
     list_boards,
     list_members,
@@ -50,6 +51,7 @@ __all__ = [
     "dragging_tickets",
     "get_sync_state",
     "get_tickets",
+    "inactive_member_keys",
     "iter_tickets",
     "list_board_statuses",
     "list_boards",

@@ -71,10 +71,14 @@ def _member_values(
     refs: Sequence[MetricRef],
     basis: TimeBasis,
 ) -> dict[str, MemberValues]:
-    """Every reader's one way to the numbers: derived for the configuration in force."""
+    """Every reader's one way to the numbers: derived for the configuration in force.
+
+    A member ConnectWise marks inactive (someone who left) is left out unless they resolved
+    tickets in the window: a technician who leaves mid-month keeps that month."""
     ensure_derived(engine, config=config, params=config.derive_params(calendar))
     with session_scope(engine) as session:
-        return standings.member_values(
+        inactive = repo.inactive_member_keys(session)
+        members = standings.member_values(
             session,
             window=window,
             refs=refs,
@@ -84,6 +88,11 @@ def _member_values(
             excluded=config.excluded_members,
             credit=config.csat.credit,
         )
+    return {
+        key: values
+        for key, values in members.items()
+        if key not in inactive or values.resolved.get(None, 0) > 0
+    }
 
 
 def database_needs(config: DeskboardConfig) -> frozenset[Needs]:
