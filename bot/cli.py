@@ -47,6 +47,7 @@ def _main(
 app.command()(cli_data.sync)
 app.command()(cli_data.metrics)
 app.command()(cli_data.standings)
+app.command()(cli_data.alerts)
 app.command()(cli_data.status)
 app.command()(cli_run.demo)
 app.command()(cli_run.run)

@@ -1,4 +1,4 @@
-"""``deskboard sync``, ``metrics``, ``standings`` and ``status``: the data commands.
+"""``deskboard sync``, ``metrics``, ``standings``, ``alerts`` and ``status``: the data commands.
 
 Part of the composition root (registered on the app in ``bot.cli``); reads through
 ``bot.cli_common``.
@@ -130,6 +130,13 @@ def metrics(
         Path | None,
         typer.Option(help="A JSON array of ConnectWise tickets; without it, the database."),
     ] = None,
+    notes: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --tickets: a JSON object of each ticket id's notes, as "
+            "GET /service/tickets/{id}/notes returns them."
+        ),
+    ] = None,
     ratings: Annotated[
         Path | None,
         typer.Option(help="With --tickets: a CSV of ratings, as deskboard csat import reads."),
@@ -146,9 +153,14 @@ def metrics(
 ) -> None:
     """Every metric for every technician over a window (docs/metrics.md, "The metrics command")."""
     from bot.core.rating_import import RatingsFileError
-    from bot.core.reports import TicketFileError, metrics_from_database, metrics_from_file
+    from bot.core.reports import (
+        TicketFileError,
+        metrics_from_database,
+        metrics_from_file,
+        read_notes_file,
+    )
     from bot.wiring import member_names, metrics_window, parse_time_basis
-    from psa.connectwise.mapping import map_tickets
+    from psa.connectwise.mapping import map_notes, map_tickets
 
     settings = settings_or_exit()
     config = config_or_exit(settings, config_path)
@@ -157,9 +169,12 @@ def metrics(
     basis = parse_time_basis(time_basis, config)
     if ratings is not None and tickets is None:
         raise fail("--ratings needs --tickets (the database holds its own ratings)")
+    if notes is not None and tickets is None:
+        raise fail("--notes needs --tickets (the database holds the notes the sync read)")
     if tickets is not None:
         try:
             rated = None if ratings is None else ratings_of_file(ratings, scale, config)
+            noted = None if notes is None else read_notes_file(notes, read_notes=map_notes)
             report = metrics_from_file(
                 tickets,
                 read_tickets=map_tickets,
@@ -167,6 +182,7 @@ def metrics(
                 window=window,
                 basis=basis,
                 ratings=rated,
+                notes=noted,
             )
         except (TicketFileError, RatingsFileError) as exc:
             raise fail(str(exc)) from None
@@ -263,6 +279,26 @@ def period_caption(chosen: StandingsPeriod, contest: Contest, window: Window, tz
 
     which = "Fixed dates" if contest.period is None else f"{chosen.describe()} ({contest.period})"
     return f"[dim]{escape(which)}: {moment(window.start)} → {moment(window.end)} (end exclusive)[/]"
+
+
+def alerts(config_path: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """The open tickets each [[alerts]] rule flags now (README "SLA-risk alerts")."""
+    from bot.core.alerts import alerts_json, alerts_now
+
+    settings = settings_or_exit()
+    config = config_or_exit(settings, config_path)
+    engine = engine_or_exit(settings)
+    now = cli_common.now()
+    found = alerts_now(engine, config=config, now=now)
+    if as_json:
+        typer.echo(json.dumps(alerts_json(found, now=now, timezone=config.timezone), indent=2))
+        return
+    if not found:
+        console.print("No alert rules: add [[alerts]] to deskboard.toml (README, SLA-risk alerts).")
+        return
+    from bot.console import alerts_tables
+
+    console.print(alerts_tables(found, tz=config.tz))
 
 
 def status(config_path: ConfigOption = None, as_json: JsonOption = False) -> None:

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from bot.config_sections import (
     ALL_NUDGE_REASONS,
+    AlertSection,
     BusinessHoursSection,
     CategorySection,
     ConnectWiseSection,
@@ -36,8 +37,9 @@ from bot.config_sections import (
     TeamsSection,
     weekday_number,
 )
+from metrics.alerts import AlertClock, AlertRule, duration_minutes
 from metrics.calendar import BusinessCalendar, BusinessHours
-from metrics.categories import Category
+from metrics.categories import Category, category_bits
 from metrics.contests import Contest
 from metrics.definitions import MetricRef, Needs, parse_metric_ref
 from metrics.derive import DeriveParams
@@ -90,6 +92,7 @@ _BUILT = (
     "_scores",
     "_contests",
     "_deliveries",
+    "_alerts",
     "tz",
     "week_start_day",
     "excluded_members",
@@ -110,6 +113,7 @@ class DeskboardConfig(Section):
     kudos: KudosSection = KudosSection()
     nudges: NudgesSection = NudgesSection()
     csat: CsatSection = CsatSection()
+    alerts: list[AlertSection] = Field(default_factory=list)
     slack: SlackSection = SlackSection()
     teams: TeamsSection = TeamsSection()
 
@@ -254,6 +258,40 @@ class DeskboardConfig(Section):
         """Every configured contest's delivery, by contest name."""
         return self._deliveries
 
+    @cached_property
+    def _alerts(self) -> tuple[AlertRule, ...]:
+        bits = category_bits(self._categories)
+        hours = self.business_hours
+        working_day = (hours.end.hour * 60 + hours.end.minute) - (
+            hours.start.hour * 60 + hours.start.minute
+        )
+        rules = []
+        for a in self.alerts:
+            day = float(working_day) if a.clock is AlertClock.BUSINESS else 1440.0
+
+            def minutes(text: str | None, day: float = day) -> float | None:
+                return None if text is None else duration_minutes(text, day_minutes=day)
+
+            rules.append(
+                AlertRule(
+                    name=a.name,
+                    when=a.when,
+                    clock=a.clock,
+                    after_minutes=minutes(a.after),
+                    before_due_minutes=minutes(a.before_due, 1440.0),
+                    category=a.category,
+                    category_bit=0 if a.category is None else bits.get(a.category, 0),
+                    boards=tuple(str(b) for b in a.boards),
+                    repeat_minutes=minutes(a.repeat, 1440.0),
+                )
+            )
+        return tuple(rules)
+
+    def alert_list(self) -> tuple[AlertRule, ...]:
+        """The ``[[alerts]]`` rules, durations in minutes on each rule's clock (a day on the
+        business clock is the configured opening hours; before_due and repeat are elapsed)."""
+        return self._alerts
+
     def delivery_of(self, contest: Contest) -> ContestDelivery:
         """Where and when ``contest`` is posted; ``NO_DELIVERY`` for one not configured."""
         return self._deliveries.get(contest.name, NO_DELIVERY)
@@ -299,6 +337,15 @@ def _check_references(config: DeskboardConfig) -> list[tuple[str, str]]:
             problem = f"{exc} (or a score name)"
         if problem:
             problems.append((f"contests[{i}].metric", problem))
+    alert_names = [a.name for a in config.alerts]
+    if len(set(alert_names)) != len(alert_names):
+        problems.append(("alerts", "alert names must be unique"))
+    for i, alert in enumerate(config.alerts):
+        if alert.category is not None and alert.category not in config.categories:
+            known = ", ".join(sorted(config.categories)) or "none configured"
+            problems.append(
+                (f"alerts[{i}].category", f"no category {alert.category!r}; categories: {known}")
+            )
     try:
         config.calendar()
     except ValueError as exc:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from metrics.alerts import AlertClock, AlertWhen, duration_minutes
 from metrics.contests import ContestKind
 from metrics.definitions import TimeBasis
 from metrics.ratings import DEFAULT_NEGATIVE_AT, DEFAULT_POSITIVE_AT, Credit
@@ -37,7 +38,9 @@ def weekday_number(value: str) -> int:
 class ConnectWiseSection(Section):
     boards: list[str | int] = Field(default_factory=list)
     catchall_company: str = "Catchall"
-    sync_notes: bool = True  # read each resolved ticket's notes (first_contact_pct)
+    sync_notes: bool = True  # read tickets' notes (first_contact_pct, conversation metrics)
+    # notes requests in flight at once; ConnectWise answers 429 when it wants fewer
+    max_concurrency: Annotated[int, Field(ge=1, le=16)] = 4
     poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 5  # how often `deskboard run` syncs
     ticket_url: str | None = None  # link template with {id}; default derived from CW_API_URL
 
@@ -151,6 +154,50 @@ class ContestSection(Section):
             raise ValueError("kind one_goal needs goal")
         if self.kind is ContestKind.MULTI_GOAL and not self.goals:
             raise ValueError("kind multi_goal needs goals = [..]")
+        return self
+
+
+AlertNotify = Literal["owner", "channel"]
+
+
+def _owner_only() -> list[AlertNotify]:
+    return ["owner"]
+
+
+class AlertSection(Section):
+    """One ``[[alerts]]`` rule (README "SLA-risk alerts"); durations as "15m", "2h", "3d"."""
+
+    name: Name
+    category: str | None = None
+    boards: list[str | int] = Field(default_factory=list)
+    when: AlertWhen
+    after: str | None = None
+    before_due: str | None = None
+    clock: AlertClock = AlertClock.BUSINESS
+    notify: list[AlertNotify] = Field(default_factory=lambda: _owner_only(), min_length=1)
+    channel: str | None = None  # Slack channel id (or #name)
+    teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
+    mention: str | None = None  # a Slack user group id (S…) or a Teams tag name
+    repeat: str | None = None
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _one_or_list(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("after", "before_due", "repeat")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_minutes(value, day_minutes=1440.0)  # the form; the day length comes later
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> AlertSection:
+        if (self.after is None) == (self.before_due is None):
+            raise ValueError('give either after ("15m", "2h", "3d") or before_due')
+        if "channel" in self.notify and self.channel is None and self.teams_channel is None:
+            raise ValueError('notify "channel" needs channel or teams_channel')
         return self
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group, RenderableType
@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from bot.chat.formatting import as_of_text, format_value
+from bot.core.alerts import RuleAlerts
 from bot.core.reports import MetricsReport
 from metrics.contests import ContestKind
 from metrics.definitions import MetricDef
@@ -39,6 +40,10 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("reopened", "avg_handle_hours", "tickets_per_day", "backlog", "first_contact_pct"),
     ),
     (
+        "Conversation",
+        ("avg_reply_minutes", "responses_per_ticket", "responses_to_close", "follow_up_pct"),
+    ),
+    (
         "Customer satisfaction",
         ("csat_pct", "net_csat", "csat_responses", "csat_negative", "csat_response_rate"),
     ),
@@ -63,6 +68,10 @@ SHORT_LABELS: dict[str, str] = {
     "tickets_per_day": "Per day",
     "backlog": "Backlog",
     "first_contact_pct": "First contact",
+    "avg_reply_minutes": "Avg reply",
+    "responses_per_ticket": "Per ticket",
+    "responses_to_close": "To close",
+    "follow_up_pct": "Follow-up",
     "csat_pct": "CSAT",
     "net_csat": "Net CSAT",
     "csat_responses": "Ratings",
@@ -160,3 +169,31 @@ def standings_panel(standings: Standings, names: Mapping[str, str], tz: ZoneInfo
     parts.append(f"[dim]{as_of_text(standings.data_as_of, tz)}[/]")
     title = f"[bold]{escape(c.name)}[/] — {escape(standings.window.label())}"
     return Panel(Group(*parts), title=title, title_align="left", expand=False)
+
+
+def alerts_tables(found: Sequence[RuleAlerts], *, tz: ZoneInfo) -> Group:
+    """``deskboard alerts``: a table per rule of the tickets it flags now."""
+    parts: list[RenderableType] = []
+    for item in found:
+        rule = item.rule
+        title = f"{escape(rule.name)}: {rule.when.value}, {rule.clock.value} clock"
+        if not item.at_risk:
+            parts.append(f"[bold]{title}[/]: no ticket at risk")
+            continue
+        table = Table(title=title, title_justify="left", expand=False)
+        for column in ("Ticket", "Summary", "Company", "Priority", "Owner", "Age", "Due"):
+            table.add_column(column, overflow="fold")
+        for risk in item.at_risk:
+            t = risk.ticket
+            due = "—" if risk.due_at is None else f"{risk.due_at.astimezone(tz):%a %H:%M}"
+            table.add_row(
+                f"#{t.id}",
+                escape(t.summary or ""),
+                escape(t.company_name or t.company or ""),
+                escape(t.priority or ""),
+                escape(t.owner or "nobody"),
+                f"{risk.age_minutes:.0f} min",
+                due,
+            )
+        parts.append(table)
+    return Group(*parts)

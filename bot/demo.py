@@ -140,7 +140,13 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
         f"Generating an MSP with the ConnectWise simulator (seed {seed}): "
         f"{window.start - LEAD_IN:%d %b} → {until.astimezone(tz):%d %b %Y %H:%M %Z}."
     )
-    msp = generate_msp(seed=seed, start=window.start - LEAD_IN, end=until, timezone=config.timezone)
+    msp = generate_msp(
+        seed=seed,
+        start=window.start - LEAD_IN,
+        end=until,
+        timezone=config.timezone,
+        night_emergencies=True,
+    )
     _remove_database(database)
     engine = create_engine_for(f"sqlite:///{database}")
     migrate(engine)

@@ -261,6 +261,12 @@ class BusinessCalendar:
             table = self._table(lo, hi)
         return (table.elapsed(hi) - table.elapsed(lo)) / _SECONDS_PER_MINUTE
 
+    def is_open(self, moment: datetime) -> bool:
+        """True when ``moment`` lies in its local date's opening hours on a working date."""
+        _require_aware(moment, "moment")
+        span = self._span(self._local_ordinal(moment))
+        return span is not None and span[0] <= moment.timestamp() < span[1]
+
     def _midnight(self, ordinal: int) -> float:
         """The POSIX instant of local midnight starting the date ``ordinal`` (fold=0)."""
         cached = self._midnights.get(ordinal)

@@ -7,6 +7,9 @@ A metric is an aggregate over a *population* of derived tickets (see ``metrics.d
 - ``RESPONDED``: P(m), tickets whose responder is m and whose ``responded_at`` lies in the window;
 - ``OPEN_OWNED``: open tickets whose owner is m, now (not windowed);
 - ``REOPENED``: tickets m resolved that were seen going from resolved back to open in the window;
+- ``REPLIES``: the technician responses m wrote in the window that answered a customer message
+  (``metrics.conversation``), each with its ticket's scope and categories. Its fields are the
+  reply's minutes on each basis.
 - ``RATED``: S(m), the customer ratings credited to m (``[csat] credit``) whose ``rated_at``
   lies in the window, each with its ticket's scope and categories. Its fields are the
   rating's value (``positive``, ``neutral``, ``negative``).
@@ -33,6 +36,7 @@ class Population(StrEnum):
     RESPONDED = "responded"
     OPEN_OWNED = "open_owned"
     REOPENED = "reopened"
+    REPLIES = "replies"
     RATED = "rated"
 
 
@@ -69,6 +73,7 @@ class MetricDef:
     scale: float = 1.0
     needs: frozenset[Needs] = frozenset()
     minus: str | None = None  # NET: the field counted against ``field``
+    sla_basis: str = "sla"  # the ``{basis}`` of the ``sla`` time basis (no SLA clock: business)
 
     @property
     def qualifies_by_ratings(self) -> bool:
@@ -89,10 +94,15 @@ class MetricDef:
         )
 
     def field_for(self, basis: TimeBasis) -> str | None:
-        return None if self.field is None else self.field.format(basis=basis.value)
+        return None if self.field is None else self.field.format(basis=self._basis(basis))
 
     def denominator_for(self, basis: TimeBasis) -> str | None:
-        return None if self.denominator is None else self.denominator.format(basis=basis.value)
+        if self.denominator is None:
+            return None
+        return self.denominator.format(basis=self._basis(basis))
+
+    def _basis(self, basis: TimeBasis) -> str:
+        return self.sla_basis if basis is TimeBasis.SLA else basis.value
 
 
 H, L = Direction.HIGHER, Direction.LOWER
@@ -173,6 +183,49 @@ METRICS: tuple[MetricDef, ...] = (
         R,
         Aggregate.PCT,
         "first_contact",
+        needs=frozenset({Needs.NOTES}),
+    ),
+    # Conversation
+    MetricDef(
+        "avg_reply_minutes",
+        "Avg reply",
+        "min",
+        L,
+        Population.REPLIES,
+        Aggregate.MEAN,
+        "reply_min_{basis}",
+        needs=frozenset({Needs.NOTES}),
+        sla_basis=TimeBasis.BUSINESS.value,
+    ),
+    MetricDef(
+        "responses_per_ticket",
+        "Responses per ticket",
+        "#",
+        L,
+        R,
+        Aggregate.MEAN,
+        "responses",
+        needs=frozenset({Needs.NOTES}),
+    ),
+    MetricDef(
+        "responses_to_close",
+        "Responses to close",
+        "#",
+        L,
+        R,
+        Aggregate.MEAN,
+        "responses_to_close",
+        needs=frozenset({Needs.NOTES}),
+    ),
+    MetricDef(
+        "follow_up_pct",
+        "Follow-up",
+        "%",
+        H,
+        R,
+        Aggregate.PCT,
+        "followed_up",
+        denominator="closed_with_notes",
         needs=frozenset({Needs.NOTES}),
     ),
     # Customer satisfaction

@@ -75,21 +75,28 @@ class DerivedTicket:
     resolution_min_sla: float | None
     resolution_min_calendar: float | None
     category_mask: int
+    # From the notes (the note sync), not from the ticket: see storage.ticket_notes.
     first_contact: bool | None = None
+    responses: int | None = None
+    responses_to_close: int | None = None
+    followed_up: bool | None = None
+    closed_with_notes: bool = False
 
 
-def _elapsed_minutes(start: datetime | None, end: datetime | None) -> float | None:
+def elapsed_minutes(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
     return max(0.0, (end - start).total_seconds() / 60)
 
 
-def _business_minutes(
+def business_minutes(
     calendar: BusinessCalendar,
     start: datetime | None,
     end: datetime | None,
     waiting: Sequence[Interval],
 ) -> float | None:
+    """Working minutes from ``start`` to ``end`` on the calendar, less the working time spent
+    in the ``waiting`` intervals (docs/metrics.md, "Time bases"); None if either is None."""
     if start is None or end is None:
         return None
     total = calendar.working_minutes(start, end)
@@ -157,21 +164,30 @@ def derived_values(
         judgeable and responder != resolver,
         judgeable and responder == resolver,
         ticket.actual_hours,
-        _business_minutes(cal, entered_at, responded_at, waiting),
+        business_minutes(cal, entered_at, responded_at, waiting),
         ticket.sla_respond_min,
-        _elapsed_minutes(entered_at, responded_at),
-        _business_minutes(cal, entered_at, resolved_at, waiting),
+        elapsed_minutes(entered_at, responded_at),
+        business_minutes(cal, entered_at, resolved_at, waiting),
         _sla_resolution(ticket),
-        _elapsed_minutes(entered_at, resolved_at),
+        elapsed_minutes(entered_at, resolved_at),
         category_mask(ticket, params.categories) if params.categories else 0,
     )
 
 
-DERIVED_VALUE_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(DerivedTicket) if f.name != "first_contact"
+NOTE_VALUE_FIELDS: tuple[str, ...] = (
+    "first_contact",
+    "responses",
+    "responses_to_close",
+    "followed_up",
+    "closed_with_notes",
 )
-"""The ``DerivedTicket`` fields ``derived_values`` returns, in its order: all but
-``first_contact``, which the note sync decides."""
+"""The ``DerivedTicket`` fields the note sync decides from the ticket's notes."""
+
+DERIVED_VALUE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(DerivedTicket) if f.name not in NOTE_VALUE_FIELDS
+)
+"""The ``DerivedTicket`` fields ``derived_values`` returns, in its order: all but those of
+``NOTE_VALUE_FIELDS``."""
 
 
 def derive(

@@ -22,6 +22,8 @@ Populations for member m in window W (only tickets on in-scope boards count):
 - ``OPEN_OWNED``: open tickets whose ``owner_key`` is m, whatever W (the backlog is "now");
 - ``REOPENED``: distinct tickets of the reopen events in W charged to m (they carry their own
   scope and category mask). Only a plain count is defined over them.
+- ``REPLIES``: the replies (``ReplyFact``) whose ``member_key`` is m and whose ``at`` lies in W,
+  on in-scope tickets; fields are the reply's minutes (the SLA basis reads the business ones).
 - ``RATED``, S(m): the credited ratings (``metrics.ratings.credit_ratings``) of m whose
   ``rated_at`` lies in W, on in-scope tickets; fields are the rating's value.
 
@@ -47,7 +49,7 @@ from metrics.definitions import Aggregate, MetricDef, MetricRef, Population, Tim
 from metrics.derive import DerivedTicket
 from metrics.ratings import CreditedRating
 from metrics.records import member_key
-from metrics.values import MemberValues, ReopenEvent
+from metrics.values import MemberValues, ReopenEvent, ReplyFact
 from metrics.windows import Window
 
 
@@ -62,6 +64,7 @@ def member_values(
     reopen_events: Iterable[ReopenEvent] = (),
     ratings: Iterable[CreditedRating] = (),
     rated_tickets: frozenset[int] = frozenset(),
+    replies: Iterable[ReplyFact] = (),
     excluded: frozenset[str] = frozenset(),
 ) -> dict[str, MemberValues]:
     """Each member's values of ``refs`` over ``window``, keyed by member key (sorted)."""
@@ -70,6 +73,7 @@ def member_values(
     populations = _populations(tickets, window)
     reopened = _reopened(reopen_events, window)
     rated = _rated(ratings, window)
+    replied = _replied(replies, window)
     with_ratings = any(ref.metric.population is Population.RATED for ref in refs)
     skip = {key for key in map(member_key, excluded) if key is not None}
     named = set(populations[Population.RESOLVED]) | set(populations[Population.RESPONDED])
@@ -95,9 +99,12 @@ def member_values(
             if ref.metric.population is Population.REOPENED:
                 values[ref.key] = _reopened_count(reopened.get(member, []), bit)
                 continue
-            population: Sequence[DerivedTicket | CreditedRating]
+            population: Sequence[DerivedTicket | CreditedRating | ReplyFact]
             if ref.metric.population is Population.RATED:
                 population = own_ratings if bit is None else _in_category(own_ratings, bit)
+            elif ref.metric.population is Population.REPLIES:
+                own_replies = replied.get(member, [])
+                population = own_replies if bit is None else _in_category(own_replies, bit)
             else:
                 population = populations[ref.metric.population].get(member, [])
                 if bit is not None:
@@ -153,6 +160,14 @@ def _rated(ratings: Iterable[CreditedRating], window: Window) -> dict[str, list[
     return by_member
 
 
+def _replied(replies: Iterable[ReplyFact], window: Window) -> dict[str, list[ReplyFact]]:
+    by_member: dict[str, list[ReplyFact]] = defaultdict(list)
+    for reply in replies:
+        if reply.in_scope and window.contains(reply.at):
+            by_member[reply.member_key].append(reply)
+    return by_member
+
+
 def _reopened_count(events: Sequence[ReopenEvent], bit: int | None) -> int:
     return len({e.ticket_id for e in events if bit is None or e.category_mask & bit})
 
@@ -161,7 +176,7 @@ def _within(moment: datetime | None, window: Window) -> bool:
     return moment is not None and window.contains(moment)
 
 
-_Item = TypeVar("_Item", DerivedTicket, CreditedRating)
+_Item = TypeVar("_Item", DerivedTicket, CreditedRating, ReplyFact)
 
 
 def _in_category(items: Sequence[_Item], bit: int) -> list[_Item]:
@@ -173,7 +188,7 @@ RATED_FIELD = "rated"
 
 
 def _count(
-    items: Sequence[DerivedTicket | CreditedRating],
+    items: Sequence[DerivedTicket | CreditedRating | ReplyFact],
     field: str | None,
     rated_tickets: frozenset[int] = frozenset(),
 ) -> int:
@@ -186,7 +201,7 @@ def _count(
 
 def _aggregate(
     metric: MetricDef,
-    tickets: Sequence[DerivedTicket | CreditedRating],
+    tickets: Sequence[DerivedTicket | CreditedRating | ReplyFact],
     basis: TimeBasis,
     working_days: int,
     rated_tickets: frozenset[int] = frozenset(),

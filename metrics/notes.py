@@ -20,16 +20,28 @@ MAX_TECHNICIAN_NOTES = 1
 
 @dataclass(frozen=True, slots=True)
 class TicketNote:
-    """One note of a ticket: when it was written, and whether a technician wrote it.
+    """One note of a ticket: when it was written, who wrote it and who can see it.
 
     ``member_key`` is the author's identifier in comparison form (``metrics.records.member_key``)
     when a member wrote it; ``by_technician`` is False for customer (contact) and system notes.
+    ``by_customer`` is a note with a contact and no member (the customer's portal or e-mail);
+    ``customer_visible`` a note flagged as discussion or resolution and not as internal
+    analysis. The note's text is never kept.
     """
 
     ticket_id: int
     created_at: datetime
     member_key: str | None
     by_technician: bool
+    id: int | None = None
+    by_customer: bool = False
+    customer_visible: bool = False
+
+    @property
+    def is_response(self) -> bool:
+        """A technician response (docs/metrics.md, "Conversation"): a member's note the
+        customer can see."""
+        return self.by_technician and self.customer_visible
 
 
 def is_first_contact(notes: Iterable[TicketNote], *, resolved_at: datetime) -> bool:

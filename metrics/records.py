@@ -46,6 +46,9 @@ class TicketRecord:
     responder: str | None = None
     resolved_at: datetime | None = None
     resolver: str | None = None
+    closed_at: datetime | None = None  # ``closedDate`` of a closed ticket
+    sla_stage: str | None = None  # the SLA stage ``slaStatus`` gives a due time for
+    sla_due_at: datetime | None = None  # ... and that time (``metrics.alerts.SlaDue``)
     sla_respond_min: float | None = None
     sla_resplan_min: float | None = None
     sla_resolve_min: float | None = None

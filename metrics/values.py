@@ -30,3 +30,17 @@ class ReopenEvent:
     resolver_key: str
     in_scope: bool = True
     category_mask: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFact:
+    """A technician response that answered a customer message (``metrics.conversation``),
+    as ``avg_reply_minutes`` counts it: who wrote it, when, on which ticket's scope and
+    categories, and its reply time on each time basis."""
+
+    member_key: str
+    at: datetime
+    reply_min_business: float
+    reply_min_calendar: float
+    in_scope: bool = True
+    category_mask: int = 0

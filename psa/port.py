@@ -8,7 +8,7 @@ fields), never a PSA's query language. ``docs/architecture.md`` shows where a ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,6 +21,7 @@ __all__ = [
     "Association",
     "CompanyQuery",
     "NamedRef",
+    "NotesFileReader",
     "Psa",
     "PsaError",
     "Push",
@@ -244,6 +245,13 @@ class PushVerifier(Protocol):
 TicketFileReader = Callable[[list[object]], tuple[list[TicketRecord], list[SkippedTicket]]]
 """Reads the tickets of an exported file (a JSON array, as the PSA's API returns tickets):
 those read, and those skipped with the reason."""
+
+
+class NotesFileReader(Protocol):
+    """Reads one ticket's notes of an exported file (the array the PSA's API returns for the
+    ticket with that id); unreadable notes are logged and left out."""
+
+    def __call__(self, raws: Iterable[object], *, ticket_id: int) -> list[TicketNote]: ...
 
 
 _MAX_LISTED = 10

@@ -7,7 +7,6 @@ The functions live in one module per concept; this module gathers them under one
 
 from __future__ import annotations
 
-from storage.first_contact import set_first_contact, tickets_needing_notes
 from storage.reference import (
     inactive_member_keys,
     list_board_statuses,
@@ -29,6 +28,14 @@ from storage.sync_state import (
     set_watermark,
     start_judging,
 )
+from storage.ticket_notes import (
+    NotesOwed,
+    NotesRead,
+    count_tickets_needing_notes,
+    store_notes,
+    stored_notes,
+    tickets_needing_notes,
+)
 from storage.tickets import (
     DraggingTicket,
     UpsertResult,
@@ -37,16 +44,20 @@ from storage.tickets import (
     dragging_tickets,
     get_tickets,
     iter_tickets,
+    open_tickets,
     rederive_all,
     upsert_tickets,
 )
 
 __all__ = [
     "DraggingTicket",
+    "NotesOwed",
+    "NotesRead",
     "SyncStateView",
     "UpsertResult",
     "busiest_companies",
     "count_tickets",
+    "count_tickets_needing_notes",
     "data_as_of",
     "dragging_tickets",
     "get_sync_state",
@@ -56,15 +67,17 @@ __all__ = [
     "list_board_statuses",
     "list_boards",
     "list_members",
+    "open_tickets",
     "record_sync_error",
     "record_sync_finished",
     "record_sync_started",
     "rederive_all",
     "set_derive_fingerprint",
-    "set_first_contact",
     "set_refreshed",
     "set_watermark",
     "start_judging",
+    "store_notes",
+    "stored_notes",
     "tickets_needing_notes",
     "upsert_board_statuses",
     "upsert_boards",

@@ -19,6 +19,10 @@ respondent) joined to their tickets and credited by ``[csat] credit``: the ticke
 on it. Its fields are the rating's value. A ticket's ``rated`` field is an ``EXISTS`` over
 the ratings.
 
+The ``REPLIES`` population is the ``ticket_notes`` rows that answered a customer message
+(``reply_since`` set), by their author, joined to their tickets for scope and categories;
+its fields are the note's reply minutes.
+
 The resolved and responded populations are read member by member (``_member_keys``: one
 index range per member over the window) rather than by one scan of the whole index.
 
@@ -54,12 +58,14 @@ from metrics.ratings import Credit, RatingValue
 from metrics.records import member_key
 from metrics.values import MemberValues, ReopenEvent
 from metrics.windows import Window
-from storage.tables import RATINGS, STATUS_CHANGES, TICKET_WORKERS, TICKETS
+from storage.tables import RATINGS, STATUS_CHANGES, TICKET_NOTES, TICKET_WORKERS, TICKETS
 
 _T = TICKETS.c
 _S = STATUS_CHANGES.c
 _R = RATINGS.c
 _W = TICKET_WORKERS.c
+_N = TICKET_NOTES.c
+_REPLY_FIELDS = frozenset({"reply_min_business", "reply_min_calendar"})
 _RATING_FIELDS = frozenset(value.value for value in RatingValue)
 
 Row = RowMapping
@@ -89,6 +95,19 @@ def _member_keys(key: Column[Any]) -> CTE:
     return keys.union_all(select(following).where(keys.c.k.is_not(None)))
 
 
+def _replies(window: Window) -> _Source:
+    start, end = window.utc()
+    keys = _member_keys(_N.member_key)
+    joined = keys.join(TICKET_NOTES, _N.member_key == keys.c.k).join(TICKETS, _T.id == _N.ticket_id)
+    conditions = (
+        _T.in_scope == true(),
+        _N.created_at >= start,
+        _N.created_at < end,
+        _N.reply_since.is_not(None),
+    )
+    return _Source(joined, _N.member_key, conditions)
+
+
 def _windowed(key: Column[Any], at: Column[Any], window: Window) -> _Source:
     start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
     keys = _member_keys(key)
@@ -116,6 +135,8 @@ def _source(population: Population, window: Window, credit: Credit) -> _Source:
     in_scope = _T.in_scope == true()
     if population is Population.RATED:
         return _rated(window, credit)
+    if population is Population.REPLIES:
+        return _replies(window)
     if population is Population.RESOLVED:
         return _windowed(_T.resolver_key, _T.resolved_at, window)
     if population is Population.RESPONDED:
@@ -164,9 +185,10 @@ def _count(field: str | None, bit: int | None) -> ColumnElement[Any]:
 
 
 def _mean(field: str, bit: int | None) -> ColumnElement[Any]:
+    column = _N[field] if field in _REPLY_FIELDS else _T[field]
     if bit is None:
-        return func.avg(_T[field])
-    return func.avg(case((_T.category_mask.bitwise_and(bit) != 0, _T[field]), else_=None))
+        return func.avg(column)
+    return func.avg(case((_T.category_mask.bitwise_and(bit) != 0, column), else_=None))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, Table, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, Table, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.utc import UTCDateTime
@@ -29,6 +29,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_owner_key_is_open", "owner_key", "is_open"),
         Index("ix_tickets_updated_at", "updated_at"),
         Index("ix_tickets_judged_at_resolved_at", "judged_at", "resolved_at"),
+        Index("ix_tickets_notes_read_updated_at", "notes_read", "updated_at"),
     )
 
     # The record (metrics.records.TicketRecord), field for field.
@@ -56,6 +57,9 @@ class Ticket(SQLModel, table=True):
     responder: str | None = None
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolver: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sla_stage: str | None = None
+    sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sla_respond_min: float | None = None
     sla_resplan_min: float | None = None
     sla_resolve_min: float | None = None
@@ -87,9 +91,39 @@ class Ticket(SQLModel, table=True):
     # Not derived: written by the note sync (storage.first_contact); NULL until the notes of
     # the current resolution are read, and reset to NULL when the resolution changes.
     first_contact: bool | None = None
+    # Not derived: written by the note sync (storage.ticket_notes) from the ticket's notes,
+    # docs/metrics.md "Conversation". ``notes_read`` is false until the notes of the ticket as
+    # it is now have been read, and again after every change to it; the values are NULL until
+    # read and again when the resolution (or, for the follow-up, the close) changes.
+    notes_read: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    responses: int | None = None
+    responses_to_close: int | None = None
+    followed_up: bool | None = None
+    closed_with_notes: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Not derived: set when the current resolution's kudos and nudges were decided
     # (storage.notices.mark_judged); NULL until then, and again when the resolution changes.
     judged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketNoteRow(SQLModel, table=True):
+    """One note of a ticket as the note sync read it, without its text
+    (docs/metrics.md, "Conversation"). A technician response that answered a customer
+    message has ``reply_since`` (the message's time) and its reply time on each basis."""
+
+    __tablename__ = "ticket_notes"
+    __table_args__ = (Index("ix_ticket_notes_member_key_created_at", "member_key", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    note_id: int | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    member_key: str | None = None
+    by_technician: bool = False
+    by_customer: bool = False
+    customer_visible: bool = False
+    reply_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reply_min_business: float | None = None
+    reply_min_calendar: float | None = None
 
 
 class Member(SQLModel, table=True):
@@ -341,3 +375,4 @@ KUDOS: Table = SQLModel.metadata.tables["kudos"]
 CHAT_CONVERSATIONS: Table = SQLModel.metadata.tables["chat_conversations"]
 RATINGS: Table = SQLModel.metadata.tables["ratings"]
 TICKET_WORKERS: Table = SQLModel.metadata.tables["ticket_workers"]
+TICKET_NOTES: Table = SQLModel.metadata.tables["ticket_notes"]

@@ -16,18 +16,30 @@ from sqlalchemy import Insert, bindparam, false, func, insert, null, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
+from metrics.alerts import WatchedTicket
 from metrics.derive import DERIVED_VALUE_FIELDS, DerivedTicket, DeriveParams, derive, derived_values
 from metrics.records import StatusChange, TicketRecord
 from metrics.waiting import Interval, WaitingRule, waiting_intervals
 from storage.bulk import chunks, write_rows
+from storage.histories import load_histories
 from storage.sync_state import sync_row
 from storage.tables import STATUS_CHANGES, TICKETS
+from storage.ticket_notes import rederive_replies
 
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TicketRecord))
 # Decided about the current resolution by the note sync (storage.first_contact) and by the
 # judging of kudos and nudges (storage.notices), never by an upsert or a re-derivation; an
 # upsert sets them back to NULL when the resolution changes, so they are decided again.
 NOTE_FIELDS: tuple[str, ...] = ("first_contact", "judged_at")
+# What the note sync read from the ticket's notes (storage.ticket_notes): every upsert of a
+# changed ticket writes these values, "notes not read", so its notes are read again.
+UNREAD_NOTES: dict[str, Any] = {
+    "notes_read": False,
+    "responses": None,
+    "responses_to_close": None,
+    "followed_up": None,
+    "closed_with_notes": False,
+}
 # The derived resolved_at/responded_at equal the record's whenever they matter (see tables).
 DERIVED_FIELDS: tuple[str, ...] = tuple(
     f.name
@@ -35,10 +47,12 @@ DERIVED_FIELDS: tuple[str, ...] = tuple(
     if f.name not in RECORD_FIELDS
     and f.name not in ("resolved_at", "responded_at")
     and f.name not in NOTE_FIELDS
+    and f.name not in UNREAD_NOTES
 )
 _RECORD_COLUMNS = tuple(TICKETS.c[name] for name in RECORD_FIELDS)
 # What an upsert writes, in this order: the record, then its derived values.
-_ROW_FIELDS: tuple[str, ...] = RECORD_FIELDS + DERIVED_FIELDS
+_ROW_FIELDS: tuple[str, ...] = RECORD_FIELDS + DERIVED_FIELDS + tuple(UNREAD_NOTES)
+_UNREAD_NOTES_VALUES = tuple(UNREAD_NOTES.values())
 _record_values = attrgetter(*RECORD_FIELDS)
 _stored_derived = itemgetter(*(DERIVED_VALUE_FIELDS.index(name) for name in DERIVED_FIELDS))
 _CHANGE_FIELDS = ("ticket_id", "at", "from_status", "to_status", "reopened", "resolver_key")
@@ -93,23 +107,11 @@ def _derived_values(derived: DerivedTicket) -> dict[str, Any]:
 def _ticket_row(record: TicketRecord, derived: tuple[Any, ...]) -> tuple[Any, ...]:
     """The ticket's values in ``_ROW_FIELDS`` order, from ``metrics.derive.derived_values``."""
     values: tuple[Any, ...] = _record_values(record) + _stored_derived(derived)
-    return values
+    return values + _UNREAD_NOTES_VALUES
 
 
 # Built once: SQLAlchemy then reuses the compiled form and its cache key for every page.
 _RECORDS_BY_ID = select(*_RECORD_COLUMNS).where(TICKETS.c.id.in_(bindparam("ids", expanding=True)))
-_HISTORIES_BY_ID = (
-    select(
-        STATUS_CHANGES.c.ticket_id,
-        STATUS_CHANGES.c.at,
-        STATUS_CHANGES.c.from_status,
-        STATUS_CHANGES.c.to_status,
-    )
-    .where(STATUS_CHANGES.c.ticket_id.in_(bindparam("ids", expanding=True)))
-    .order_by(STATUS_CHANGES.c.ticket_id, STATUS_CHANGES.c.at, STATUS_CHANGES.c.id)
-)
-
-
 _MAX_ID = select(func.max(TICKETS.c.id))
 _CHANGE_TIME = func.coalesce(TICKETS.c.updated_at, TICKETS.c.entered_at)  # _change_time in SQL
 
@@ -134,17 +136,6 @@ def _load_records(
         for row in session.execute(_RECORDS_BY_ID, {"ids": list(chunk)}).mappings():
             found[row["id"]] = _record_from_row(row)
     return found
-
-
-def _load_histories(session: Session, ids: Sequence[int]) -> dict[int, list[StatusChange]]:
-    histories: dict[int, list[StatusChange]] = {}
-    for chunk in chunks(ids):
-        rows = session.execute(_HISTORIES_BY_ID, {"ids": list(chunk)})
-        for ticket_id, at, from_status, to_status in rows:
-            histories.setdefault(ticket_id, []).append(
-                StatusChange(ticket_id, at, from_status, to_status)
-            )
-    return histories
 
 
 def _latest_per_id(records: Iterable[TicketRecord]) -> dict[int, TicketRecord]:
@@ -204,7 +195,7 @@ def upsert_tickets(
     stored = _load_records(session, ids, highest=highest)
     changed = [i for i in ids if _is_news(latest[i], stored.get(i))]
     # Only tickets stored before have a history.
-    histories = _load_histories(session, [i for i in changed if i in stored])
+    histories = load_histories(session, [i for i in changed if i in stored])
 
     rows: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
@@ -312,16 +303,34 @@ def rederive_all(
     count = 0
     statement = update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id"))
     for records in _record_batches(session, batch=batch):
-        histories = _load_histories(session, [r.id for r in records])
+        histories = load_histories(session, [r.id for r in records])
         values = []
+        waiting_of: dict[int, list[Interval]] = {}
         for record in records:
-            waiting = waiting_intervals(histories.get(record.id, []), waiting_rule)
+            waiting = waiting_of[record.id] = waiting_intervals(
+                histories.get(record.id, []), waiting_rule
+            )
             derived = derive(record, params=params, waiting=waiting)
             values.append({"ticket_id": record.id, **_derived_values(derived)})
         session.execute(statement, values)
+        rederive_replies(session, waiting=waiting_of, calendar=params.calendar)
         count += len(values)
     sync_row(session).derive_fingerprint = fingerprint or params.fingerprint
     return count
+
+
+def open_tickets(session: Session) -> list[WatchedTicket]:
+    """Every in-scope ticket that is neither resolved nor closed, with its category bits,
+    in id order: what the SLA-risk alerts watch."""
+    query = (
+        select(*_RECORD_COLUMNS, TICKETS.c.category_mask)
+        .where(TICKETS.c.in_scope == true(), TICKETS.c.is_open == true())
+        .order_by(TICKETS.c.id)
+    )
+    return [
+        WatchedTicket(_record_from_row(row), row["category_mask"])
+        for row in session.execute(query).mappings()
+    ]
 
 
 def count_tickets(session: Session) -> int:

@@ -57,7 +57,7 @@ from metrics.waiting import WaitingRule, waiting_intervals
 from storage import repo
 from storage.db import session_scope
 from storage.tables import STATUS_CHANGES, TICKETS
-from storage.tickets import NOTE_FIELDS
+from storage.tickets import NOTE_FIELDS, UNREAD_NOTES
 
 SEED = 7
 TICKETS_BY_SIZE: dict[str, int] = {"small": 2_000, "full": 200_000}
@@ -65,7 +65,7 @@ REPEATS: dict[str, int] = {"small": 3, "full": 5}
 STORE_GOAL = 2.0
 
 _RECORD_FIELDS = frozenset(TicketRecord.__dataclass_fields__)
-# Every ticket column but ``first_contact``, which only the note sync writes.
+# Every ticket column but those only the note sync and the judging write.
 TICKET_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in TICKETS.columns if c.name not in NOTE_FIELDS
 )
@@ -101,7 +101,9 @@ def baseline_rows(
             history = [] if at is None else [StatusChange(record.id, at, None, record.status)]
             derived = derive(record, params=params, waiting=waiting_intervals(history, rule))
             values = [
-                getattr(record if name in _RECORD_FIELDS else derived, name)
+                UNREAD_NOTES[name]
+                if name in UNREAD_NOTES
+                else getattr(record if name in _RECORD_FIELDS else derived, name)
                 for name in TICKET_COLUMNS
             ]
             tickets.append(_stored(values, ticket_processors))

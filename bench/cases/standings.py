@@ -2,7 +2,7 @@
 tickets, over a one-month window (November 2025, across the DST change) and a one-year
 window (2025).
 
-- Deskboard: ``storage.standings.member_values`` for all 17 metrics (business time basis),
+- Deskboard: ``storage.standings.member_values`` for every metric (business time basis),
   the SQL aggregates built from ``metrics.definitions``, read into ``MemberValues``.
 - Baseline: the same numbers written by hand as plain SQL on a ``sqlite3`` connection to the
   same file: one ``GROUP BY resolver_key`` over the window's resolved tickets (every R(m)
@@ -55,7 +55,8 @@ SELECT resolver_key,
        AVG(resolution_min_business),
        SUM(escalated), SUM(without_escalation), SUM(judgeable),
        AVG(actual_hours),
-       SUM(first_contact)
+       SUM(first_contact),
+       AVG(responses), AVG(responses_to_close), SUM(followed_up), SUM(closed_with_notes)
 FROM tickets
 WHERE in_scope = 1 AND resolver_key IS NOT NULL AND resolved_at >= ? AND resolved_at < ?
 GROUP BY resolver_key
@@ -71,6 +72,13 @@ SELECT owner_key, COUNT(*)
 FROM tickets
 WHERE in_scope = 1 AND is_open = 1 AND owner_key IS NOT NULL
 GROUP BY owner_key
+"""
+REPLIES_SQL = """
+SELECT n.member_key, AVG(n.reply_min_business)
+FROM ticket_notes AS n JOIN tickets AS t ON t.id = n.ticket_id
+WHERE t.in_scope = 1 AND n.member_key IS NOT NULL AND n.reply_since IS NOT NULL
+  AND n.created_at >= ? AND n.created_at < ?
+GROUP BY n.member_key
 """
 REOPENED_SQL = """
 SELECT s.resolver_key, COUNT(DISTINCT s.ticket_id)
@@ -97,6 +105,7 @@ def baseline_values(connection: sqlite3.Connection, window: Window, working_days
     responded = dict(connection.execute(RESPONDED_SQL, bounds).fetchall())
     backlog = dict(connection.execute(BACKLOG_SQL).fetchall())
     reopened = dict(connection.execute(REOPENED_SQL, bounds).fetchall())
+    replies = dict(connection.execute(REPLIES_SQL, bounds).fetchall())
     values: Values = {}
     for member in sorted(set(resolved) | set(responded)):
         row = resolved.get(member)
@@ -115,7 +124,15 @@ def baseline_values(connection: sqlite3.Connection, window: Window, working_days
             judgeable,
             handle_hours,
             first_contact,
-        ) = row if row is not None else (member, 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, None, 0)
+            responses,
+            responses_to_close,
+            followed_up,
+            closed_with_notes,
+        ) = (
+            row
+            if row is not None
+            else (member, 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, None, 0, None, None, 0, 0)
+        )
         response_minutes = responded.get(member)
         values[member] = {
             "categorized_pct": _pct(categorized, count),
@@ -135,6 +152,10 @@ def baseline_values(connection: sqlite3.Connection, window: Window, working_days
             "tickets_per_day": None if working_days == 0 else count / working_days,
             "backlog": backlog.get(member, 0),
             "first_contact_pct": _pct(first_contact or 0, count),
+            "avg_reply_minutes": replies.get(member),
+            "responses_per_ticket": responses,
+            "responses_to_close": responses_to_close,
+            "follow_up_pct": _pct(followed_up or 0, closed_with_notes or 0),
         }
     return values
 

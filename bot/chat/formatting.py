@@ -21,8 +21,8 @@ def format_value(value: float | None, unit: str) -> str:
         return "—"
     if unit == "pts":
         return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    if unit == "#":
-        return f"{value:.0f}"
+    if unit == "#":  # a count, or a mean of counts (responses per ticket)
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
     if unit == "%":
         return f"{value:.1f}%"
     if unit == "min":

@@ -9,7 +9,7 @@ the composition root hands in: for ConnectWise, ``psa.connectwise.mapping.map_ti
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +23,13 @@ from metrics.calendar import BusinessCalendar
 from metrics.categories import category_bits
 from metrics.contests import Contest
 from metrics.definitions import MetricDef, MetricRef, Needs, TimeBasis, supported_metrics
+from metrics.notes import TicketNote
 from metrics.ratings import Credit, Rating
 from metrics.standings import Standings, compute_standings
 from metrics.values import MemberValues
 from metrics.waiting import WaitingRule
 from metrics.windows import Window
-from psa.port import SkippedTicket, TicketFileReader
+from psa.port import NotesFileReader, SkippedTicket, TicketFileReader
 from storage import repo, standings
 from storage.db import create_engine_for, migrate, session_scope
 from storage.ratings import upsert_ratings
@@ -121,19 +122,45 @@ def metrics_from_database(
     return MetricsReport(window, config.timezone, basis, metrics, members, as_of)
 
 
-def read_ticket_file(path: Path) -> list[object]:
+def _read_json(path: Path) -> object:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TicketFileError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TicketFileError(f"{path}: not valid JSON: {exc}") from None
+
+
+def read_ticket_file(path: Path) -> list[object]:
+    data = _read_json(path)
     if not isinstance(data, list):
         raise TicketFileError(
             f"{path}: expected a JSON array of tickets as GET /service/tickets returns, "
             f"got a JSON {type(data).__name__}"
         )
     return data
+
+
+def read_notes_file(path: Path, *, read_notes: NotesFileReader) -> dict[int, list[TicketNote]]:
+    """A ``--notes`` file: a JSON object mapping each ticket id (a string) to the array of its
+    notes as the PSA's API returns them; unreadable notes are logged and left out."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise TicketFileError(
+            f"{path}: expected a JSON object mapping ticket ids to arrays of notes, "
+            f"got a JSON {type(data).__name__}"
+        )
+    notes: dict[int, list[TicketNote]] = {}
+    for key, raws in data.items():
+        if not key.strip().isdigit():
+            raise TicketFileError(f"{path}: {key!r} is not a ticket id")
+        if not isinstance(raws, list):
+            raise TicketFileError(
+                f"{path}: ticket {key}: expected an array of notes, got a JSON "
+                f"{type(raws).__name__}"
+            )
+        notes[int(key)] = read_notes(raws, ticket_id=int(key))
+    return notes
 
 
 def metrics_from_file(
@@ -144,11 +171,13 @@ def metrics_from_file(
     window: Window,
     basis: TimeBasis,
     ratings: Sequence[Rating] | None = None,
+    notes: Mapping[int, Sequence[TicketNote]] | None = None,
 ) -> MetricsReport:
     """Metrics of the tickets in a file, read by ``read_tickets`` (the PSA adapter's);
-    ``backlog`` and ``reopened`` need the database, and ``first_contact_pct`` the notes,
-    which a file of tickets does not have. With ``ratings`` (a ``--ratings`` file), the CSAT
-    metrics too, credited to the resolver or owner: a file holds no time entries."""
+    ``backlog`` and ``reopened`` need the database. With ``notes`` (a ``--notes`` file),
+    ``first_contact_pct`` and the conversation metrics too; a ticket the notes file does not
+    list counts as one whose notes were not read. With ``ratings`` (a ``--ratings`` file), the
+    CSAT metrics, credited to the resolver or owner: a file holds no time entries."""
     if ratings is not None and config.csat.credit is Credit.WORKED:
         raise TicketFileError(
             "csat.credit: 'worked' needs the time entries of the database; "
@@ -165,7 +194,14 @@ def metrics_from_file(
         repo.set_derive_fingerprint(session, fingerprint=derive_fingerprint(params, rule))
         if ratings is not None:
             upsert_ratings(session, ratings=ratings, now=window.end)
-    metrics = supported_metrics(frozenset() if ratings is None else frozenset({Needs.RATINGS}))
+        if notes is not None:
+            owed = repo.tickets_needing_notes(session, limit=max(1, len(records)))
+            read = [repo.NotesRead(o, notes[o.ticket_id]) for o in owed if o.ticket_id in notes]
+            repo.store_notes(session, read=read, calendar=calendar, waiting_rule=rule)
+    needs = {Needs.RATINGS} if ratings is not None else set()
+    if notes is not None:
+        needs.add(Needs.NOTES)
+    metrics = supported_metrics(frozenset(needs))
     members = _member_values(
         engine,
         config=config,

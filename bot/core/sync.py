@@ -13,18 +13,22 @@ same tickets again; the upsert is idempotent, so nothing is skipped and nothing 
 Survey results (``[csat] surveys``) are read last, into the ratings
 (``bot.core.survey_sync``), with a watermark of their own.
 
-Note sync (``[connectwise] sync_notes``): after the tickets, the notes of resolved tickets
-whose ``first_contact`` is still NULL are read, one request per ticket, newest resolution
-first, at most ``NOTES_PER_SYNC`` a run, and stored ``NOTES_BATCH`` per transaction. What is
-left (a long backfill, a failed request) stays NULL and is read by the next sync.
+Note sync (``[connectwise] sync_notes``): after the tickets, the notes of the tickets whose
+notes are owed (new or changed since they were last read, ``storage.ticket_notes``) are read,
+one request per ticket and ``[connectwise] max_concurrency`` at once, most recently updated
+first, at most ``NOTES_PER_SYNC`` a run, and stored ``NOTES_BATCH`` tickets per transaction.
+What is left (a long backfill, a failed request) stays owed and is read by the next sync.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 
 from sqlalchemy import Engine
 
@@ -34,7 +38,7 @@ from bot.core.judging import NoticeReport, judge_resolutions
 from bot.core.rating_notices import write_back_notes
 from bot.core.survey_sync import RatingSyncReport, sync_ratings
 from metrics.derive import DeriveParams
-from metrics.notes import is_first_contact
+from metrics.notes import TicketNote
 from metrics.records import Board, TicketRecord
 from metrics.waiting import WaitingRule
 from psa.port import Psa, PsaError, RecordNotFound, SkippedTicket, TicketPage
@@ -53,7 +57,7 @@ NOTES_PER_SYNC = 2000
 """Tickets whose notes one sync reads at most: one request each, so a backfill is spread out."""
 
 NOTES_BATCH = 100
-"""First-contact decisions stored per transaction: a failure loses at most this much work."""
+"""Tickets' notes stored per transaction: a failure loses at most this much work."""
 
 NOTES_FAILURES_IN_A_ROW = 3
 """Failed notes requests in a row after which a sync stops reading notes: ConnectWise is down
@@ -82,7 +86,7 @@ class SyncReport:
     watermark: datetime | None = None
     notes_read: int = 0  # tickets whose notes were read and judged
     notes_gone: list[int] = field(default_factory=list)  # tickets ConnectWise no longer has
-    notes_failed: list[int] = field(default_factory=list)  # left NULL, read again next sync
+    notes_failed: list[int] = field(default_factory=list)  # still owed, read again next sync
     notes_error: str | None = None  # the last notes request's error, if any failed
     notices: NoticeReport = field(default_factory=NoticeReport)  # the resolutions judged
     ratings: RatingSyncReport | None = None  # the PSA's survey results ([csat] surveys)
@@ -268,12 +272,14 @@ def _sync(
         report.status_changes,
     )
     # Notes come after the watermark has moved, on purpose. Which notes are owed is kept in
-    # the database (first_contact IS NULL), not in the watermark, so a notes failure loses
-    # nothing: the tickets are stored, and their NULLs are picked up by the next sync.
+    # the database (notes_read is false), not in the watermark, so a notes failure loses
+    # nothing: the tickets are stored, and what is still owed is read by the next sync.
     # Holding the watermark back for notes would only make that sync read every ticket
     # page again, and a ticket whose notes keep failing would pin the watermark for ever.
     if config.connectwise.sync_notes:
-        notes = sync_notes(client=client, engine=engine, now=now, progress=notes_progress)
+        notes = sync_notes(
+            client=client, engine=engine, config=config, now=now, progress=notes_progress
+        )
         report.notes_read = notes.read
         report.notes_gone = notes.gone
         report.notes_failed = notes.failed
@@ -317,57 +323,81 @@ def sync_notes(
     *,
     client: Psa,
     engine: Engine,
+    config: DeskboardConfig,
     now: datetime,
     limit: int = NOTES_PER_SYNC,
     progress: ProgressFn | None = None,
 ) -> NotesResult:
-    """Read the notes of up to ``limit`` resolved tickets still owed them; store first_contact.
+    """Read the notes of up to ``limit`` tickets still owed them and store what they say.
 
-    Requests go one at a time (ConnectWise publishes no rate; one in flight is polite), and
-    decisions are committed ``NOTES_BATCH`` at a time. A ticket ConnectWise answers 404 for
-    has been deleted: its notes can never be read, so it is stored as not first contact.
-    That changes no number, since first_contact_pct counts a ticket without note data as
-    not first contact anyway (its denominator is every resolved ticket, docs/metrics.md,
-    "Beyond Crewhu"), and it stops the ticket from being asked for again at every sync. Any
-    other ConnectWise error leaves the ticket NULL, to be read again next sync, and is recorded
-    as the sync's last error; after ``NOTES_FAILURES_IN_A_ROW`` failures in a row the reading
-    stops for this sync.
+    Up to ``[connectwise] max_concurrency`` requests are in flight at once (a thread each;
+    the client backs every thread off together when ConnectWise answers 429), and what was
+    read is stored ``NOTES_BATCH`` tickets per transaction, in the order listed. A ticket
+    ConnectWise answers 404 for has been deleted: its notes can never be read, so it is
+    stored as read with no notes (not first contact, nothing to converse about), which stops
+    it from being asked for again at every sync. Any other ConnectWise error leaves the ticket
+    owed, to be read again next sync, and is recorded as the sync's last error; after
+    ``NOTES_FAILURES_IN_A_ROW`` failures in a row the reading stops for this sync.
     """
     with session_scope(engine) as session:
         owed = repo.tickets_needing_notes(session, limit=limit)
+        rule = stored_waiting_rule(session, config)
+    calendar = config.calendar()
     result = NotesResult()
-    pending: dict[int, bool] = {}
+    pending: list[repo.NotesRead] = []
     in_a_row = 0
 
     def store() -> None:
         if pending:
             with session_scope(engine) as session:
-                repo.set_first_contact(session, values=pending)
+                repo.store_notes(session, read=pending, calendar=calendar, waiting_rule=rule)
             pending.clear()
 
-    for done, (ticket_id, resolved_at) in enumerate(owed, start=1):
-        try:
-            notes = client.notes(ticket_id)
-            pending[ticket_id] = is_first_contact(notes, resolved_at=resolved_at)
-            result.read += 1
-            in_a_row = 0
-        except RecordNotFound:
-            log.warning("notes: ticket %d is gone from ConnectWise; not first contact", ticket_id)
-            result.gone.append(ticket_id)
-            pending[ticket_id] = False
-            in_a_row = 0
-        except PsaError as exc:
-            result.failed.append(ticket_id)
-            result.error = f"{type(exc).__name__}: {exc}"
-            log.warning("notes: ticket %d: read again next sync: %s", ticket_id, result.error)
-            in_a_row += 1
-        if len(pending) >= NOTES_BATCH:
-            store()
-        if progress is not None:
-            progress(done, len(owed))
-        if in_a_row >= NOTES_FAILURES_IN_A_ROW:
-            log.warning("notes: %d failures in a row; the rest wait for the next sync", in_a_row)
-            break
+    def read(item: repo.NotesOwed) -> list[TicketNote]:
+        return client.notes(item.ticket_id)
+
+    # A sliding window: at most max_concurrency tickets are asked for ahead of the one being
+    # stored, so a stop after failures in a row stops the asking too.
+    ahead = config.connectwise.max_concurrency
+    workers = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="psa-notes")
+    queue = iter(owed)
+    asked: deque[tuple[repo.NotesOwed, Future[list[TicketNote]]]] = deque(
+        (item, workers.submit(read, item)) for item in islice(queue, ahead)
+    )
+    done = 0
+    try:
+        while asked:
+            item, future = asked.popleft()
+            done += 1
+            ticket_id = item.ticket_id
+            try:
+                pending.append(repo.NotesRead(item, future.result()))
+                result.read += 1
+                in_a_row = 0
+            except RecordNotFound:
+                log.warning("notes: ticket %d is gone from ConnectWise; no notes", ticket_id)
+                result.gone.append(ticket_id)
+                pending.append(repo.NotesRead(item, None))
+                in_a_row = 0
+            except PsaError as exc:
+                result.failed.append(ticket_id)
+                result.error = f"{type(exc).__name__}: {exc}"
+                log.warning("notes: ticket %d: read again next sync: %s", ticket_id, result.error)
+                in_a_row += 1
+            if len(pending) >= NOTES_BATCH:
+                store()
+            if progress is not None:
+                progress(done, len(owed))
+            if in_a_row >= NOTES_FAILURES_IN_A_ROW:
+                log.warning(
+                    "notes: %d failures in a row; the rest wait for the next sync", in_a_row
+                )
+                break
+            following = next(queue, None)
+            if following is not None:
+                asked.append((following, workers.submit(read, following)))
+    finally:
+        workers.shutdown(wait=True, cancel_futures=True)
     store()
     if result.error is not None:
         with session_scope(engine) as session:

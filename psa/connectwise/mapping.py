@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from metrics.alerts import SlaDue
 from metrics.notes import TicketNote
 from metrics.records import Board, BoardStatus, Member, TicketRecord, member_key
 from psa.port import SkippedTicket
@@ -118,8 +119,12 @@ def map_ticket(raw: object) -> TicketRecord:
     top = raw
     resolved_at = r.time((top, "dateResolved"))
     resolver = _text(raw.get("resolvedBy"))
+    entered_at = r.time((r.info, "dateEntered"), (top, "dateEntered"))
+    updated_at = r.time((r.info, "lastUpdated"), (top, "lastUpdated"))
+    closed_at = r.time((top, "closedDate")) if closed else None
+    due = _sla_due(raw.get("slaStatus"), near=updated_at or entered_at)
     if closed:
-        resolved_at = resolved_at or r.time((top, "closedDate"))
+        resolved_at = resolved_at or closed_at
         resolver = resolver or _text(raw.get("closedBy"))
     return TicketRecord(
         id=ticket_id,
@@ -140,18 +145,28 @@ def map_ticket(raw: object) -> TicketRecord:
         source=r.name("source"),
         owner=r.name("owner", "identifier"),
         summary=_text(raw.get("summary")),
-        entered_at=r.time((r.info, "dateEntered"), (top, "dateEntered")),
-        updated_at=r.time((r.info, "lastUpdated"), (top, "lastUpdated")),
+        entered_at=entered_at,
+        updated_at=updated_at,
         responded_at=r.time((top, "dateResponded")),
         responder=_text(raw.get("respondedBy")),
         resolved_at=resolved_at,
         resolver=resolver,
+        closed_at=closed_at,
+        sla_stage=None if due is None else due.stage.value,
+        sla_due_at=None if due is None else due.at,
         sla_respond_min=r.number("respondMinutes"),
         sla_resplan_min=r.number("resPlanMinutes"),
         sla_resolve_min=r.number("resolveMinutes"),
         sla_waiting_min=r.number("minutesWaiting"),
         actual_hours=r.number("actualHours") or 0.0,
     )
+
+
+def _sla_due(status: object, *, near: datetime | None) -> SlaDue | None:
+    """The due time in ``slaStatus`` ("Respond by Mon 07/04 1:00 PM UTC-04"), if any."""
+    if not isinstance(status, str) or near is None:
+        return None
+    return SlaDue.parse(status, near=near)
 
 
 def map_tickets(raws: Iterable[object]) -> tuple[list[TicketRecord], list[SkippedTicket]]:
@@ -204,13 +219,19 @@ def map_note(raw: object, *, ticket_id: int) -> TicketNote:
         break
     if created_at is None:
         raise UnreadableNote(ticket_id, note_id, "dateCreated", "missing")
-    member = raw.get("member")
-    by_member = isinstance(member, Mapping)
+    by_member = isinstance(raw.get("member"), Mapping)
+    by_contact = isinstance(raw.get("contact"), Mapping)
     return TicketNote(
         ticket_id=ticket_id,
         created_at=created_at,
         member_key=member_key(_text(_ref(raw, "member").get("identifier"))),
-        by_technician=by_member and raw.get("contact") is None,
+        by_technician=by_member and not by_contact,
+        id=note_id if isinstance(note_id, int) and not isinstance(note_id, bool) else None,
+        by_customer=by_contact and not by_member,
+        customer_visible=(
+            raw.get("detailDescriptionFlag") is True or raw.get("resolutionFlag") is True
+        )
+        and raw.get("internalAnalysisFlag") is not True,
     )
 
 

@@ -1,10 +1,13 @@
 """Talking HTTP to ConnectWise: the configured ``httpx.Client``, retries and paging.
 
-One request is in flight at a time (ConnectWise publishes no rate; it answers 429 with
-``Retry-After``). Lists come as generators of pages, so a caller never holds more than one
-page. Transient failures (429, 5xx, timeouts, dropped connections, a 2xx whose body is not
-JSON) are retried with capped exponential backoff and full jitter; a POST is retried only
-when it surely never reached ConnectWise, because a second note is worse than a failed one.
+A caller sends one request at a time, except the note sync, which reads notes with a few
+threads (``[connectwise] max_concurrency``). ConnectWise publishes no rate; it answers 429
+with ``Retry-After``, and then every thread of the client holds back until that time, not
+only the one that was told: the others would be refused too. Lists come as generators of
+pages, so a caller never holds more than one page. Transient failures (429, 5xx, timeouts,
+dropped connections, a 2xx whose body is not JSON) are retried with capped exponential
+backoff and full jitter; a POST is retried only when it surely never reached ConnectWise,
+because a second note is worse than a failed one.
 Nothing here logs or formats request headers, so the credentials never reach a log line.
 """
 
@@ -15,6 +18,7 @@ import json
 import logging
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -164,6 +168,10 @@ class Requester:
         self._sleep = sleep
         self._page_size = page_size
         self._rng = rng or random.Random()
+        self._clock = time.monotonic
+        self._hold_lock = threading.Lock()
+        self._hold_until = 0.0  # on the monotonic clock: no request before then (a 429)
+        self._held = threading.local()  # .until: the hold this thread has already waited out
 
     def iter_pages(self, path: str, params: Mapping[str, str]) -> Iterator[list[Any]]:
         """Every item of a list route, one page at a time.
@@ -251,6 +259,8 @@ class Requester:
                     problem = f"HTTP {status}: ConnectWise said: {failure.cw_message or 'nothing'}"
                     retry_after = self._retry_after(response) if status == 429 else None
                     delay = retry_after if retry_after is not None else self._backoff(attempt)
+                    if status == 429:
+                        self._hold_everyone(delay)  # this thread sleeps it below
                 else:
                     raise error_from_response(response)
             if attempt == attempts:
@@ -272,6 +282,23 @@ class Requester:
             self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
 
+    def _hold_everyone(self, delay: float) -> None:
+        """No other thread of this client sends before ``delay`` seconds from now; the thread
+        that was told sleeps the delay itself, as for any retry."""
+        with self._hold_lock:
+            self._hold_until = max(self._hold_until, self._clock() + delay)
+            self._held.until = self._hold_until
+
+    def _wait_for_hold(self) -> None:
+        with self._hold_lock:
+            if self._hold_until <= getattr(self._held, "until", 0.0):
+                return  # this thread was told, and slept it
+            wait = self._hold_until - self._clock()
+            self._held.until = self._hold_until
+        if wait > 0:
+            log.info("ConnectWise asked to slow down: waiting %.2fs", wait)
+            self._sleep(wait)
+
     def _exchange(
         self,
         method: str,
@@ -290,6 +317,7 @@ class Requester:
         soon as the page is parsed. Error bodies are read into the response as usual, since
         ``psa.connectwise.errors`` reads them from there.
         """
+        self._wait_for_hold()
         request = self._http.build_request(
             method, url, params=params, json=json_body, headers=headers
         )

@@ -161,6 +161,47 @@ def test_the_demo_config_is_valid():
             },
             "scores[0].weights.first_contact_pct: first_contact_pct is counted from ticket notes",
         ),
+        (
+            {"connectwise": {"max_concurrency": 0}},
+            "connectwise.max_concurrency: Input should be greater than or equal to 1",
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "unanswered", "after": "15 minutes"}]},
+            "alerts[0].after: Value error, '15 minutes' is not a duration such as '15m'",
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "late", "after": "15m"}]},
+            "alerts[0].when: Input should be 'unanswered' or 'unresolved'",
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "unanswered"}]},
+            "alerts[0]: Value error, give either after",
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "unanswered", "after": "1h", "before_due": "1h"}]},
+            "alerts[0]: Value error, give either after",
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "unanswered", "after": "1h", "notify": "channel"}]},
+            'alerts[0]: Value error, notify "channel" needs channel or teams_channel',
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "unanswered", "after": "1h", "notify": "boss"}]},
+            "alerts[0].notify[0]: Input should be 'owner' or 'channel'",
+        ),
+        (
+            {"alerts": [{"name": "A", "when": "unanswered", "after": "1h", "category": "vip"}]},
+            "alerts[0].category: no category 'vip'; categories: none configured",
+        ),
+        (
+            {
+                "alerts": [
+                    {"name": "A", "when": "unanswered", "after": "1h"},
+                    {"name": "A", "when": "unresolved", "after": "1d"},
+                ]
+            },
+            "alerts: alert names must be unique",
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_file_key_and_reason(data, message):
@@ -200,3 +241,35 @@ def test_notes_are_synced_unless_turned_off():
     # with notes on, a contest on first contact is fine
     contest = {"name": "X", "metric": "first_contact_pct", "period": "monthly"}
     assert parse_config({"contests": [contest]}).contest_list()[0].name == "X"
+
+
+def test_alert_rules_are_built_with_their_durations_on_their_clocks():
+    config = parse_config(
+        {
+            "business_hours": {"start": "08:00", "end": "17:00"},
+            "categories": {"emergency": {"priority": ["*Emergency*"]}},
+            "alerts": [
+                {"name": "E", "category": "emergency", "when": "unanswered", "after": "15m",
+                 "clock": "calendar", "notify": ["owner", "channel"], "channel": "C1",
+                 "repeat": "1h"},
+                {"name": "D", "when": "unresolved", "before_due": "30m"},
+                {"name": "S", "when": "unresolved", "after": "3d", "boards": ["Service Desk", 7]},
+            ],
+        }
+    )  # fmt: skip
+    emergency, due, stale = config.alert_list()
+    assert (emergency.after_minutes, emergency.repeat_minutes) == (15.0, 60.0)
+    assert (emergency.category, emergency.category_bit) == ("emergency", 1)
+    assert due.before_due_minutes == 30.0
+    assert due.after_minutes is None
+    assert stale.after_minutes == 3 * 9 * 60  # three working days of 08:00-17:00
+    assert stale.boards == ("Service Desk", "7")
+    assert config.alerts[0].notify == ["owner", "channel"]
+    assert (
+        parse_config(
+            {"alerts": [{"name": "x", "when": "unanswered", "after": "1d", "clock": "calendar"}]}
+        )
+        .alert_list()[0]
+        .after_minutes
+        == 1440
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, MetaData, Table, select
 
 from metrics.derive import DeriveParams
 from metrics.records import TicketRecord
@@ -51,3 +51,16 @@ def status_rows(engine: Engine) -> list[dict[str, object]]:
 
 def derived_row(engine: Engine, ticket_id: int) -> dict[str, object]:
     return next(row for row in ticket_rows(engine) if row["id"] == ticket_id)
+
+
+def insert_bare_ticket(engine: Engine, ticket_id: int) -> None:
+    """A ticket row written through the table as the database has it now (an older revision
+    has fewer columns than the code's): the id, and false or 0 in every required column."""
+    with engine.begin() as connection:
+        table = Table("tickets", MetaData(), autoload_with=connection)
+        values: dict[str, object] = {"id": ticket_id}
+        for column in table.columns:
+            if column.name != "id" and not column.nullable:
+                values[column.name] = 0.0 if column.name == "actual_hours" else False
+        values["category_mask"] = 0
+        connection.execute(table.insert().values(values))

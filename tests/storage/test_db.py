@@ -24,6 +24,7 @@ TABLES = {"tickets", "status_changes", "members", "boards", "board_statuses", "s
 CHAT_TABLES = {"outbox", "chat_users", "member_prefs", "nudges", "kudos"}  # revision 0002
 PLATFORM_TABLES = {"chat_conversations"}  # revision 0003
 RATING_TABLES = {"ratings", "ticket_workers"}  # revision 0007
+NOTE_TABLES = {"ticket_notes"}  # revision 0008
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
@@ -31,7 +32,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
     migrate(engine)
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) == (
-        TABLES | CHAT_TABLES | PLATFORM_TABLES | RATING_TABLES | {"alembic_version"}
+        TABLES | CHAT_TABLES | PLATFORM_TABLES | RATING_TABLES | NOTE_TABLES | {"alembic_version"}
     )
     ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
     assert ticket_indexes == {
@@ -40,6 +41,12 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
         "ix_tickets_owner_key_is_open": ["owner_key", "is_open"],
         "ix_tickets_updated_at": ["updated_at"],
         "ix_tickets_judged_at_resolved_at": ["judged_at", "resolved_at"],
+        "ix_tickets_notes_read_updated_at": ["notes_read", "updated_at"],
+    }
+    note_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("ticket_notes")}
+    assert note_indexes == {
+        "ix_ticket_notes_ticket_id": ["ticket_id"],
+        "ix_ticket_notes_member_key_created_at": ["member_key", "created_at"],
     }
     change_indexes = {ix["name"] for ix in inspector.get_indexes("status_changes")}
     assert change_indexes == {"ix_status_changes_ticket_id", "ix_status_changes_reopened_at"}
@@ -61,7 +68,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0007",)]
+    assert versions == [("0008",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 

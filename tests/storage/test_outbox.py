@@ -10,12 +10,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, func, inspect, select
 
-from metrics.records import TicketRecord
 from storage import outbox, repo
 from storage.db import MIGRATIONS_DIR, create_engine_for, migrate, session_scope
 from storage.tables import OUTBOX
 from tests.databases import Databases
-from tests.storage.helpers import nov, ticket_rows, upsert
+from tests.storage.helpers import insert_bare_ticket, nov, ticket_rows
 
 MESSAGE: dict[str, Any] = {
     "text": "Standings",
@@ -272,7 +271,7 @@ def test_a_database_at_the_first_revision_gains_the_chat_tables(databases: Datab
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")  # a database made before the chat tables existed
-    upsert(engine, [TicketRecord(id=1, updated_at=nov(2))], params=params)
+    insert_bare_ticket(engine, 1)
     try:
         migrate(engine)
         tables = set(inspect(engine).get_table_names())

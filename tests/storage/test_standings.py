@@ -41,16 +41,18 @@ from sqlalchemy import Engine
 from metrics import evaluate
 from metrics.calendar import BusinessCalendar
 from metrics.categories import Category, category_bits
+from metrics.conversation import conversation
 from metrics.definitions import METRICS, METRICS_BY_KEY, MetricRef, TimeBasis
-from metrics.derive import DeriveParams, derive
-from metrics.records import TicketRecord
-from metrics.values import MemberValues, ReopenEvent
+from metrics.derive import DerivedTicket, DeriveParams, derive
+from metrics.notes import TicketNote, is_first_contact
+from metrics.records import TicketRecord, member_key
+from metrics.values import MemberValues, ReopenEvent, ReplyFact
 from metrics.windows import Window, window_for_dates
-from storage import standings
+from storage import repo, standings
 from storage.db import create_engine_for, session_scope
 from tests.databases import Databases
 from tests.storage.conftest import CHICAGO_HOURS, EMERGENCY
-from tests.storage.helpers import nov, upsert
+from tests.storage.helpers import NO_WAITING, nov, upsert
 
 NOVEMBER = Window(nov(1, 0), nov(30, 0) + timedelta(days=1))
 BITS = {"emergency": 1}
@@ -395,12 +397,14 @@ def generated_tickets(rng: random.Random, count: int) -> list[TicketRecord]:
         responded = entered + timedelta(minutes=rng.randrange(24 * 60))
         resolved_at = responded + timedelta(minutes=rng.randrange(5 * 24 * 60))
         has_resolver = rng.random() < 0.7
+        closed = has_resolver and rng.random() < 0.8
         tickets.append(
             TicketRecord(
                 id=i,
                 board=rng.choice((SD, SD, SD, "Projects")),
                 status=rng.choice(("New", "In Progress", "Closed")),
-                closed=has_resolver and rng.random() < 0.8,
+                closed=closed,
+                closed_at=resolved_at + timedelta(hours=20) if closed else None,
                 company=_maybe(rng, rng.choice(("Acme", "Catchall", "Globex"))),
                 agreement=_maybe(rng, "Gold"),
                 type=_maybe(rng, "Hardware"),
@@ -437,6 +441,71 @@ def reopened_versions(rng: random.Random, tickets: list[TicketRecord]) -> list[T
     return earlier
 
 
+def generated_notes(rng: random.Random, ticket: TicketRecord) -> list[TicketNote]:
+    """Up to six notes around the ticket's life: technicians' (visible or internal),
+    customers', some before the entry or after the resolution, some at the same instant."""
+    assert ticket.entered_at is not None
+    end = (ticket.resolved_at or ticket.entered_at) + timedelta(days=2)
+    span = int((end - ticket.entered_at).total_seconds() // 60) + 60
+    notes = []
+    for n in range(rng.randrange(7)):
+        at = ticket.entered_at + timedelta(minutes=rng.randrange(span) - 60)
+        if rng.random() < 0.15 and notes:
+            at = notes[-1].created_at  # a tie
+        customer = rng.random() < 0.35
+        notes.append(
+            TicketNote(
+                ticket_id=ticket.id,
+                created_at=at,
+                member_key=None if customer else member_key(rng.choice(PEOPLE)),
+                by_technician=not customer,
+                id=ticket.id * 10 + n,
+                by_customer=customer,
+                customer_visible=rng.random() < 0.75,
+            )
+        )
+    return notes
+
+
+def with_conversation(
+    derived: DerivedTicket, ticket: TicketRecord, notes: list[TicketNote], params: DeriveParams
+) -> tuple[DerivedTicket, list[ReplyFact]]:
+    """The reference's view of a ticket whose notes were read: metrics.conversation's values
+    on the derived ticket, and its replies."""
+    talk = conversation(
+        notes,
+        entered_at=ticket.entered_at,
+        resolved_at=ticket.resolved_at,
+        closed=ticket.closed,
+        closed_at=ticket.closed_at,
+        calendar=params.calendar,
+    )
+    first = None
+    if derived.resolver_key is not None and ticket.resolved_at is not None:
+        first = is_first_contact(notes, resolved_at=ticket.resolved_at)
+    ticket_values = replace(
+        derived,
+        first_contact=first,
+        responses=talk.responses,
+        responses_to_close=talk.responses_to_close,
+        followed_up=talk.followed_up,
+        closed_with_notes=talk.closed_with_notes,
+    )
+    replies = [
+        ReplyFact(
+            reply.note.member_key,
+            reply.note.created_at,
+            reply.minutes_business,
+            reply.minutes_calendar,
+            derived.in_scope,
+            derived.category_mask,
+        )
+        for reply in talk.replies
+        if reply.note.member_key is not None
+    ]
+    return ticket_values, replies
+
+
 def test_sql_and_python_reference_agree_on_every_metric(engine: Engine):
     rng = random.Random(20261101)
     params = replace(PARAMS, categories=CATEGORIES)
@@ -444,6 +513,12 @@ def test_sql_and_python_reference_agree_on_every_metric(engine: Engine):
     tickets = generated_tickets(rng, 400)
     upsert(engine, reopened_versions(rng, tickets), params=params)
     upsert(engine, tickets, params=params)
+    # the notes of four tickets in five were read; the rest count as notes not read
+    notes = {t.id: generated_notes(rng, t) for t in tickets if rng.random() < 0.8}
+    with session_scope(engine) as session:
+        owed = repo.tickets_needing_notes(session, limit=1000)
+        read = [repo.NotesRead(o, notes[o.ticket_id]) for o in owed if o.ticket_id in notes]
+        repo.store_notes(session, read=read, calendar=params.calendar, waiting_rule=NO_WAITING)
 
     window = window_for_dates(date(2026, 11, 1), date(2026, 12, 1), ZoneInfo("America/Chicago"))
     working_days = PARAMS.calendar.working_days(window.start, window.end)
@@ -451,7 +526,18 @@ def test_sql_and_python_reference_agree_on_every_metric(engine: Engine):
     with session_scope(engine) as session:
         events = standings.reopen_events(session, window=everything)
     assert len(events) > 20
-    derived = [derive(t, params=params) for t in tickets]
+    derived: list[DerivedTicket] = []
+    replies: list[ReplyFact] = []
+    for ticket in tickets:
+        plain = derive(ticket, params=params)
+        if ticket.id not in notes:
+            derived.append(plain)
+            continue
+        ticket_values, ticket_replies = with_conversation(plain, ticket, notes[ticket.id], params)
+        derived.append(ticket_values)
+        replies.extend(ticket_replies)
+    assert len(replies) > 100
+    assert sum(1 for d in derived if d.followed_up) > 5
     refs = ALL_REFS + [MetricRef(m, c.name) for m in METRICS for c in CATEGORIES]
     excluded = frozenset({"Dave"})
     for basis in TimeBasis:
@@ -473,6 +559,7 @@ def test_sql_and_python_reference_agree_on_every_metric(engine: Engine):
             working_days=working_days,
             category_bits=bits,
             reopen_events=events,
+            replies=replies,
             excluded=excluded,
         )
 

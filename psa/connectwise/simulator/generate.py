@@ -76,6 +76,26 @@ def arrivals(
     return times
 
 
+NIGHT_EMERGENCY_DAYS = (1, 3)  # Tuesday and Thursday nights
+"""A customer's emergency entered between 01:00 and 01:45 on these nights: it waits for the
+morning's answer, so an alert on the calendar clock has something to say at night."""
+
+
+NIGHT_ON_CALL_MINUTES = 35.0  # the median wait for the on-call technician at night
+
+
+def emergency_nights(rng: random.Random, *, start: int, end: int, zone: ZoneInfo) -> list[int]:
+    """The entry instants of the night emergencies in ``[start, end)``, ascending."""
+    found = []
+    day = datetime.fromtimestamp(start, zone).date()
+    while _day_epoch(day, zone) < end:
+        entered = _day_epoch(day, zone) + 3600 + rng.randrange(45 * 60)
+        if day.weekday() in NIGHT_EMERGENCY_DAYS and start <= entered < end:
+            found.append(entered)
+        day += timedelta(days=1)
+    return found
+
+
 def generate_msp(
     *,
     seed: int = 7,
@@ -83,10 +103,15 @@ def generate_msp(
     end: datetime,
     tickets_per_workday: float = 40.0,
     timezone: str = "America/Chicago",
+    night_emergencies: bool = False,
 ) -> SimulatedMSP:
     """An MSP whose tickets arrive in ``[start, end)``; their later events may lie past ``end``
     (a ticket entered on the last day is resolved after it), so advancing a server's clock
-    beyond ``end`` keeps things happening."""
+    beyond ``end`` keeps things happening. With ``night_emergencies``, a customer's Priority 1
+    also arrives between 01:00 and 01:45 on Tuesday and Thursday nights and waits for the
+    on-call technician (``NIGHT_ON_CALL_MINUTES``): what an alert on the calendar clock is
+    for. The demo has them; the other tickets are the same with or without them, but for
+    their ids, which follow entry order."""
     start_at, end_at = to_epoch(start), to_epoch(end)
     if end_at <= start_at:
         raise ValueError("end must be after start")
@@ -101,11 +126,27 @@ def generate_msp(
     # every ticket's life with it, stays as it was.
     details = random.Random(f"{seed}/details")
     writer = TicketWriter(rng, reference, hours, departure=departure, details=details)
+    # The night emergencies draw from streams of their own, so every other ticket's life
+    # stays as the seed made it; they take their place in the id sequence by entry time.
+    night_rng = random.Random(f"{seed}/night")
+    night = TicketWriter(
+        night_rng, reference, hours, departure=departure, details=random.Random(f"{seed}/n")
+    )
+    night.next_note_id = 5_000_001  # a range of its own
+    night.on_call_minutes = NIGHT_ON_CALL_MINUTES
+    emergencies = (
+        emergency_nights(night_rng, start=start_at, end=end_at, zone=zone)
+        if night_emergencies
+        else []
+    )
     ticket_id = FIRST_TICKET_ID
     tickets = []
     for entered in arrivals(
         rng, start=start_at, end=end_at, per_workday=tickets_per_workday, zone=zone
     ):
+        while emergencies and emergencies[0] <= entered:
+            tickets.append(night.write(ticket_id, emergencies.pop(0), emergency=True))
+            ticket_id += 1
         tickets.append(writer.write(ticket_id, entered))
         # Real ticket ids have gaps (deleted tickets, other record types).
         ticket_id += 1 if rng.random() < 0.97 else rng.randint(2, 6)

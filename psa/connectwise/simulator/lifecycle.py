@@ -33,6 +33,9 @@ class TicketWriter(Protocol):
     def spell(self, identifier: str) -> str: ...
     def technician(self, role: str, at: int, *, other_than: str = "") -> str: ...
     def sla_status(self, word: str, deadline: int) -> str: ...
+
+    on_call_minutes: float | None
+
     def note_text(self, kind: str) -> str: ...
     def note(self, story: Story, at: int, flag: str, author: str, text: str) -> None: ...
 
@@ -43,6 +46,8 @@ BUSINESS_DAY = 9 * HOUR
 DISPATCH = catalog.TECHNICIANS[0][0]
 INACTIVE = catalog.INACTIVE_TECHNICIAN[0]
 
+FOLLOW_UP_EVERY = 3  # one ticket in three closed after a wait is followed up first
+FOLLOW_UP_TEXT = "Checking back: is everything still working as it should?"
 RESPONSE_MEDIAN_MINUTES = {1: 6.0, 2: 12.0, 3: 20.0, 4: 35.0, 5: 45.0}
 WORK_MEDIAN_HOURS = {"Service Desk": 2.5, "Alerts": 0.6, "Escalations": 6.0, "Projects": 40.0}
 LOGGED_MEDIAN_HOURS = {"Service Desk": 0.75, "Alerts": 0.3, "Escalations": 2.0, "Projects": 5.0}
@@ -153,6 +158,8 @@ class Life:
         median = RESPONSE_MEDIAN_MINUTES[self.priority] * (0.6 if responder == DISPATCH else 1.0)
         delay = min(self.w.lognormal(median, 0.9), 3 * 9 * 60.0) * MINUTE
         if self.priority == 1 and not hours.is_open(story.entered):
+            if self.w.on_call_minutes is not None:  # the night emergencies: the on-call wakes up
+                delay = self.w.lognormal(self.w.on_call_minutes, 0.5) * MINUTE
             responded = story.entered + int(delay)  # on call
         else:
             responded = hours.add(story.entered, delay)
@@ -191,7 +198,8 @@ class Life:
         changes.update(at_response)
         story.event(responded, responder, changes)
         if not auto and rng.random() < 0.7:
-            w.note(story, responded, "internalAnalysisFlag", responder, w.note_text("internal"))
+            # the first response, which the customer sees (the conversation metrics' reply)
+            w.note(story, responded, "detailDescriptionFlag", responder, w.note_text("internal"))
         if handed:
             planned = self.hours.add(responded, w.lognormal(40.0, 0.8) * MINUTE)
             self.planned = planned
@@ -293,6 +301,11 @@ class Life:
         w.note(story, at, "resolutionFlag", resolver, w.note_text(kind))
         if final and not close_now:
             closed = self.hours.add(at, 2 * BUSINESS_DAY) + rng.randrange(HOUR)
+            if story.id % FOLLOW_UP_EVERY == 0 and story.board != "Alerts":
+                # checking back with the customer before closing (follow_up_pct); chosen by
+                # id, not by a draw, so that every other ticket stays as the seed made it
+                checked = self.hours.add(at, BUSINESS_DAY)
+                w.note(story, checked, "detailDescriptionFlag", resolver, FOLLOW_UP_TEXT)
             closer = DISPATCH if resolver == INACTIVE and closed >= w.departure else resolver
             close = {
                 "status": self._status(">Closed"),

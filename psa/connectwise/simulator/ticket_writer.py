@@ -94,6 +94,9 @@ class TicketWriter:
         self.hours = hours
         self.departure = departure
         self.next_note_id = 900_001
+        # the median minutes the on-call technician takes to answer a night emergency; None:
+        # as quick as a day's Priority 1 (``generate`` sets it for its night emergencies)
+        self.on_call_minutes: float | None = None
         self.companies = [c for c in reference.company_refs if c != catalog.CATCHALL[0]]
         self.pools: dict[tuple[str, bool], tuple[str, ...]] = {}
         for role, members in reference.roles.items():
@@ -297,12 +300,17 @@ class TicketWriter:
         )
 
     # -- the ticket's life ---------------------------------------------------------------
-    def write(self, ticket_id: int, entered: int) -> SimulatedTicket:
-        board = self.pick(BOARD_IN_HOURS if self.hours.is_open(entered) else BOARD_AFTER_HOURS)
+    def write(self, ticket_id: int, entered: int, *, emergency: bool = False) -> SimulatedTicket:
+        """One ticket's whole life; ``emergency``: a customer's Priority 1 on the Service
+        Desk, whatever the hour (the night emergencies of ``generate``)."""
+        if emergency:
+            board = "Service Desk"
+        else:
+            board = self.pick(BOARD_IN_HOURS if self.hours.is_open(entered) else BOARD_AFTER_HOURS)
         story = Story(ticket_id, entered, board)
         source = self.pick(SOURCES[board])
         company = self._company(source)
-        priority = self.pick(PRIORITIES[board])
+        priority = 1 if emergency else self.pick(PRIORITIES[board])
         triple, summary = self._category(board)
         base = self._base(story, source, company, priority, summary)
         category = self._category_fields(board, self._kept_category(triple))

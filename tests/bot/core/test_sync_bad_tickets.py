@@ -41,6 +41,9 @@ def test_a_far_future_date_and_a_nul_character_do_not_stop_the_sync(fake_cw, mak
     script_reference_data(fake_cw)
     fake_cw.reply("GET", "/service/tickets/count", {"count": len(page)})
     fake_cw.reply("GET", "/service/tickets", page)
+    for stored_id in (1, 3, 6):  # the note sync reads the stored tickets' notes
+        fake_cw.reply("GET", f"/service/tickets/{stored_id}/notes", [])
+    fake_cw.reply("GET", "/service/surveys", [])
 
     report = run_sync(
         client=make_client(), engine=engine, config=parse_config({}), now=NOW, since=NOW.date()

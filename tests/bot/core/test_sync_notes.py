@@ -1,4 +1,5 @@
-"""Note sync: after the tickets, each resolved ticket's notes decide its first_contact.
+"""Note sync: after the tickets, the notes of every new or changed ticket are read and stored,
+and decide the resolved ones' first_contact.
 
 Against the simulator, the stored values are checked against a count made independently from
 the simulator's own note timelines. Against the scripted fake, the failure paths: a deleted
@@ -7,6 +8,7 @@ ticket, a failing request, a ConnectWise that keeps failing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -95,6 +97,11 @@ def notes_asked(server: SimulatorServer) -> list[int]:
     ]
 
 
+def stored_ids(engine) -> list[int]:
+    with engine.connect() as conn:
+        return [i for (i,) in conn.execute(text("SELECT id FROM tickets ORDER BY id"))]
+
+
 def test_a_sync_decides_first_contact_for_every_resolved_ticket(msp, server, client, engine):
     report = run_sync(client=client, engine=engine, config=CONFIG, now=END, since=START.date())
 
@@ -103,8 +110,9 @@ def test_a_sync_decides_first_contact_for_every_resolved_ticket(msp, server, cli
     assert stored == truth
     # both outcomes occur, so the comparison is not trivially all True or all False
     assert 5 <= sum(truth.values()) <= len(truth) - 5
-    assert report.notes_read == len(truth)
-    assert sorted(notes_asked(server)) == sorted(truth)  # one request per resolved ticket
+    # one request per stored ticket, open ones too (their replies count)
+    assert report.notes_read == len(stored_ids(engine)) > len(truth)
+    assert sorted(notes_asked(server)) == stored_ids(engine)
 
     server.clear_requests()
     again = run_sync(client=client, engine=engine, config=CONFIG, now=END)
@@ -117,25 +125,17 @@ def test_syncing_every_six_hours_follows_reopens_and_new_resolutions(msp, server
     while clock < END + timedelta(hours=6):
         server.clock = min(clock, END)
         since = START.date() if first else None
-        run_sync(client=client, engine=engine, config=CONFIG, now=server.clock, since=since)
+        report = run_sync(
+            client=client, engine=engine, config=CONFIG, now=server.clock, since=since
+        )
+        # exactly the tickets stored new or changed have their notes read (again)
+        assert report.notes_read == report.inserted + report.updated
         clock, first = clock + timedelta(hours=6), False
 
     assert stored_first_contact(engine) == simulator_truth(msp, END)
-    # the tickets whose notes were read twice: their resolution changed in between
+    # some tickets had their notes read more than once: they changed between two syncs
     asked = notes_asked(server)
-    read_again = {i for i in asked if asked.count(i) > 1}
-    reopened = {
-        t.id
-        for t in msp.tickets
-        if any(
-            isinstance(e.changes.get("status"), dict)
-            and e.changes["status"].get("name") == "Re-opened"
-            and e.at <= to_epoch(END)
-            for e in t.events
-        )
-    }
-    assert read_again
-    assert read_again <= reopened
+    assert len(asked) > len(set(asked))
 
 
 def test_sync_notes_false_reads_no_notes(server, client, engine):
@@ -157,7 +157,8 @@ def test_sync_notes_false_reads_no_notes(server, client, engine):
 # ---- failures, against the scripted fake ---------------------------------------------------
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
-FAKE_CONFIG = parse_config({"connectwise": {"boards": ["Service Desk"]}})
+# One request at a time: these tests check which requests are made in which order.
+FAKE_CONFIG = parse_config({"connectwise": {"boards": ["Service Desk"], "max_concurrency": 1}})
 
 
 def resolved_ticket(ticket_id: int, resolved: str) -> dict:
@@ -209,7 +210,7 @@ def test_a_deleted_ticket_counts_as_not_first_contact_and_a_failure_is_retried_n
         resolved_ticket(3, "2026-11-12T10:00:00Z"),
     ]
     script_sync(fake_cw, tickets, reference=True)
-    # newest resolution first: 3 was deleted, 2 fails twice (both attempts), 1 has one note
+    # most recently updated first: 3 was deleted, 2 fails twice (both attempts), 1 has one note
     gone = {"code": "NotFound", "message": "Ticket with id 3 was not found."}
     fake_cw.reply("GET", "/service/tickets/3/notes", gone, status=404)
     boom = Scripted(status=500, body={"code": "x", "message": "boom"})
@@ -255,3 +256,43 @@ def test_reading_stops_after_failures_in_a_row_and_keeps_what_it_had(fake_cw, ma
     assert notes_requests(fake_cw) == [f"/service/tickets/{i}/notes" for i in (5, 4, 3, 2)]
     assert (report.notes_read, report.notes_failed) == (1, [4, 3, 2])  # 1 was not asked
     assert stored(engine) == {1: None, 2: None, 3: None, 4: None, 5: True}
+
+
+# ---- bounded concurrency ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [1, 4])
+def test_notes_are_read_max_concurrency_at_a_time_and_all_stored(
+    fake_cw, make_client, engine, limit
+):
+    config = parse_config({"connectwise": {"boards": ["Service Desk"], "max_concurrency": limit}})
+    tickets = [resolved_ticket(i, f"2026-11-1{i % 10}T{i:02d}:00:00Z") for i in range(1, 13)]
+    script_sync(fake_cw, tickets, reference=True)
+    for i in range(1, 13):
+        notes = [member_note(100 + i, "2026-11-10T09:00:00Z")] * (1 + i % 2)
+        fake_cw.reply("GET", f"/service/tickets/{i}/notes", notes, delay=0.05)
+
+    report = run_sync(client=make_client(), engine=engine, config=config, now=NOW)
+
+    assert report.notes_read == 12
+    assert fake_cw.most_in_flight == limit  # reached, never passed
+    # odd tickets have one technician note (first contact), even ones two
+    assert stored(engine) == {i: i % 2 == 0 for i in range(1, 13)}
+
+
+def test_a_429_holds_back_every_thread_of_the_client(fake_cw, make_client, sleeps):
+    client = make_client(retry=RetryPolicy(attempts=3))
+    slow_down = Scripted(status=429, headers={"Retry-After": "2"}, body={"code": "x"})
+    fake_cw.script("GET", "/service/tickets/1/notes", slow_down, Scripted(body=[]))
+    fake_cw.reply("GET", "/service/tickets/3/notes", [])
+    fake_cw.reply("GET", "/service/tickets/2/notes", [])
+
+    assert client.notes(1) == []  # told to wait 2 s: slept them, then read
+    assert client.notes(3) == []  # the same thread does not wait twice
+    assert sleeps == [2.0]
+    other = threading.Thread(target=client.notes, args=(2,))
+    other.start()
+    other.join()
+    # another thread sending within the 2 s waits out the rest of them first
+    assert len(sleeps) == 2
+    assert 1.0 < sleeps[1] <= 2.0

@@ -61,6 +61,8 @@ class FakeConnectWise:
         self._queues: dict[tuple[str, str], deque[Scripted]] = defaultdict(deque)
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0  # requests being answered now
+        self.most_in_flight = 0  # the most ever answered at once
         self._server = Loopback(self._handler_class(), poll_interval=0.01)
 
     @property
@@ -118,8 +120,15 @@ class FakeConnectWise:
                     status=418,
                     body={"code": "Unscripted", "message": f"no response for {path}"},
                 )
-                if scripted.delay:
-                    time.sleep(scripted.delay)
+                with fake._lock:
+                    fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+                try:
+                    if scripted.delay:
+                        time.sleep(scripted.delay)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
                 if scripted.drop:
                     self.close_connection = True
                     return

@@ -48,12 +48,32 @@ def test_a_member_note_is_a_technician_note_with_its_key():
         created_at=datetime(2026, 11, 3, 15, 4, 5, tzinfo=UTC),
         member_key="agarcia",  # compared case-insensitively, like every member identifier
         by_technician=True,
+        id=1,
+        by_customer=False,
+        customer_visible=False,  # internal analysis: not a response the customer saw
     )
 
 
 def test_a_contact_note_is_the_customers():
     mapped = map_note(note(2, member=None, contact=CONTACT, createdBy="Portal"), ticket_id=42)
-    assert (mapped.by_technician, mapped.member_key) == (False, None)
+    assert (mapped.by_technician, mapped.member_key, mapped.by_customer) == (False, None, True)
+
+
+@pytest.mark.parametrize(
+    ("flags", "visible"),
+    [
+        ({"detailDescriptionFlag": True, "internalAnalysisFlag": False}, True),
+        ({"resolutionFlag": True, "internalAnalysisFlag": False}, True),
+        ({"resolutionFlag": True, "internalAnalysisFlag": None}, True),  # missing: not internal
+        ({"detailDescriptionFlag": True, "internalAnalysisFlag": True}, False),
+        ({"internalAnalysisFlag": False}, False),  # neither discussion nor resolution
+    ],
+)
+def test_a_response_is_a_members_note_the_customer_can_see(flags, visible):
+    mapped = map_note(note(3, **flags), ticket_id=42)
+    assert (mapped.customer_visible, mapped.is_response) == (visible, visible)
+    as_customer = map_note(note(3, member=None, contact=CONTACT, **flags), ticket_id=42)
+    assert as_customer.is_response is False  # a customer's note is never a response
 
 
 def test_a_note_without_member_or_contact_is_the_systems():
@@ -63,6 +83,7 @@ def test_a_note_without_member_or_contact_is_the_systems():
 def test_a_note_with_both_member_and_contact_is_not_counted_as_technician_work():
     mapped = map_note(note(4, contact=CONTACT), ticket_id=42)
     assert (mapped.by_technician, mapped.member_key) == (False, "agarcia")
+    assert mapped.by_customer is False  # nor as the customer's: it is neither
 
 
 @pytest.mark.parametrize(
