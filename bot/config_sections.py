@@ -158,6 +158,8 @@ class ContestSection(Section):
 
 
 AlertNotify = Literal["owner", "channel"]
+_SLACK_GROUP = re.compile(r"S[A-Z0-9]{2,30}")
+_TEAMS_TAG = re.compile(r"tag:([A-Za-z0-9+/=_\-]{1,200})(?:\|(.{1,100}))?")
 
 
 def _owner_only() -> list[AlertNotify]:
@@ -177,13 +179,35 @@ class AlertSection(Section):
     notify: list[AlertNotify] = Field(default_factory=lambda: _owner_only(), min_length=1)
     channel: str | None = None  # Slack channel id (or #name)
     teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
-    mention: str | None = None  # a Slack user group id (S…) or a Teams tag name
+    # Slack: a user group id ("S0123ONCALL"); Teams: a tag, "tag:ID|Name"; or both, a list
+    mention: list[str] = Field(default_factory=list)
     repeat: str | None = None
 
-    @field_validator("notify", mode="before")
+    @field_validator("notify", "mention", mode="before")
     @classmethod
     def _one_or_list(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("mention")
+    @classmethod
+    def _mentionable(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not (_SLACK_GROUP.fullmatch(entry) or _TEAMS_TAG.fullmatch(entry)):
+                raise ValueError(
+                    f"{entry!r} is neither a Slack user group id (S0123ONCALL) nor a Teams "
+                    'tag ("tag:ID|Name")'
+                )
+        return value
+
+    def mention_for(self, platform: str) -> tuple[str, str] | None:
+        """The (link target, shown name) of the rule's mention on ``platform``, if any."""
+        for entry in self.mention:
+            if platform == "slack" and _SLACK_GROUP.fullmatch(entry):
+                return entry, entry
+            tag = _TEAMS_TAG.fullmatch(entry)
+            if platform == "teams" and tag:
+                return f"tag:{tag.group(1)}", tag.group(2) or "tag"
+        return None
 
     @field_validator("after", "before_due", "repeat")
     @classmethod

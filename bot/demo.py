@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
@@ -37,6 +38,7 @@ from storage.db import create_engine_for, migrate
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 CUSTOMER_WORDS = "a customer"  # in the text of kudos for a customer's rating
 STEP = timedelta(hours=6)
+SLA_ALERT = "sla-alert:"  # in the outbox key of every SLA-risk alert (bot.core.alerting)
 LEAD_IN = timedelta(days=14)
 """Tickets entered this long before the month start, so some resolve inside the month."""
 
@@ -62,6 +64,7 @@ class Sent:
     at: datetime
     attachment: bytes | None = None
     attachment_name: str | None = None
+    key: str = ""  # the outbox key it was sent under
 
 
 class RecordingMessenger:
@@ -83,12 +86,14 @@ class RecordingMessenger:
         key: str | None = None,
     ) -> str:
         self.sent.append(
-            Sent("post", channel, message, self._clock[0], attachment, attachment_name)
+            Sent("post", channel, message, self._clock[0], attachment, attachment_name, key or "")
         )
         return f"demo:{len(self.sent)}"
 
-    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
-        self.sent.append(Sent("dm", member_key, message, self._clock[0]))
+    def dm(
+        self, member_key: str, message: Message, *, key: str | None = None, safety: bool = False
+    ) -> str | None:
+        self.sent.append(Sent("dm", member_key, message, self._clock[0], key=key or ""))
         return f"demo:{len(self.sent)}"
 
     def update(self, ref: str, message: Message) -> None:
@@ -107,14 +112,20 @@ def _remove_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _clock_steps(start: datetime, until: datetime) -> list[datetime]:
-    steps = []
+def _clock_steps(start: datetime, until: datetime, tz: ZoneInfo) -> list[datetime]:
+    """Every ``STEP``, and at 01:30 local each night: the simulator's night emergencies come
+    in between 01:00 and 01:45, and a sync then shows what an alert says while they wait (in
+    production the alerts are checked every minute and on every push)."""
+    steps = set()
     clock = start
     while clock < until:
-        steps.append(clock)
+        steps.add(clock)
+        night = datetime.combine(clock.astimezone(tz).date(), time(1, 30), tzinfo=tz)
+        if start < night < until:
+            steps.add(night.astimezone(UTC))
         clock += STEP
-    steps.append(until)
-    return steps
+    steps.add(until)
+    return sorted(steps)
 
 
 def _progress(console: Console) -> Progress:
@@ -150,7 +161,7 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
     _remove_database(database)
     engine = create_engine_for(f"sqlite:///{database}")
     migrate(engine)
-    clocks = _clock_steps(window.start, until)
+    clocks = _clock_steps(window.start, until, tz)
     current = [clocks[0]]
     messenger = RecordingMessenger(current)
     with SimulatorServer(msp, clock=clocks[0]) as server:
@@ -242,9 +253,16 @@ def _show_messages(
     to_kudos = [s for s in sent if s.kind == "post" and s.target == config.kudos.channel]
     csat_kudos = [s for s in to_kudos if CUSTOMER_WORDS in s.message.text]
     kudos = [s for s in to_kudos if CUSTOMER_WORDS not in s.message.text]
-    alerts = [s for s in sent if s.kind == "post" and s.target == config.csat.alert_channel]
+    alerts = [
+        s
+        for s in sent
+        if s.kind == "post" and s.target == config.csat.alert_channel and SLA_ALERT not in s.key
+    ]
     recoveries = [s for s in sent if s.kind == "reply"]
-    digests = [s for s in sent if s.kind == "dm"]
+    digests = [s for s in sent if s.kind == "dm" and SLA_ALERT not in s.key]
+    risk = [s for s in sent if s.kind in ("post", "dm") and SLA_ALERT in s.key]
+    risk_posts = [s for s in risk if s.kind == "post"]
+    cleared = [s for s in sent if s.kind == "update"]
     standings = [s for s in sent if s.kind == "post" and s.attachment_name]
     console.print()
     console.rule("[bold]What Deskboard sent to chat (printed, not sent)")
@@ -253,8 +271,18 @@ def _show_messages(
         f"{len(csat_kudos)} kudos for customers' kind words, "
         f"{len(alerts)} bad-rating alerts to managers ({len(recoveries)} recovered), "
         f"{len(digests)} nudge digests (one DM a day per technician, business hours only), "
-        f"{len(standings)} standings posts with a chart."
+        f"{len(standings)} standings posts with a chart, "
+        f"{len(risk_posts)} SLA-risk alerts posted and {len(risk) - len(risk_posts)} sent to "
+        f"owners ({len(cleared)} messages updated in place once the ticket was dealt with)."
     )
+    if risk_posts:
+        console.print("SLA-risk alerts as they fired (the first few):")
+        for s in risk_posts[:6]:
+            console.print(
+                f"  {s.at.astimezone(config.tz):%a %d %b %H:%M} {s.target}: "
+                f"{escape(s.message.text)}",
+                highlight=False,
+            )
     transcript = database.with_name("demo-messages.txt")
     with transcript.open("w", encoding="utf-8") as out:
         everything = ConsoleMessenger(Console(file=out, width=100, color_system=None))
@@ -265,12 +293,14 @@ def _show_messages(
                 everything.post(s.target, s.message, s.attachment, s.attachment_name)
             elif s.kind == "reply":
                 everything.reply(s.target, s.message)
+            elif s.kind == "update":
+                everything.update(s.target, s.message)
     console.print(f"Every message is printed in [cyan]{escape(str(transcript))}[/]; a sample:")
     printer = ConsoleMessenger(console)
     last_day = max((s.at.astimezone(config.tz).date() for s in kudos), default=None)
     for s in [k for k in kudos if k.at.astimezone(config.tz).date() == last_day][:2]:
         printer.post(s.target, s.message)
-    for s in csat_kudos[-1:] + alerts[-1:]:
+    for s in csat_kudos[-1:] + alerts[-1:] + risk_posts[:1]:
         printer.post(s.target, s.message)
     if digests:
         last = digests[-1]

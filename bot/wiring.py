@@ -23,6 +23,9 @@ from psa.connectwise.client import ConnectWiseClient, build_http_client
 from storage import repo
 from storage.db import create_engine_for, integrity_problem, migrate, session_scope
 
+_SQLITE_DAMAGE = ("malformed", "file is not a database")
+"""What SQLite says of a damaged file when opening it or reading its schema."""
+
 
 def open_engine(settings: Settings, *, check_integrity: bool = False) -> Engine:
     """The database engine, migrated to the newest schema (migrations apply at start).
@@ -46,6 +49,13 @@ def open_engine(settings: Settings, *, check_integrity: bool = False) -> Engine:
             )
     except SQLAlchemyError as exc:
         reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
+        first = reason[0] if reason else type(exc).__name__
+        if url.startswith("sqlite") and any(sign in first for sign in _SQLITE_DAMAGE):
+            # damage the schema itself shows (opening or migrating read a bad page)
+            raise SettingsError(
+                f"DESKBOARD_DATABASE_URL: the SQLite file {_shown(url)} is damaged "
+                f"({first}); restore it from a backup, or move it away and sync again"
+            ) from None
         raise SettingsError(
             f"DESKBOARD_DATABASE_URL: cannot open the database {_shown(url)}: "
             f"{reason[0] if reason else type(exc).__name__}"

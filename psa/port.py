@@ -118,6 +118,7 @@ class TicketFields:
     item_id: int | None = None
     company_id: int | None = None
     agreement_id: int | None = None
+    owner_id: int | None = None  # the member who owns the ticket (an alert's "Take it")
 
     @property
     def changes_category(self) -> bool:

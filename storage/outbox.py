@@ -29,7 +29,7 @@ from sqlmodel import Session
 from storage.bulk import dialect_insert
 from storage.tables import OUTBOX
 
-OutboxKind = Literal["post", "dm", "reply"]
+OutboxKind = Literal["post", "dm", "safety_dm", "reply", "update"]
 OUTBOX_KINDS: tuple[str, ...] = get_args(OutboxKind)
 
 _O = OUTBOX.c

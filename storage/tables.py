@@ -126,6 +126,24 @@ class TicketNoteRow(SQLModel, table=True):
     reply_min_calendar: float | None = None
 
 
+class AlertEventRow(SQLModel, table=True):
+    """An SLA-risk alert raised for a ticket under a rule (``storage.alerts``)."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        UniqueConstraint("rule", "ticket_id", "seq", name="uq_alert_events_rule_ticket_seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str
+    ticket_id: int = Field(index=True)
+    seq: int
+    fired_at: datetime = Field(sa_type=UTCDateTime)
+    message_keys: list[str] = Field(default_factory=list, sa_type=JSON)
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = None
+
+
 class Member(SQLModel, table=True):
     __tablename__ = "members"
 
@@ -376,3 +394,4 @@ CHAT_CONVERSATIONS: Table = SQLModel.metadata.tables["chat_conversations"]
 RATINGS: Table = SQLModel.metadata.tables["ratings"]
 TICKET_WORKERS: Table = SQLModel.metadata.tables["ticket_workers"]
 TICKET_NOTES: Table = SQLModel.metadata.tables["ticket_notes"]
+ALERT_EVENTS: Table = SQLModel.metadata.tables["alert_events"]

@@ -4,4 +4,12 @@
 with a note.
 """
 
-CASES: tuple[str, ...] = ("ingest", "standings", "memory", "command", "mixed", "freshness")
+CASES: tuple[str, ...] = (
+    "ingest",
+    "standings",
+    "memory",
+    "command",
+    "mixed",
+    "freshness",
+    "notes",
+)

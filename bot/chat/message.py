@@ -81,6 +81,7 @@ class Button:
     action: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
+    url: str | None = None  # a link button: opens this page (Slack still reports the click)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +249,7 @@ class _Parser(HTMLParser):
                 self._button.get("action", ""),
                 self._button.get("value", ""),
                 style if style in ("primary", "danger") else None,  # type: ignore[arg-type]
+                self._button.get("url") or None,
             )
             self._add_element(button)
             self._button = None

@@ -49,8 +49,11 @@ class Messenger(Protocol):
         outbox key, carried with the message where the platform allows (Slack metadata)."""
         ...
 
-    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
-        """Message a technician directly; None when they have no chat user or opted out."""
+    def dm(
+        self, member_key: str, message: Message, *, key: str | None = None, safety: bool = False
+    ) -> str | None:
+        """Message a technician directly; None when they have no chat user or opted out. A
+        ``safety`` message (an SLA-risk alert) reaches them opted out or not."""
         ...
 
     def update(self, ref: str, message: Message) -> None: ...
@@ -96,7 +99,9 @@ class ConsoleMessenger:
         note = f"+ {attachment_name} ({len(attachment)} bytes)" if attachment else ""
         return self._show(f"post to {channel}", message, note)
 
-    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
+    def dm(
+        self, member_key: str, message: Message, *, key: str | None = None, safety: bool = False
+    ) -> str | None:
         return self._show(f"DM to {member_key}", message)
 
     def update(self, ref: str, message: Message) -> None:

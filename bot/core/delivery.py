@@ -35,7 +35,9 @@ so there it is at-least-once, and a repeat needs a crash in that instant.
 A ``reply`` item (kind "reply", ``target`` the outbox key of the message it answers: a bad
 rating's alert, ``bot.core.rating_notices``) waits until that message is sent, then goes in
 its thread (``Messenger.reply``). A reply is not looked up before a resend: it is
-at-least-once on every platform.
+at-least-once on every platform. An ``update`` item (``target`` likewise the key of a message
+the outbox sent: an SLA-risk alert, ``bot.core.alerting``) waits the same way, then replaces
+that message's content in place (``Messenger.update``); doing it twice does no harm.
 """
 
 from __future__ import annotations
@@ -101,11 +103,11 @@ def _deliver(
     Raises ``PlatformUnavailable`` (after recording it) to end the pass."""
     attempt = item.attempts + 1
     parent_ref: str | None = None
-    if item.kind == "reply":  # under the message the outbox sent as ``target``
+    if item.kind in ("reply", "update"):  # under or over the message sent as ``target``
         with session_scope(engine) as session:
             parent = outbox.get_item(session, key=item.target)
         if parent is None or parent.dead:
-            _failed(engine, item.id, now, f"nothing to reply under: {item.target}", None,
+            _failed(engine, item.id, now, f"no message to {item.kind}: {item.target}", None,
                     reached=False)  # fmt: skip
             report.failed += 1
             report.dead += 1
@@ -141,8 +143,9 @@ def _deliver(
             return  # another deliverer took it, or sent it, since ``due``
     message = message_from_json(item.message)
     try:
-        if item.kind == "dm":
-            ref = messenger.dm(item.target, message, key=item.key)
+        if item.kind in ("dm", "safety_dm"):
+            safety = item.kind == "safety_dm"  # an SLA-risk alert: opting out does not stop it
+            ref = messenger.dm(item.target, message, key=item.key, safety=safety)
             if ref is None:
                 retry_at: datetime | None = now + NO_RECIPIENT_RETRY
                 if attempt >= NO_RECIPIENT_ATTEMPTS:
@@ -152,6 +155,9 @@ def _deliver(
                 report.failed += 1
                 report.dead += retry_at is None
                 return
+        elif parent_ref is not None and item.kind == "update":
+            messenger.update(parent_ref, message)
+            ref = parent_ref
         elif parent_ref is not None:
             ref = messenger.reply(parent_ref, message, key=item.key)
         else:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
+from bot.core.alerting import AlertReport, queue_alerts
 from bot.core.delivery import DeliveryReport, deliver_due
 from bot.core.links import TicketLink
 from bot.core.notices import queue_instant_kudos
@@ -84,6 +85,7 @@ class Runtime:
         with self.psa() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
         self.queue_instant_kudos()
+        self._queue_alerts()
         self.deliver()
         return report
 
@@ -107,6 +109,7 @@ class Runtime:
                 self._record_error(now, f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}")
                 raise
             self.queue_instant_kudos()
+            self._queue_alerts()  # an emergency's alert seconds after it was entered
         self.deliver()
         return result
 
@@ -137,6 +140,22 @@ class Runtime:
             platforms=self.platforms,
         )
         return queued
+
+    def queue_alerts(self) -> AlertReport:
+        """Raise the SLA-risk alerts due now and update those dealt with
+        (``bot.core.alerting``), as the scheduler does every minute: under the sync lock, so
+        that it never decides an alert at the same time as a sync or a push does."""
+        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
+            return self._queue_alerts()
+
+    def _queue_alerts(self) -> AlertReport:
+        return queue_alerts(
+            self.engine,
+            config=self.config,
+            now=self.clock(),
+            platforms=self.platforms,
+            ticket_link=self.ticket_link,
+        )
 
     def _record_error(self, at: datetime, message: str) -> None:
         """Keep ``message`` as the last sync error; while the database cannot take it (locked,

@@ -3,8 +3,10 @@
 Jobs: sync every ``[connectwise] poll_minutes``; deliver the outbox every 10 seconds; each
 contest's standings on its ``post`` cron; winners of ended periods daily at 00:05; the kudos
 digest at ``[kudos] digest_at`` (digest mode); nudge digests every 30 minutes, which only
-go out in business hours and at most once a day per technician. ``coalesce`` folds missed
-runs into one and ``max_instances=1`` never runs a job twice at once.
+go out in business hours and at most once a day per technician; SLA-risk alerts every
+minute (with ``[[alerts]]``), so an alert fires on time when nothing in the PSA changed.
+``coalesce`` folds missed runs into one and ``max_instances=1`` never runs a job twice at
+once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DELIVER_EVERY_SECONDS = 10
 NUDGE_CHECK_MINUTES = 30
+ALERTS_EVERY_SECONDS = 60
 
 
 def _guarded(
@@ -89,6 +92,12 @@ def build_scheduler(
             _guarded("kudos digest", runtime.post_kudos_digest, then=runtime.deliver),
             CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
             id="kudos-digest",
+        )
+    if config.alerts:
+        scheduler.add_job(
+            _guarded("alerts", runtime.queue_alerts, then=runtime.deliver),
+            IntervalTrigger(seconds=ALERTS_EVERY_SECONDS, timezone=tz),
+            id="alerts",
         )
     if config.nudges.enabled:
         scheduler.add_job(

@@ -108,6 +108,9 @@ def _options(options: Sequence[Option]) -> list[dict[str, Any]]:
     return rendered
 
 
+MAX_BUTTON_URL = 3000  # Slack's limit on a button's url
+
+
 def _button(element: Button, action_id: str) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
@@ -121,6 +124,8 @@ def _button(element: Button, action_id: str) -> dict[str, Any]:
         button["value"] = element.value[:MAX_BUTTON_VALUE]
     if element.style in ("primary", "danger"):
         button["style"] = element.style
+    if element.url and len(element.url) <= MAX_BUTTON_URL:
+        button["url"] = element.url
     return button
 
 

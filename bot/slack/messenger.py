@@ -167,8 +167,10 @@ class SlackMessenger:
             _raise(exc, f"chat.postMessage {what}")
         return str(sent["channel"]), str(sent["ts"])
 
-    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
-        if opted_out(self.engine, member_key=member_key):
+    def dm(
+        self, member_key: str, message: Message, *, key: str | None = None, safety: bool = False
+    ) -> str | None:
+        if not safety and opted_out(self.engine, member_key=member_key):
             return None
         channel = self._dm_channel(member_key)
         return None if channel is None else self.post(channel, message, key=key)
@@ -185,7 +187,11 @@ class SlackMessenger:
 
     def find_delivered(self, *, kind: str, target: str, key: str, since: datetime) -> str | None:
         try:
-            channel = self._dm_channel(target) if kind == "dm" else self._channel_id(target)
+            channel = (
+                self._dm_channel(target)
+                if kind in ("dm", "safety_dm")
+                else self._channel_id(target)
+            )
             if channel is None:
                 return None
             cursor: str | None = None

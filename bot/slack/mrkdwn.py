@@ -110,7 +110,9 @@ def _span(span: Span) -> str:
         return text
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
     user = mention_user(span.link)
-    body = f"<@{user}>" if user else stripped
+    body = stripped
+    if user:  # a user group (S…) is mentioned as one, like @oncall; a person as <@U…>
+        body = f"<!subteam^{user}>" if user.startswith("S") else f"<@{user}>"
     if span.code and not user:
         body = f"`{body}`"
     if span.bold:

@@ -143,6 +143,9 @@ _BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}
 
 
 def _button(button: Button, block_id: str | None) -> dict[str, Any]:
+    if button.url:
+        title = cut(flat(button.text).strip() or button.action, MAX_BUTTON_TITLE)
+        return {"type": "Action.OpenUrl", "title": title, "url": button.url}
     action: dict[str, Any] = {
         "type": "Action.Execute",
         "title": cut(flat(button.text).strip() or button.action, MAX_BUTTON_TITLE),

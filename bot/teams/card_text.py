@@ -62,6 +62,17 @@ _TEAMS_USER_ID = re.compile(
 _NAME_MARKUP = re.compile(r"[\\*_~\[\]()#+!<>`|]")
 
 
+_TAG = re.compile(r"tag:([A-Za-z0-9+/=_\-]{1,200})")
+
+
+def mention_tag(link: str | None) -> str | None:
+    """The Teams tag id of a ``mention:tag:ID`` link (an alert's ``mention``), else None."""
+    if link is None or not link.startswith(MENTION_PREFIX):
+        return None
+    found = _TAG.fullmatch(link[len(MENTION_PREFIX) :])
+    return found.group(1) if found else None
+
+
 def mention_user(link: str | None) -> str | None:
     """The Teams user of a ``mention:ID`` link when ID looks like one (a Bot Framework id
     ``29:...``, ``8:orgid:GUID``, an Entra object id or a user principal name); None for any
@@ -104,11 +115,14 @@ class Mentions:
     def __init__(self) -> None:
         self.entities: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def add(self, user: str, name: str) -> str:
+    def add(self, user: str, name: str, *, tag: bool = False) -> str:
+        """The ``<at>`` text of a mention of ``user`` (a tag's id when ``tag``)."""
         text = f"<at>{mention_name(name)}</at>"
+        mentioned = {"id": user, "name": name.strip()}
+        if tag:
+            mentioned["type"] = "tag"
         self.entities.setdefault(
-            (text, user),
-            {"type": "mention", "text": text, "mentioned": {"id": user, "name": name.strip()}},
+            (text, user), {"type": "mention", "text": text, "mentioned": mentioned}
         )
         return text
 
@@ -121,8 +135,11 @@ def _span(span: Span, mentions: Mentions) -> str:
     lead = " " if text[:1].isspace() else ""
     trail = " " if text[-1:].isspace() else ""
     user = mention_user(span.link)
+    tag = mention_tag(span.link)
     if user:
         body = mentions.add(user, stripped)
+    elif tag:
+        body = mentions.add(tag, stripped.lstrip("@"), tag=True)
     elif span.code:
         code = stripped.replace("`", "")
         if not code:

@@ -131,8 +131,10 @@ class TeamsMessenger:
         image = compact_png(attachment, budget=CHART_BUDGET) if attachment else None
         return self._send(conversation, message, image=image)
 
-    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
-        if opted_out(self.engine, member_key=member_key):
+    def dm(
+        self, member_key: str, message: Message, *, key: str | None = None, safety: bool = False
+    ) -> str | None:
+        if not safety and opted_out(self.engine, member_key=member_key):
             return None
         user_id = self.identity.user_for_member(member_key)
         if user_id is None:

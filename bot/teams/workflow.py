@@ -157,7 +157,9 @@ class WorkflowMessenger:
         log.info("posted a card to the Teams workflow at %s (%d bytes)", self.host, len(body))
         return f"{TEAMS_WORKFLOW}:{self.host}:{uuid.uuid4().hex[:16]}"
 
-    def dm(self, member_key: str, message: Message, *, key: str | None = None) -> str | None:
+    def dm(
+        self, member_key: str, message: Message, *, key: str | None = None, safety: bool = False
+    ) -> str | None:
         """A webhook cannot reach a person: nobody gets a DM this way."""
         return None
 

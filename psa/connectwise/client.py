@@ -227,10 +227,11 @@ class ConnectWiseClient:
         item_id: int | None = None,
         company_id: int | None = None,
         agreement_id: int | None = None,
+        owner_id: int | None = None,
         current: TicketState | None = None,
         category_checked: bool = False,
     ) -> TicketRecord:
-        """Replace type/subtype/item/company/agreement; fields left None are not touched.
+        """Replace type/subtype/item/company/agreement/owner; fields left None are not touched.
 
         A new type/subtype/item is checked, together with the ticket's current values for
         the levels not given, against the board's associations before anything is sent,
@@ -242,6 +243,7 @@ class ConnectWiseClient:
             ("item", item_id),
             ("company", company_id),
             ("agreement", agreement_id),
+            ("owner", owner_id),
         )
         operations = [
             {"op": "replace", "path": path, "value": {"id": value}}
@@ -275,6 +277,7 @@ class ConnectWiseClient:
             item_id=fields.item_id,
             company_id=fields.company_id,
             agreement_id=fields.agreement_id,
+            owner_id=fields.owner_id,
             current=current,
             category_checked=checked_against is not None,
         )

@@ -7,7 +7,7 @@ like. Each case must report agreeing numbers and positive figures.
 
 from __future__ import annotations
 
-from bench.cases import ingest, memory, mixed, standings
+from bench.cases import ingest, memory, mixed, notes, standings
 from bench.core import CaseResult
 from tests.databases import sqlite_only
 
@@ -61,3 +61,12 @@ def test_mixed_commands_twenty_at_a_time_miss_no_ack_and_all_get_answered():
     assert result.details["answered"] == result.details["requests"] == 40
     assert result.details["failed"] == []
     assert all(f.deskboard >= 0 for f in result.figures)
+
+
+def test_notes_are_read_four_at_a_time_and_store_what_one_at_a_time_stores():
+    result = notes.run("small")
+    assert result.numbers_agree, result.details
+    assert result.details["most_in_flight"] == 4  # reached, never passed
+    assert result.details["baseline_most_in_flight"] == 1
+    assert result.details["requests"] == {"deskboard": 200, "baseline": 200}
+    _positive_figures(result)

@@ -21,11 +21,13 @@ from psa.connectwise.simulator.model import to_epoch
 from tests.environment import connectwise_environment
 
 CHICAGO = ZoneInfo("America/Chicago")
-START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
-END = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+START = datetime(2026, 10, 26, 6, 0, tzinfo=UTC)
+END = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
 BOARDS = ("Service Desk", "Escalations")
 CONFIG = """
 timezone = "America/Chicago"
+[business_hours]
+holidays = "US"
 [connectwise]
 boards = ["Service Desk", "Escalations"]
 sync_notes = false
@@ -53,7 +55,9 @@ name = "Stale"
 when = "unresolved"
 after = "3d"
 """
-CALENDAR = parse_config({"timezone": "America/Chicago"}).calendar()
+CALENDAR = parse_config(
+    {"timezone": "America/Chicago", "business_hours": {"holidays": "US"}}
+).calendar()
 
 
 @pytest.fixture(scope="module")
@@ -132,13 +136,26 @@ def test_alerts_follow_the_simulator_as_its_clock_moves(server, msp, tmp_path, m
     days = [
         datetime(2026, 11, 4, 10, 30), datetime(2026, 11, 6, 16, 45),
         datetime(2026, 11, 10, 9, 15), datetime(2026, 11, 17, 14, 0),
+        datetime(2026, 11, 26, 12, 0),  # Thanksgiving: the desk is closed
+        datetime(2026, 11, 27, 8, 30),  # and open again the day after
     ]  # fmt: skip
-    moments = sorted([*nights, *(d.replace(tzinfo=CHICAGO).astimezone(UTC) for d in days)])
+    # the night the clocks fall back: 01:30 CDT, then 01:30 CST an hour later
+    fall_back = [
+        datetime(2026, 11, 1, 1, 30, tzinfo=CHICAGO),
+        datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=CHICAGO),
+    ]
+    moments = sorted(
+        [
+            *nights,
+            *(d.replace(tzinfo=CHICAGO).astimezone(UTC) for d in days),
+            *(d.astimezone(UTC) for d in fall_back),
+        ]
+    )
     for clock in moments:
         moment = clock.astimezone(CHICAGO)
         server.clock = clock
         monkeypatch.setattr(bot.cli_common, "now", lambda clock=clock: clock)
-        synced = runner.invoke(app, ["sync", "--since", "2026-11-01"], env=env)
+        synced = runner.invoke(app, ["sync", "--since", "2026-10-26"], env=env)
         assert synced.exit_code == 0, synced.output
         result = runner.invoke(app, ["alerts", "--json"], env=env)
         assert result.exit_code == 0, result.output
@@ -149,15 +166,19 @@ def test_alerts_follow_the_simulator_as_its_clock_moves(server, msp, tmp_path, m
         assert got == expected, moment
         for name, ids in got.items():
             seen[name] |= ids
-        if not CALENDAR.is_open(clock):
+        if not CALENDAR.is_open(clock):  # nights, weekends, Thanksgiving
             night_emergencies += len(got["Emergency unanswered"])
-            assert got["Resolution due"] == got["Stale"] == set()  # quiet at night
+            assert got["Resolution due"] == got["Stale"] == set()  # quiet while closed
         for rule in out["rules"]:
             ages = [t["age_minutes"] for t in rule["tickets"]]
             assert ages == sorted(ages, reverse=True)  # the oldest first
     # every rule flagged something somewhere, and an emergency was flagged at night
     assert all(seen.values()), {k: len(v) for k, v in seen.items()}
     assert night_emergencies > 0
+    # the two 01:30s of 1 November were two instants an hour apart, both checked
+    first, second = (d.astimezone(UTC) for d in fall_back)
+    assert second - first == timedelta(hours=1)
+    assert {first, second} <= set(moments)
 
 
 def test_the_table_lists_each_rule(server, tmp_path, monkeypatch, database_url):
@@ -168,7 +189,7 @@ def test_the_table_lists_each_rule(server, tmp_path, monkeypatch, database_url):
     server.clock = clock
     monkeypatch.setattr(bot.cli_common, "now", lambda: clock)
     runner = CliRunner()
-    assert runner.invoke(app, ["sync", "--since", "2026-11-01"], env=env).exit_code == 0
+    assert runner.invoke(app, ["sync", "--since", "2026-10-26"], env=env).exit_code == 0
     result = runner.invoke(app, ["alerts"], env=env)
     assert result.exit_code == 0, result.output
     assert "Emergency unanswered: unanswered, calendar clock" in result.output

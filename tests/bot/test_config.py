@@ -190,6 +190,10 @@ def test_the_demo_config_is_valid():
             "alerts[0].notify[0]: Input should be 'owner' or 'channel'",
         ),
         (
+            {"alerts": [{"name": "A", "when": "unanswered", "after": "1h", "mention": "@oncall"}]},
+            "alerts[0].mention: Value error, '@oncall' is neither a Slack user group id",
+        ),
+        (
             {"alerts": [{"name": "A", "when": "unanswered", "after": "1h", "category": "vip"}]},
             "alerts[0].category: no category 'vip'; categories: none configured",
         ),
@@ -265,6 +269,13 @@ def test_alert_rules_are_built_with_their_durations_on_their_clocks():
     assert stale.after_minutes == 3 * 9 * 60  # three working days of 08:00-17:00
     assert stale.boards == ("Service Desk", "7")
     assert config.alerts[0].notify == ["owner", "channel"]
+    mentioned = parse_config(
+        {"alerts": [{"name": "M", "when": "unanswered", "after": "1h",
+                     "mention": ["S0ONCALL", "tag:MjRl|On call"]}]}
+    ).alerts[0]  # fmt: skip
+    assert mentioned.mention_for("slack") == ("S0ONCALL", "S0ONCALL")
+    assert mentioned.mention_for("teams") == ("tag:MjRl", "On call")
+    assert mentioned.mention_for("teams-workflow") is None
     assert (
         parse_config(
             {"alerts": [{"name": "x", "when": "unanswered", "after": "1d", "clock": "calendar"}]}

@@ -25,6 +25,7 @@ CHAT_TABLES = {"outbox", "chat_users", "member_prefs", "nudges", "kudos"}  # rev
 PLATFORM_TABLES = {"chat_conversations"}  # revision 0003
 RATING_TABLES = {"ratings", "ticket_workers"}  # revision 0007
 NOTE_TABLES = {"ticket_notes"}  # revision 0008
+ALERT_TABLES = {"alert_events"}  # revision 0009
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
@@ -32,7 +33,13 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
     migrate(engine)
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) == (
-        TABLES | CHAT_TABLES | PLATFORM_TABLES | RATING_TABLES | NOTE_TABLES | {"alembic_version"}
+        TABLES
+        | CHAT_TABLES
+        | PLATFORM_TABLES
+        | RATING_TABLES
+        | NOTE_TABLES
+        | ALERT_TABLES
+        | {"alembic_version"}
     )
     ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
     assert ticket_indexes == {
@@ -68,7 +75,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0008",)]
+    assert versions == [("0009",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 

@@ -6,9 +6,10 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from bot.slack.listeners import actions, commands, home, options
+    from bot.slack.listeners import actions, alerts, commands, home, options
 
     commands.register(app)
     actions.register(app)
     options.register(app)
     home.register(app)
+    alerts.register(app)

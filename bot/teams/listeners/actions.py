@@ -9,6 +9,9 @@
   updates the message itself, so every device shows it). Anyone but the nudged technician
   gets a message saying so, and nothing changes or shows.
 
+- ``alert_take``: an SLA-risk alert's Take it (``bot.core.alert_take``); the clicker gets
+  the outcome as a message. Open in ConnectWise is an ``Action.OpenUrl`` and never comes here.
+
 An unknown verb (a button of an older Deskboard) gets a message asking to run it again.
 """
 
@@ -23,6 +26,7 @@ from microsoft_teams.apps import ActivityContext
 
 from bot.chat.message import Message
 from bot.chat.views import shared_by
+from bot.core.alert_take import TakeRequest, take_ticket
 from bot.core.commands import UsageError, handle_share, usage_reply
 from bot.core.fix_apply import FixError
 from bot.core.nudge_flow import NOT_YOURS
@@ -64,6 +68,20 @@ async def on_share(
     where = ctx.conversation_ref.model_copy(update={"conversation": channel})
     await ctx.send(card_message(message), where)
     return text_response(SHARED)
+
+
+async def on_take(deps: TeamsDeps, raw: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    sender = user_from_activity(raw)
+    value = str(data.get("value") or "")
+    if sender is None or not value.isdigit():
+        return text_response(FAILED)
+    member = await asyncio.to_thread(deps.identity().member_for_user, sender.id)
+    request = TakeRequest(int(value), member)
+    result = await asyncio.to_thread(
+        take_ticket, request, engine=deps.engine, config=deps.config, psa=deps.psa,
+        now=deps.clock(),
+    )  # fmt: skip
+    return text_response(result.text)
 
 
 def _card_key(raw: dict[str, Any]) -> str | None:
@@ -136,6 +154,8 @@ def card_action_listener(deps: TeamsDeps, states: nudges.CardStates, background:
         try:
             if verb == "leaderboard_share":
                 return await on_share(deps, ctx, raw, data)
+            if verb == "alert_take":
+                return await on_take(deps, raw, data)
             if verb in ("nudge_save", "nudge_dismiss", SEARCH_VERB):
                 return await on_nudge(deps, states, background, ctx, raw, verb, data)
         except Exception:

@@ -41,6 +41,7 @@ TEAMS_MENTIONS: dict[str, Any] = {
                         "properties": {
                             "id": {"type": "string", "minLength": 1},
                             "name": {"type": "string", "minLength": 1},
+                            "type": {"enum": ["tag"]},  # a tag mention (an alert's mention)
                         },
                     },
                 },
@@ -50,7 +51,8 @@ TEAMS_MENTIONS: dict[str, Any] = {
 }
 """``msteams`` as "Mention support within Adaptive Cards" documents it (Teams platform docs,
 task-modules-and-cards/cards/cards-format): entities of type mention, each with the
-``<at>…</at>`` text found in the card and the Teams user it stands for."""
+``<at>…</at>`` text found in the card and the Teams user it stands for, or a team's tag
+(``mentioned.type`` "tag", as the docs' tag mentions in channel conversations have it)."""
 
 
 @cache
