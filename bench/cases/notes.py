@@ -87,16 +87,16 @@ class _NotesServer:
                     server.most_in_flight = max(server.most_in_flight, server.in_flight)
                 try:
                     time.sleep(server.delay)
-                    ticket_id = int(match.group(1)) if match else 0
-                    body = json.dumps(_notes(ticket_id, resolved[ticket_id])).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                finally:
+                finally:  # answered from here on: the client may send its next request
                     with lock:
                         server.in_flight -= 1
+                ticket_id = int(match.group(1)) if match else 0
+                body = json.dumps(_notes(ticket_id, resolved[ticket_id])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.http.daemon_threads = True
