@@ -138,18 +138,31 @@ def queue_standings(
     return queued
 
 
+FIXED_WINNERS_GRACE = timedelta(days=7)
+"""A contest with fixed dates is announced if it ended at most this long ago: the daily job
+catches up after a week of downtime, and a contest that ended long before Deskboard was
+installed (or before this was built) is not announced out of the blue."""
+
+
 def queue_winners(
     engine: Engine, *, config: DeskboardConfig, now: datetime, platforms: Sequence[str]
 ) -> int:
-    """Announce the winners of every recurring contest whose previous period has ended."""
+    """Announce the winners of every recurring contest whose previous period has ended, and
+    of every contest with fixed dates that ended within ``FIXED_WINNERS_GRACE``; once each
+    (the outbox key names the contest and the window's start)."""
     queued = 0
     for contest in config.contest_list():
-        if contest.period is None:
-            continue
         targets = {p: contest_target(p, config, contest) for p in platforms}
         if not any(targets.values()):
             continue
-        window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day, offset=-1)
+        if contest.period is None:
+            window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
+            if not window.end <= now < window.end + FIXED_WINNERS_GRACE:
+                continue  # still running, or over long ago
+        else:
+            window = contest.window(
+                now=now, tz=config.tz, week_start=config.week_start_day, offset=-1
+            )
         standings = standings_for_window(engine, config=config, contest=contest, window=window)
         event = f"winners:{_slug(contest.name)}:{window.start.date()}"
         for platform, target in targets.items():

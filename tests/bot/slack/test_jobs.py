@@ -268,7 +268,8 @@ def test_winners_are_announced_once_when_the_period_ends(engine, simulator, slac
     monday = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # 00:05 in Chicago, the week just ended
     runtime = make_runtime(engine, simulator, slack, lambda: monday, config)
 
-    assert runtime.post_winners() == 1  # the weekly contest only: fixed windows have no "period"
+    # the weekly contest only: the fixed one ended on 15 November, over a week ago
+    assert runtime.post_winners() == 1
     assert runtime.deliver().sent == 1
     (post,) = posts_to(slack, "CWINS")
     shown = texts(blocks_of(post.params))
@@ -288,6 +289,47 @@ def test_winners_are_announced_once_when_the_period_ends(engine, simulator, slac
         assert names[winner.member] in shown
     assert runtime.post_winners() == 0  # announced once
     runtime.deliver()
+    assert len(posts_to(slack, "CWINS")) == 1
+
+
+def test_a_contest_with_fixed_dates_is_announced_once_when_it_ends(engine, simulator, slack):
+    config = parse_config(
+        {
+            "timezone": "America/Chicago",
+            "members": {"exclude": ["dispatch"]},
+            "contests": [
+                {"name": "November sprint", "metric": "resolved", "start": "2026-11-09",
+                 "end": "2026-11-16", "kind": "places", "channel": "CWINS"},
+            ],
+        }
+    )  # fmt: skip
+    running = datetime(2026, 11, 15, 6, 5, tzinfo=UTC)  # Sunday 00:05: one day to go
+    assert make_runtime(engine, simulator, slack, lambda: running, config).post_winners() == 0
+
+    ended = datetime(2026, 11, 16, 6, 5, tzinfo=UTC)  # Monday 00:05 in Chicago: just ended
+    runtime = make_runtime(engine, simulator, slack, lambda: ended, config)
+    assert runtime.post_winners() == 1
+    assert runtime.deliver().sent == 1
+    (post,) = posts_to(slack, "CWINS")
+    shown = texts(blocks_of(post.params))
+    assert "November sprint" in shown
+
+    from bot.core.reports import contest_standings
+
+    standings = contest_standings(engine, config=config, contest=config.contest_list()[0],
+                                  now=ended)  # fmt: skip
+    assert standings.winners
+    with session_scope(engine) as session:
+        names = {m.key: m.name for m in repo.list_members(session)}
+    for winner in standings.winners:
+        assert names[winner.member] in shown
+    later = make_runtime(
+        engine, simulator, slack, lambda: ended + timedelta(days=2), config
+    )  # the next nights' jobs: announced once
+    assert later.post_winners() == 0
+    week_on = ended + timedelta(days=8)  # and nothing out of the blue a week later
+    assert make_runtime(engine, simulator, slack, lambda: week_on, config).post_winners() == 0
+    later.deliver()
     assert len(posts_to(slack, "CWINS")) == 1
 
 
