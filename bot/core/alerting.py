@@ -59,13 +59,15 @@ def queue_alerts(
     now: datetime,
     platforms: Sequence[str],
     ticket_link: TicketLink,
+    ensure_current: bool = True,
 ) -> AlertReport:
-    """Raise the alerts due now and update those whose ticket was dealt with."""
+    """Raise the alerts due now and update those whose ticket was dealt with
+    (``ensure_current``: see ``bot.core.alerts.alerts_now``)."""
     report = AlertReport()
     if not config.alerts:
         return report
     sections = {a.name: a for a in config.alerts}
-    found = alerts_now(engine, config=config, now=now)
+    found = alerts_now(engine, config=config, now=now, ensure_current=ensure_current)
     directories = {p: people_directory(engine, platform=p) for p in platforms}
     with session_scope(engine) as session:
         latest = alert_store.latest_alerts(session)

@@ -24,9 +24,16 @@ class RuleAlerts:
     at_risk: list[AtRisk]
 
 
-def alerts_now(engine: Engine, *, config: DeskboardConfig, now: datetime) -> list[RuleAlerts]:
-    """Every configured rule with the open tickets it flags at ``now``, in config order."""
-    ensure_derived(engine, config=config)  # categories and scope as configured now
+def alerts_now(
+    engine: Engine, *, config: DeskboardConfig, now: datetime, ensure_current: bool = True
+) -> list[RuleAlerts]:
+    """Every configured rule with the open tickets it flags at ``now``, in config order.
+
+    ``ensure_current``: first derive the stored tickets again if the configuration changed
+    (``ensure_derived``, which takes the sync lock); a caller holding that lock passes False
+    and has them derived itself (``rederive_if_stale``): the lock is not taken twice."""
+    if ensure_current:
+        ensure_derived(engine, config=config)  # categories and scope as configured now
     with session_scope(engine) as session:
         tickets = repo.open_tickets(session)
     calendar = config.calendar()

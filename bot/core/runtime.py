@@ -32,6 +32,7 @@ from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
 from bot.core.alerting import AlertReport, queue_alerts
 from bot.core.delivery import DeliveryReport, deliver_due
+from bot.core.derived import rederive_if_stale
 from bot.core.links import TicketLink
 from bot.core.notices import queue_instant_kudos
 from bot.core.platforms import can_dm
@@ -85,7 +86,7 @@ class Runtime:
         with self.psa() as client:
             report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
         self.queue_instant_kudos()
-        self._queue_alerts()
+        self._queue_alerts(lock_held=True)
         self.deliver()
         return report
 
@@ -109,7 +110,7 @@ class Runtime:
                 self._record_error(now, f"push of ticket #{ticket_id}: {type(exc).__name__}: {exc}")
                 raise
             self.queue_instant_kudos()
-            self._queue_alerts()  # an emergency's alert seconds after it was entered
+            self._queue_alerts(lock_held=True)  # an emergency's alert seconds after entry
         self.deliver()
         return result
 
@@ -143,18 +144,25 @@ class Runtime:
 
     def queue_alerts(self) -> AlertReport:
         """Raise the SLA-risk alerts due now and update those dealt with
-        (``bot.core.alerting``), as the scheduler does every minute: under the sync lock, so
-        that it never decides an alert at the same time as a sync or a push does."""
-        with self._sync_lock, one_at_a_time(self.engine, key=SYNC_LOCK):
-            return self._queue_alerts()
+        (``bot.core.alerting``), as the scheduler does every minute; never at the same time
+        as this process's sync or push (another process's race is settled by the alerts'
+        unique key: the second writer's transaction fails and sends nothing)."""
+        with self._sync_lock:
+            return self._queue_alerts(lock_held=False)
 
-    def _queue_alerts(self) -> AlertReport:
+    def _queue_alerts(self, *, lock_held: bool) -> AlertReport:
+        """``lock_held``: the caller holds the sync lock (a sync, a push), so the stored
+        tickets are derived again here if need be, without taking the lock a second time
+        (on PostgreSQL a second connection would wait for ever on its own process's lock)."""
+        if lock_held:
+            rederive_if_stale(self.engine, config=self.config, params=self.config.derive_params())
         return queue_alerts(
             self.engine,
             config=self.config,
             now=self.clock(),
             platforms=self.platforms,
             ticket_link=self.ticket_link,
+            ensure_current=not lock_held,
         )
 
     def _record_error(self, at: datetime, message: str) -> None:
