@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.chat.message import Message, message_to_json
@@ -81,28 +82,22 @@ def queue_alerts(
             if last is not None and not _repeat_due(item.rule, last.fired_at, now):
                 continue
             seq = 1 if last is None else last.seq + 1
-            with session_scope(engine) as session:
-                if last is not None:
-                    alert_store.clear_alert(session, event_id=last.id, at=now, outcome="repeated")
-                keys = _enqueue_alert(
-                    session,
+            try:
+                _raise_alert(
+                    engine,
                     section=section,
                     risk=risk,
                     seq=seq,
+                    last=last,
                     now=now,
                     config=config,
                     platforms=platforms,
                     directories=directories,
                     ticket_link=ticket_link,
                 )
-                alert_store.add_alert(
-                    session,
-                    rule=item.rule.name,
-                    ticket_id=risk.ticket.id,
-                    seq=seq,
-                    at=now,
-                    message_keys=keys,
-                )
+            except IntegrityError:  # another process raised this very alert just now
+                log.info("alerts: %s for #%d was raised elsewhere", key[0], key[1])
+                continue
             report.raised.append(key)
     rules = {r.name: r for r in config.alert_list()}
     waiting = [e for k, e in latest.items() if k not in at_risk_now and k[0] in rules]
@@ -141,6 +136,45 @@ def queue_alerts(
     if report.raised or report.cleared:
         log.info("alerts: %d raised, %d cleared", len(report.raised), len(report.cleared))
     return report
+
+
+def _raise_alert(
+    engine: Engine,
+    *,
+    section: AlertSection,
+    risk: AtRisk,
+    seq: int,
+    last: alert_store.AlertEvent | None,
+    now: datetime,
+    config: DeskboardConfig,
+    platforms: Sequence[str],
+    directories: dict[str, Directory],
+    ticket_link: TicketLink,
+) -> None:
+    """The alert's row and messages, in one transaction (the unique (rule, ticket, seq)
+    refuses a second writer: ``IntegrityError``, and nothing of it is kept)."""
+    with session_scope(engine) as session:
+        if last is not None:
+            alert_store.clear_alert(session, event_id=last.id, at=now, outcome="repeated")
+        keys = _enqueue_alert(
+            session,
+            section=section,
+            risk=risk,
+            seq=seq,
+            now=now,
+            config=config,
+            platforms=platforms,
+            directories=directories,
+            ticket_link=ticket_link,
+        )
+        alert_store.add_alert(
+            session,
+            rule=section.name,
+            ticket_id=risk.ticket.id,
+            seq=seq,
+            at=now,
+            message_keys=keys,
+        )
 
 
 def _repeat_due(rule: AlertRule, fired_at: datetime, now: datetime) -> bool:

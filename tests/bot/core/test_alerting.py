@@ -123,6 +123,18 @@ def test_a_resolved_ticket_clears_its_alert_in_place(engine):
     assert run(engine, 90).raised == []
 
 
+def test_an_alert_another_process_raised_meanwhile_is_not_raised_twice(engine):
+    # the other process's alert, committed after this one read the alerts (so it is not
+    # seen as open here): the unique (rule, ticket, seq) refuses the second, which sends nothing
+    with session_scope(engine) as session:
+        alert_store.add_alert(session, rule="Emergency", ticket_id=7, seq=1,
+                              at=ENTERED + timedelta(minutes=20), message_keys=[])  # fmt: skip
+        (theirs,) = alert_store.alerts_of(session, ticket_id=7)
+        alert_store.clear_alert(session, event_id=theirs.id, at=ENTERED, outcome="x")
+    assert run(engine, 20).raised == []
+    assert outbox_rows(engine) == []
+
+
 def test_without_rules_nothing_is_read(engine):
     config = parse_config({"timezone": "America/Chicago"})
     report = queue_alerts(
