@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
 from metrics.calendar import BusinessCalendar
-from metrics.records import TicketRecord
+from metrics.records import TicketRecord, on_boards
 
 
 class AlertWhen(StrEnum):
@@ -99,14 +99,6 @@ class AtRisk:
     due_at: datetime | None
 
 
-def _on_boards(record: TicketRecord, boards: tuple[str, ...]) -> bool:
-    if not boards:
-        return True
-    wanted = {b.strip().casefold() for b in boards}
-    board = (record.board or "").casefold()
-    return board in wanted or (record.board_id is not None and str(record.board_id) in wanted)
-
-
 def _watched(record: TicketRecord, when: AlertWhen) -> bool:
     if record.closed or record.resolved_at is not None:
         return False
@@ -140,7 +132,7 @@ def at_risk(
         return None
     if rule.category is not None and not ticket.category_mask & rule.category_bit:
         return None
-    if not _on_boards(record, rule.boards):
+    if not on_boards(record, rule.boards):
         return None
     if rule.clock is AlertClock.BUSINESS and not calendar.is_open(now):
         return None

@@ -17,7 +17,7 @@ from typing import Any
 
 from metrics.calendar import BusinessCalendar
 from metrics.categories import Category, category_mask
-from metrics.records import TicketRecord, member_key
+from metrics.records import TicketRecord, member_key, on_boards
 from metrics.waiting import Interval
 
 
@@ -41,11 +41,7 @@ class DeriveParams:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def board_in_scope(self, ticket: TicketRecord) -> bool:
-        if not self.boards:
-            return True
-        wanted = {b.strip().casefold() for b in self.boards}
-        name = (ticket.board or "").casefold()
-        return name in wanted or (ticket.board_id is not None and str(ticket.board_id) in wanted)
+        return on_boards(ticket, self.boards)
 
 
 @dataclass(frozen=True, slots=True)

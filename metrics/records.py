@@ -68,6 +68,16 @@ class TicketRecord:
         return member_key(self.owner)
 
 
+def on_boards(ticket: TicketRecord, boards: tuple[str, ...]) -> bool:
+    """Whether the ticket is on one of ``boards`` (names, case-insensitive, or ids as text);
+    every board when ``boards`` is empty."""
+    if not boards:
+        return True
+    wanted = {b.strip().casefold() for b in boards}
+    name = (ticket.board or "").casefold()
+    return name in wanted or (ticket.board_id is not None and str(ticket.board_id) in wanted)
+
+
 @dataclass(frozen=True, slots=True)
 class StatusChange:
     """One observed status change; ``from_status`` is None on first sight.
