@@ -4,7 +4,8 @@ Settings and ``deskboard.toml`` are read here, once, and passed down; nothing re
 import time. Bad configuration exits with status 2 and a message naming the key.
 
 Every command lives in a sibling module, registered here in the order ``--help`` lists them:
-``bot.cli_data`` (sync, metrics, standings, status), ``bot.cli_run`` (demo, run, post …,
+``bot.cli_data`` (sync, metrics, standings, status), ``bot.cli_program`` (changes,
+config …), ``bot.cli_run`` (demo, run, post …,
 teams-package), ``bot.cli_csat`` (csat …) and ``bot.cli_connectwise`` (connectwise …),
 sharing ``bot.cli_common``. All of ``bot/cli*.py`` belongs to the composition root.
 """
@@ -17,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from bot import cli_connectwise, cli_data, cli_run
+from bot import cli_connectwise, cli_data, cli_program, cli_run
 from bot.cli_common import error_line
 from bot.cli_csat import csat_app
 
@@ -49,6 +50,7 @@ app.command()(cli_data.metrics)
 app.command()(cli_data.standings)
 app.command()(cli_data.alerts)
 app.command()(cli_data.status)
+app.command()(cli_program.changes)
 app.command()(cli_run.demo)
 app.command()(cli_run.run)
 
@@ -61,6 +63,7 @@ post_app.command("nudges")(cli_run.post_nudges)
 app.command("teams-package")(cli_run.teams_package)
 
 app.add_typer(csat_app, name="csat")
+app.add_typer(cli_program.config_app, name="config")
 
 connectwise_app = typer.Typer(help="ConnectWise set-up.", no_args_is_help=True)
 app.add_typer(connectwise_app, name="connectwise")

@@ -58,6 +58,17 @@ def config_or_exit(settings: Settings, path: Path | None) -> DeskboardConfig:
         raise fail(str(exc)) from None
 
 
+def program_or_exit(config: DeskboardConfig, engine: Engine) -> DeskboardConfig:
+    """The configuration with the database's program (``bot.core.program``: a database with
+    none takes the file's), or exit 2 when the stored program does not fit the file."""
+    from bot.core.program import adopt_file_program
+
+    try:
+        return adopt_file_program(engine, config, now=now()).config
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
 def parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -112,5 +123,5 @@ def service_or_exit(
         return build_service(
             settings, config, engine, dry_run=dry_run, console=console, commands=commands
         )
-    except SettingsError as exc:
+    except (SettingsError, ConfigError) as exc:
         raise fail(str(exc)) from None

@@ -25,6 +25,7 @@ from bot.cli_common import (
     engine_or_exit,
     fail,
     parse_date,
+    program_or_exit,
     settings_or_exit,
 )
 from bot.config import DeskboardConfig
@@ -62,6 +63,7 @@ def sync(
     except SettingsError as exc:
         raise fail(str(exc)) from None
     engine = engine_or_exit(settings, check_integrity=True)
+    config = program_or_exit(config, engine)
     with connectwise_client(settings) as client, progress_bars() as progress:
         task = progress.add_task("Syncing tickets", total=None)
         notes_task = progress.add_task("Reading notes", total=None, visible=False)
@@ -189,6 +191,7 @@ def metrics(
         names: dict[str, str] = {}
     else:
         engine = engine_or_exit(settings)
+        config = program_or_exit(config, engine)
         report = metrics_from_database(engine, config=config, window=window, basis=basis)
         names = member_names(engine)
     if as_json:
@@ -231,6 +234,8 @@ def standings(
         raise typer.BadParameter(str(exc), param_hint="--period") from None
     settings = settings_or_exit()
     config = config_or_exit(settings, config_path)
+    engine = engine_or_exit(settings)
+    config = program_or_exit(config, engine)
     contests = config.contest_list()
     if contest is not None:
         contests = tuple(c for c in contests if c.name.casefold() == contest.casefold())
@@ -252,7 +257,6 @@ def standings(
         windows.append((c, window))
     if not windows:
         raise fail(f"no contest has a {chosen.describe().casefold()}; try --period current")
-    engine = engine_or_exit(settings)
     names = member_names(engine)
     results = [
         standings_for_window(engine, config=config, contest=c, window=window)
@@ -288,6 +292,7 @@ def alerts(config_path: ConfigOption = None, as_json: JsonOption = False) -> Non
     settings = settings_or_exit()
     config = config_or_exit(settings, config_path)
     engine = engine_or_exit(settings)
+    config = program_or_exit(config, engine)
     now = cli_common.now()
     found = alerts_now(engine, config=config, now=now)
     if as_json:

@@ -20,12 +20,14 @@ from pydantic import Field, ValidationError, field_validator
 
 from bot.config_sections import (
     ALL_NUDGE_REASONS,
+    AdminsSection,
     AlertSection,
     BusinessHoursSection,
     CategorySection,
     ConnectWiseSection,
     ContestSection,
     CsatSection,
+    FieldError,
     KudosSection,
     MembersSection,
     MetricsSection,
@@ -48,6 +50,7 @@ from metrics.scores import Score
 __all__ = [
     "ALL_NUDGE_REASONS",
     "NO_DELIVERY",
+    "PROGRAM_SECTIONS",
     "BusinessHoursSection",
     "CategorySection",
     "ConfigError",
@@ -85,6 +88,20 @@ class ContestDelivery:
 NO_DELIVERY = ContestDelivery()
 """The delivery of a contest that is not configured (an ad-hoc ``/leaderboard`` one)."""
 
+PROGRAM_SECTIONS = (
+    "categories",
+    "scores",
+    "contests",
+    "kudos",
+    "nudges",
+    "members",
+    "alerts",
+    "admins",
+)
+"""The sections that make the program (README "Running a contest"): kept in the database,
+changed from chat or by ``deskboard config import``; the rest of deskboard.toml (time zone,
+ConnectWise, opening hours, CSAT, chat settings) stays the file's."""
+
 _BUILT = (
     "_calendar",
     "_categories",
@@ -92,6 +109,8 @@ _BUILT = (
     "_scores",
     "_contests",
     "_deliveries",
+    "_all_contests",
+    "_sections",
     "_alerts",
     "tz",
     "week_start_day",
@@ -114,6 +133,7 @@ class DeskboardConfig(Section):
     nudges: NudgesSection = NudgesSection()
     csat: CsatSection = CsatSection()
     alerts: list[AlertSection] = Field(default_factory=list)
+    admins: AdminsSection = AdminsSection()
     slack: SlackSection = SlackSection()
     teams: TeamsSection = TeamsSection()
 
@@ -226,7 +246,7 @@ class DeskboardConfig(Section):
         return self._scores
 
     @cached_property
-    def _contests(self) -> tuple[Contest, ...]:
+    def _all_contests(self) -> tuple[Contest, ...]:
         scores = {s.name: s for s in self._scores}
         return tuple(
             Contest(
@@ -244,8 +264,64 @@ class DeskboardConfig(Section):
             for c in self.contests
         )
 
+    @cached_property
+    def _contests(self) -> tuple[Contest, ...]:
+        ended = {c.name for c in self.contests if c.ended is not None}
+        return tuple(c for c in self._all_contests if c.name not in ended)
+
     def contest_list(self) -> tuple[Contest, ...]:
+        """The contests that have not been ended ("End now"): running and upcoming."""
         return self._contests
+
+    def all_contests(self) -> tuple[Contest, ...]:
+        """Every contest of the program, ended ones too."""
+        return self._all_contests
+
+    @cached_property
+    def _sections(self) -> Mapping[str, ContestSection]:
+        return {c.name: c for c in self.contests}
+
+    def contest_section(self, name: str) -> ContestSection | None:
+        """The contest's settings as written (prize, channel, schedule, ended), by name."""
+        return self._sections.get(name)
+
+    def admins_of(self, platform: str) -> tuple[str, ...]:
+        """Who is an admin on ``platform`` besides what the platform says: deskboard.toml's
+        ``[slack] admins`` / ``[teams] admins`` and the program's stored ``[admins]``."""
+        if platform == "slack":
+            return (*self.slack.admins, *self.admins.slack)
+        if platform == "teams":
+            return (*self.teams.admins, *self.admins.teams)
+        return ()
+
+    def program_doc(self) -> dict[str, Any]:
+        """The program (``PROGRAM_SECTIONS``) as JSON-ready data, defaults left out: what the
+        database stores and what ``deskboard config export`` writes."""
+        data = self.model_dump(
+            mode="json", include=set(PROGRAM_SECTIONS), exclude_defaults=True, exclude_none=True
+        )
+        return {k: data[k] for k in PROGRAM_SECTIONS if k in data}
+
+    def with_program(
+        self, program: Mapping[str, Any], *, source: str = "program"
+    ) -> DeskboardConfig:
+        """This configuration with its program replaced by ``program`` (``program_doc``'s
+        shape), validated by the same rules as the file; ``ConfigError`` otherwise."""
+        config, problems = self.program_problems(program)
+        if config is None:
+            raise ConfigError("\n".join(f"{source}: {key}: {why}" for key, why in problems))
+        return config
+
+    def program_problems(
+        self, program: Mapping[str, Any]
+    ) -> tuple[DeskboardConfig | None, list[tuple[str, str]]]:
+        """``with_program``'s checks, as ``config_problems`` returns them."""
+        unknown = sorted(set(program) - set(PROGRAM_SECTIONS))
+        if unknown:
+            return None, [(unknown[0], "not part of the program")]
+        data = self.model_dump(exclude=set(PROGRAM_SECTIONS), exclude_unset=True)
+        data.update(program)
+        return config_problems(data)
 
     @cached_property
     def _deliveries(self) -> Mapping[str, ContestDelivery]:
@@ -295,6 +371,23 @@ class DeskboardConfig(Section):
     def delivery_of(self, contest: Contest) -> ContestDelivery:
         """Where and when ``contest`` is posted; ``NO_DELIVERY`` for one not configured."""
         return self._deliveries.get(contest.name, NO_DELIVERY)
+
+
+def problem_path(err: Any) -> tuple[int | str, ...]:
+    """Where a pydantic error is: its location, and the field a ``FieldError`` names."""
+    error = (err.get("ctx") or {}).get("error")
+    loc = tuple(err["loc"])
+    return (*loc, error.field) if isinstance(error, FieldError) else loc
+
+
+def problem_reason(err: Any) -> str:
+    """A pydantic error's reason, as the file's and the forms' messages say it."""
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(error, FieldError):
+        return str(error)
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    return str(err["msg"])
 
 
 def _location(loc: Sequence[int | str]) -> str:
@@ -353,19 +446,21 @@ def _check_references(config: DeskboardConfig) -> list[tuple[str, str]]:
     return problems
 
 
-def parse_config(data: dict[str, Any], *, source: str = "deskboard.toml") -> DeskboardConfig:
+def config_problems(data: dict[str, Any]) -> tuple[DeskboardConfig | None, list[tuple[str, str]]]:
+    """Validate ``data``: the configuration, or None and every problem as (key, reason), the
+    key as the file writes it (``contests[0].goal``). The one set of rules for the file,
+    chat forms and imports."""
     try:
         config = DeskboardConfig.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            reason = err["msg"]
-            if err["type"] == "extra_forbidden":
-                reason = "unknown key"
-            lines.append(f"{source}: {_location(err['loc'])}: {reason}")
-        raise ConfigError("\n".join(lines)) from None
+        return None, [(_location(problem_path(err)), problem_reason(err)) for err in exc.errors()]
     problems = _check_references(config)
-    if problems:
+    return (None, problems) if problems else (config, [])
+
+
+def parse_config(data: dict[str, Any], *, source: str = "deskboard.toml") -> DeskboardConfig:
+    config, problems = config_problems(data)
+    if config is None:
         raise ConfigError("\n".join(f"{source}: {key}: {why}" for key, why in problems))
     return config
 

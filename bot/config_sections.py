@@ -6,17 +6,26 @@ builds the domain objects from them.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from bot.config_schedule import post_cron
 from metrics.alerts import AlertClock, AlertWhen, duration_minutes
 from metrics.contests import ContestKind
 from metrics.definitions import TimeBasis
 from metrics.ratings import DEFAULT_NEGATIVE_AT, DEFAULT_POSITIVE_AT, Credit
 from metrics.windows import WEEKDAYS, Period
+
+
+class FieldError(ValueError):
+    """A check across a section's fields that is about one of them: the error names that field
+    (``contests[0].goal``), so a form can show it beside the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Section(BaseModel):
@@ -110,17 +119,6 @@ class ScoreSection(Section):
         return weights
 
 
-def _cron_fields(text: str) -> str:
-    """A crontab line APScheduler accepts; days of the week by name (mon-fri) are clearest."""
-    if len(text.split()) != 5:
-        raise ValueError(f"{text!r} is not a 5-field cron expression (minute hour day month dow)")
-    try:
-        CronTrigger.from_crontab(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a valid cron expression: {exc}") from None
-    return text
-
-
 class ContestSection(Section):
     name: Name
     metric: str
@@ -128,33 +126,55 @@ class ContestSection(Section):
     start: date | None = None
     end: date | None = None
     kind: ContestKind = ContestKind.PLACES
-    places: Annotated[int, Field(ge=1)] = 3
+    places: Annotated[int, Field(ge=1, le=50)] = 3
     goal: float | None = None
     goals: list[float] = Field(default_factory=list)
     min_resolved: Annotated[int, Field(ge=0)] | None = None
+    prize: Annotated[str, Field(max_length=500)] | None = None
     channel: str | None = None  # Slack channel id (or #name)
     teams_channel: str | None = None  # Teams "Team/Channel" (or channel name, or id)
-    post: str | None = None
+    post: str | None = None  # in words ("every weekday at 9:00") or cron; kept as cron
+    ended: datetime | None = None  # "End now": the contest stopped at this instant (UTC)
 
     @field_validator("post")
     @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        return None if value is None else _cron_fields(value)
+    def _schedule(cls, value: str | None) -> str | None:
+        return None if value is None else post_cron(value)
+
+    @field_validator("ended")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("ended needs a time zone (2026-12-04T15:00:00Z)")
+        return None if value is None else value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _window_and_goals(self) -> ContestSection:
         fixed = self.start is not None or self.end is not None
         if self.period is not None and fixed:
-            raise ValueError("give either period or start/end, not both")
+            raise FieldError("period", "give either period or start/end, not both")
         if self.period is None and not fixed:
-            raise ValueError("give a period (daily ... yearly) or fixed start and end dates")
-        if fixed and (self.start is None or self.end is None or self.end <= self.start):
-            raise ValueError("a fixed contest needs start and end dates with end after start")
+            raise FieldError(
+                "period", "give a period (daily ... yearly) or fixed start and end dates"
+            )
+        if fixed and self.start is None:
+            raise FieldError("start", "a fixed contest needs start and end dates")
+        if fixed and (self.end is None or self.start is None or self.end <= self.start):
+            raise FieldError("end", "a fixed contest needs an end date after its start")
         if self.kind is ContestKind.ONE_GOAL and self.goal is None:
-            raise ValueError("kind one_goal needs goal")
+            raise FieldError("goal", "kind one_goal needs goal")
         if self.kind is ContestKind.MULTI_GOAL and not self.goals:
-            raise ValueError("kind multi_goal needs goals = [..]")
+            raise FieldError("goals", "kind multi_goal needs goals = [..]")
         return self
+
+
+class AdminsSection(Section):
+    """Admins stored with the program (``[admins]``; chat and ``deskboard config import``
+    change them), besides ``[slack] admins`` and ``[teams] admins`` of deskboard.toml, which
+    always count."""
+
+    slack: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
 
 
 AlertNotify = Literal["owner", "channel"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -29,6 +30,7 @@ from sqlalchemy import Engine
 from bot.chat.messenger import ConsoleMessenger, Messenger
 from bot.chat_setup import NO_PLATFORM, ChatSetup, chat_setup
 from bot.config import DeskboardConfig
+from bot.core.program import LiveConfig
 from bot.core.push import PushReceiver
 from bot.core.rating_links import RatingLinks
 from bot.core.runtime import Runtime
@@ -122,9 +124,12 @@ def build_service(
 
     ``commands=False`` (``deskboard post``) builds what posting needs: no Slack app, whose
     settings posting does not need; the Teams app all the same, since it is what sends."""
+    live = LiveConfig.adopt(engine, config, now=datetime.now(UTC))
+    config = live.current()
     setup = chat_setup(settings, config)
     messengers = build_messengers(setup, settings, engine, dry_run=dry_run, console=console)
     runtime = build_runtime(settings, config, engine, messengers.all)
+    runtime.live = live
     service = Service(runtime, dry_run=dry_run, closers=messengers.closers)
     if dry_run:
         return service
@@ -143,6 +148,7 @@ def build_service(
                 messenger=messengers.slack,
                 ticket_link=runtime.ticket_link,
                 sync=runtime.sync,
+                live=live,
             )
         )
     if messengers.teams is not None:
@@ -159,6 +165,7 @@ def build_service(
                 messenger=messengers.teams,
                 ticket_link=runtime.ticket_link,
                 sync=runtime.sync,
+                live=live,
             )
         )
     return service

@@ -378,6 +378,56 @@ class TicketWorker(SQLModel, table=True):
     member_key: str = Field(primary_key=True)
 
 
+class ProgramItem(SQLModel, table=True):
+    """One piece of the program (README "Running a contest"): a contest, score, category or
+    alert rule by name, or a whole section (kudos, nudges, members, admins: ``name`` "").
+    ``body`` is its settings as deskboard.toml writes them; ``revision`` grows at each
+    change, so that a save made on an older revision is refused, not silently applied."""
+
+    __tablename__ = "program_items"
+
+    kind: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    position: int
+    body: dict[str, Any] = Field(sa_type=JSON)
+    revision: int
+    created_by: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    changed_by: str
+    changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProgramChange(SQLModel, table=True):
+    """The audit list: every change of the program, who made it, how and when, with the
+    item's settings before and after. The greatest ``id`` is the program's revision."""
+
+    __tablename__ = "program_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    via: str  # "file", "import", "cli", "slack", "teams"
+    action: str  # "created", "changed", "deleted", "ended"
+    kind: str
+    name: str
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class ContestResult(SQLModel, table=True):
+    """A contest's winners for one window, with its rules as they were when the window
+    ended: a later change or "End now" never rewrites them."""
+
+    __tablename__ = "contest_results"
+
+    contest: str = Field(primary_key=True)
+    window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    rules: dict[str, Any] = Field(sa_type=JSON)
+    winners: list[str] = Field(sa_type=JSON)  # member keys, best first
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -395,3 +445,6 @@ RATINGS: Table = SQLModel.metadata.tables["ratings"]
 TICKET_WORKERS: Table = SQLModel.metadata.tables["ticket_workers"]
 TICKET_NOTES: Table = SQLModel.metadata.tables["ticket_notes"]
 ALERT_EVENTS: Table = SQLModel.metadata.tables["alert_events"]
+PROGRAM_ITEMS: Table = SQLModel.metadata.tables["program_items"]
+PROGRAM_CHANGES: Table = SQLModel.metadata.tables["program_changes"]
+CONTEST_RESULTS: Table = SQLModel.metadata.tables["contest_results"]

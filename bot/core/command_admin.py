@@ -1,4 +1,5 @@
-"""``/deskboard``: status, sync, contests, link, optout, optin and help."""
+"""``/deskboard``: status, sync, contests, contest new|list|end, changes, link, optout, optin
+and help."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from bot.chat.views import contests_message as contests_view
 from bot.chat.views import help_message, status_message
 from bot.core.command_context import CommandContext, notice, unknown_caller, usage_reply
 from bot.core.command_parsing import MAX_NAMES_LISTED, DeskboardRequest, UsageError
+from bot.core.contest_admin import (
+    ProgramCaller,
+    contests_overview,
+    end_contest,
+    new_contest_prompt,
+    recent_changes,
+)
+from bot.core.program import Actor
 from metrics.records import member_key
 from storage import outbox, people, repo
 from storage.db import session_scope
@@ -107,6 +116,16 @@ def _opt(ctx: CommandContext, *, out: bool) -> Message:
     return notice("You are opted in again: boards show your name.")
 
 
+def program_caller(ctx: CommandContext) -> ProgramCaller:
+    """The caller of a command as the program's audit list names them."""
+    who = ctx.caller.name or ctx.caller.user_id
+    return ProgramCaller(
+        actor=Actor(f"{who} ({ctx.platform} {ctx.caller.user_id})", ctx.platform),
+        is_admin=ctx.caller.is_admin,
+        platform=ctx.platform,
+    )
+
+
 def handle_deskboard(request: DeskboardRequest, ctx: CommandContext) -> Message:
     config = ctx.config
     match request.action:
@@ -123,6 +142,28 @@ def handle_deskboard(request: DeskboardRequest, ctx: CommandContext) -> Message:
                 week_start=config.week_start_day,
                 posting={name: (d.channel, d.post) for name, d in deliveries.items()},
             )
+        case "contest_list":
+            return contests_overview(
+                ctx.engine, config, now=ctx.now, platform=ctx.platform, admin=ctx.caller.is_admin
+            )
+        case "contest_new":
+            if not ctx.caller.is_admin:
+                return _admins_only("create contests", ctx.platform)
+            return new_contest_prompt()
+        case "contest_end":
+            _, message = end_contest(
+                ctx.engine,
+                config,
+                name=request.name or "",
+                caller=program_caller(ctx),
+                now=ctx.now,
+                platforms=(ctx.platform,),
+            )
+            return message
+        case "changes":
+            if not ctx.caller.is_admin:
+                return _admins_only("see the program's changes", ctx.platform)
+            return recent_changes(ctx.engine, tz=config.tz)
         case "link":
             return _link(request, ctx)
         case "optout":

@@ -24,6 +24,7 @@ class Caller:
     user_id: str  # the chat platform's user id
     member_key: str | None  # the technician this user is, when known
     is_admin: bool = False
+    name: str | None = None  # what the audit list shows ("Jane Smith"), when known
 
 
 def _ignore(_message: Message) -> None:

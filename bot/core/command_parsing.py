@@ -19,7 +19,10 @@ from metrics.windows import Period, named_window
 
 LEADERBOARD_USAGE = "/leaderboard [contest|metric] [today|week|month|quarter|year|last-month]"
 MYSTATS_USAGE = "/mystats [today|week|month|quarter|year|last-month]"
-DESKBOARD_USAGE = "/deskboard status|sync|contests|link @user IDENTIFIER|optout|optin|help"
+DESKBOARD_USAGE = (
+    "/deskboard status|sync|contests|contest new|contest list|contest end NAME|changes|"
+    "link @user IDENTIFIER|optout|optin|help"
+)
 USAGE = {"leaderboard": LEADERBOARD_USAGE, "mystats": MYSTATS_USAGE, "deskboard": DESKBOARD_USAGE}
 DEFAULT_METRIC = "resolved"
 MAX_NAMES_LISTED = 12
@@ -46,11 +49,24 @@ class MystatsRequest:
     period: str | None
 
 
-DeskboardAction = Literal["status", "sync", "contests", "link", "optout", "optin", "help"]
+DeskboardAction = Literal[
+    "status",
+    "sync",
+    "contests",
+    "contest_new",
+    "contest_list",
+    "contest_end",
+    "changes",
+    "link",
+    "optout",
+    "optin",
+    "help",
+]
 _SIMPLE_ACTIONS: tuple[DeskboardAction, ...] = (
     "status",
     "sync",
     "contests",
+    "changes",
     "optout",
     "optin",
     "help",
@@ -62,6 +78,7 @@ class DeskboardRequest:
     action: DeskboardAction
     user: str | None = None  # link: the chat user as typed (a mention)
     identifier: str | None = None  # link: the ConnectWise member identifier
+    name: str | None = None  # contest end: the contest's name as typed
 
 
 # ---- parsing --------------------------------------------------------------------------------
@@ -197,6 +214,16 @@ def parse_deskboard(args: str, config: DeskboardConfig) -> DeskboardRequest | Us
         if match is None:
             return UsageError("deskboard", "link needs a user and a member: link @user IDENTIFIER")
         return DeskboardRequest("link", user=match.group(1), identifier=match.group(2))
+    if action == "contest":
+        sub, _, name = rest.strip().partition(" ")
+        sub = sub.casefold()
+        if sub in ("new", "list") and not name.strip():
+            return DeskboardRequest("contest_new" if sub == "new" else "contest_list")
+        if sub == "end" and name.strip():
+            return DeskboardRequest("contest_end", name=name.strip().strip("\"'“”‘’"))
+        if sub == "end":
+            return UsageError("deskboard", "contest end needs the contest's name.")
+        return UsageError("deskboard", "contest takes new, list or end NAME.")
     for known in _SIMPLE_ACTIONS:
         if action == known:
             if rest.strip():

@@ -69,7 +69,7 @@ def choices(deps: NudgeDeps, request: ChoicesRequest) -> Sequence[Option]:
     selection = request.selection
     with deps.psa() as cw:
         if request.select == "nudge_company":
-            catchall = deps.config.connectwise.catchall_company
+            catchall = deps.current.connectwise.catchall_company
             return company_options(cw, request.query, catchall_company=catchall)
         ticket = cw.ticket_state(request.who.ticket_id)
         if request.select == "nudge_agreement":
@@ -152,7 +152,7 @@ def search(deps: NudgeDeps, request: SearchRequest) -> ToPick:
             companies = shortlist(deps, cw, who)
             found: tuple[Option, ...] = ()
             if action == "nudge_company" and query and companies:
-                catchall = deps.config.connectwise.catchall_company
+                catchall = deps.current.connectwise.catchall_company
                 found = company_options(cw, query, catchall_company=catchall, contains=True)
                 companies = _first(companies, found)
             item = nudge_item(

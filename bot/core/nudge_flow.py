@@ -73,7 +73,7 @@ class NudgeDeps(Protocol):
     @property
     def engine(self) -> Engine: ...
     @property
-    def config(self) -> DeskboardConfig: ...
+    def current(self) -> DeskboardConfig: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
     @property
@@ -197,7 +197,7 @@ def shortlist(deps: NudgeDeps, cw: Psa, who: Authorized) -> tuple[Option, ...]:
     """The companies drawn for a Catchall ticket where they cannot be searched as typed."""
     if "catchall" not in who.reasons:
         return ()
-    catchall = deps.config.connectwise.catchall_company
+    catchall = deps.current.connectwise.catchall_company
     return company_shortlist(deps.engine, cw, catchall_company=catchall)
 
 
@@ -235,7 +235,7 @@ def fix(deps: NudgeDeps, request: FixRequest) -> Fixed | ToPick:
         deps.engine, ticket_id=who.ticket_id, status="fixed", by=who.member, at=deps.clock()
     )
     try:
-        store_fixed_ticket(deps.engine, deps.config, result.record, now=deps.clock())
+        store_fixed_ticket(deps.engine, deps.current, result.record, now=deps.clock())
     except Exception:  # the next sync stores it: not worth failing the fix for
         log.exception("storing fixed ticket %d failed", who.ticket_id)
     done = nudge_done_message(

@@ -16,22 +16,27 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.chat.chart import standings_chart
+from bot.chat.formatting import rule_text
 from bot.chat.message import Message, message_to_json
 from bot.chat.views import KudosItem, kudos_digest_message, leaderboard_message, winners_message
+from bot.chat.views.program import contest_announcement_message
 from bot.config import DeskboardConfig
+from bot.config_schedule import post_words
 from bot.core.links import TicketLink
 from bot.core.people import people_directory
 from bot.core.platforms import contest_target, kudos_target, outbox_key
+from bot.core.program import FILE_ACTOR
 from bot.core.reports import standings_for_window
 from metrics.contests import Contest
 from metrics.standings import Standings
-from storage import notices, outbox, repo
+from metrics.windows import Window
+from storage import notices, outbox, program, repo
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -144,26 +149,60 @@ catches up after a week of downtime, and a contest that ended long before Deskbo
 installed (or before this was built) is not announced out of the blue."""
 
 
+def _winners_window(config: DeskboardConfig, contest: Contest, *, now: datetime) -> Window | None:
+    """The window whose winners are due now, if any: a recurring contest's previous period;
+    a fixed contest's dates once they are over; an ended contest's window up to its end
+    (each within ``FIXED_WINNERS_GRACE`` of its end, but a recurring period)."""
+    section = config.contest_section(contest.name)
+    ended = section.ended if section is not None else None
+    tz, week_start = config.tz, config.week_start_day
+    if ended is not None:
+        window = contest.window(now=ended, tz=tz, week_start=week_start)
+        if window.start >= ended:
+            return None  # ended before it began
+        cut = Window(window.start, min(window.end, ended.astimezone(window.start.tzinfo)))
+        return cut if cut.end <= now < cut.end + FIXED_WINNERS_GRACE else None
+    if contest.period is None:
+        window = contest.window(now=now, tz=tz, week_start=week_start)
+        return window if window.end <= now < window.end + FIXED_WINNERS_GRACE else None
+    return contest.window(now=now, tz=tz, week_start=week_start, offset=-1)
+
+
+def contest_rules(config: DeskboardConfig, contest: Contest) -> dict[str, object]:
+    """The contest's rules as they stand, kept with its winners (``storage.program``)."""
+    section = config.contest_section(contest.name)
+    settings = (
+        section.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+        if section is not None
+        else {"name": contest.name}
+    )
+    return {**settings, "rules": rule_text(contest), "label": contest.label}
+
+
 def queue_winners(
     engine: Engine, *, config: DeskboardConfig, now: datetime, platforms: Sequence[str]
 ) -> int:
-    """Announce the winners of every recurring contest whose previous period has ended, and
-    of every contest with fixed dates that ended within ``FIXED_WINNERS_GRACE``; once each
-    (the outbox key names the contest and the window's start)."""
+    """Announce the winners of every recurring contest whose previous period has ended, of
+    every contest with fixed dates that ended within ``FIXED_WINNERS_GRACE``, and of every
+    contest ended early ("End now"); once each (the outbox key names the contest and the
+    window's start). The winners are kept with the rules they were decided under."""
     queued = 0
-    for contest in config.contest_list():
+    for contest in config.all_contests():
         targets = {p: contest_target(p, config, contest) for p in platforms}
-        if not any(targets.values()):
+        window = _winners_window(config, contest, now=now)
+        if window is None:
             continue
-        if contest.period is None:
-            window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
-            if not window.end <= now < window.end + FIXED_WINNERS_GRACE:
-                continue  # still running, or over long ago
-        else:
-            window = contest.window(
-                now=now, tz=config.tz, week_start=config.week_start_day, offset=-1
-            )
         standings = standings_for_window(engine, config=config, contest=contest, window=window)
+        with session_scope(engine) as session:
+            program.record_result(
+                session,
+                contest=contest.name,
+                window_start=window.start,
+                window_end=window.end,
+                rules=contest_rules(config, contest),
+                winners=[s.member for s in standings.winners],
+                now=now,
+            )
         event = f"winners:{_slug(contest.name)}:{window.start.date()}"
         for platform, target in targets.items():
             if not target:
@@ -174,6 +213,67 @@ def queue_winners(
                 engine, platform=platform, event=event, target=target, message=message, now=now
             )
     return queued
+
+
+ANNOUNCE_WITHIN = timedelta(days=1)
+"""A contest is announced when it starts, or up to a day later (a bot that was down)."""
+
+
+def queue_announcements(
+    engine: Engine, *, config: DeskboardConfig, now: datetime, platforms: Sequence[str]
+) -> int:
+    """Announce each contest created from chat or by ``deskboard config import`` in its
+    channel once it starts (name, rules, prize, dates): at once for a recurring contest, on
+    its first day for one with fixed dates. Contests read from deskboard.toml at start are
+    not announced (configuration as code: the file's owner announces them)."""
+    with session_scope(engine) as session:
+        items = {
+            i.name: i
+            for i in program.list_items(session)
+            if i.kind == "contest" and i.created_by != FILE_ACTOR
+        }
+    queued = 0
+    for contest in config.contest_list():
+        item = items.get(contest.name)
+        if item is None:
+            continue
+        starts = item.created_at
+        if contest.start is not None:
+            first_day = datetime.combine(contest.start, time(0), tzinfo=config.tz)
+            starts = max(starts, first_day)
+        if contest.end is not None and now.astimezone(config.tz).date() >= contest.end:
+            continue
+        if not starts <= now < starts + ANNOUNCE_WITHIN:
+            continue
+        section = config.contest_section(contest.name)
+        event = f"announce:{_slug(contest.name)}:{item.created_at:%Y%m%dT%H%M%S}"
+        for platform in platforms:
+            target = contest_target(platform, config, contest)
+            if not target:
+                continue
+            message = contest_announcement_message(
+                name=contest.name,
+                label=contest.label,
+                rules=rule_text(contest),
+                when=window_words(config, contest, now=now),
+                prize=section.prize if section else None,
+                posts=post_words(section.post) if section and section.post else None,
+            )
+            queued += _enqueue(
+                engine, platform=platform, event=event, target=target, message=message, now=now
+            )
+    return queued
+
+
+def window_words(config: DeskboardConfig, contest: Contest, *, now: datetime) -> str:
+    """When a contest runs, in words: "monthly, now December 2026", "1 Dec to 14 Dec 2026"."""
+    if contest.period is not None:
+        window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
+        return f"{contest.period.value}, now {window.label()}"
+    assert contest.start is not None
+    assert contest.end is not None
+    last = contest.end - timedelta(days=1)
+    return f"{contest.start:%a %d %b %Y} to {last:%a %d %b %Y}"
 
 
 def queue_kudos_digest(

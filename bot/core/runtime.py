@@ -36,7 +36,13 @@ from bot.core.derived import rederive_if_stale
 from bot.core.links import TicketLink
 from bot.core.notices import queue_instant_kudos
 from bot.core.platforms import can_dm
-from bot.core.posting import queue_kudos_digest, queue_standings, queue_winners
+from bot.core.posting import (
+    queue_announcements,
+    queue_kudos_digest,
+    queue_standings,
+    queue_winners,
+)
+from bot.core.program import FollowsProgram, LiveConfig
 from bot.core.push import PushReceiver, TicketSyncResult, describe, sync_ticket
 from bot.core.rating_notices import queue_rating_notices
 from bot.core.sync import SyncReport, run_sync
@@ -50,13 +56,14 @@ ClientFactory = Callable[[], AbstractContextManager[Psa]]
 
 
 @dataclass
-class Runtime:
+class Runtime(FollowsProgram):
     engine: Engine
     config: DeskboardConfig
     messengers: tuple[Messenger, ...]
     psa: ClientFactory
     clock: Callable[[], datetime]
     ticket_link: TicketLink
+    live: LiveConfig | None = None  # the program as it changes (None: ``config`` for ever)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _deliver_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _unrecorded_error: tuple[datetime, str] | None = field(default=None, init=False, repr=False)
@@ -84,7 +91,7 @@ class Runtime:
             self._unrecorded_error = None
             self._record_error(at, message)
         with self.psa() as client:
-            report = run_sync(client=client, engine=self.engine, config=self.config, now=now)
+            report = run_sync(client=client, engine=self.engine, config=self.current, now=now)
         self.queue_instant_kudos()
         self._queue_alerts(lock_held=True)
         self.deliver()
@@ -102,7 +109,7 @@ class Runtime:
                     result = sync_ticket(
                         client=client,
                         engine=self.engine,
-                        config=self.config,
+                        config=self.current,
                         ticket_id=ticket_id,
                         now=now,
                     )
@@ -128,14 +135,14 @@ class Runtime:
         kudos, bad-rating alerts, recoveries: ``bot.core.rating_notices``)."""
         queued = queue_instant_kudos(
             self.engine,
-            config=self.config,
+            config=self.current,
             now=self.clock(),
             ticket_link=self.ticket_link,
             platforms=self.platforms,
         )
         queue_rating_notices(
             self.engine,
-            config=self.config,
+            config=self.current,
             now=self.clock(),
             ticket_link=self.ticket_link,
             platforms=self.platforms,
@@ -155,10 +162,10 @@ class Runtime:
         tickets are derived again here if need be, without taking the lock a second time
         (on PostgreSQL a second connection would wait for ever on its own process's lock)."""
         if lock_held:
-            rederive_if_stale(self.engine, config=self.config, params=self.config.derive_params())
+            rederive_if_stale(self.engine, config=self.current, params=self.current.derive_params())
         return queue_alerts(
             self.engine,
-            config=self.config,
+            config=self.current,
             now=self.clock(),
             platforms=self.platforms,
             ticket_link=self.ticket_link,
@@ -188,13 +195,13 @@ class Runtime:
         return total
 
     def post_standings(self, contest_name: str, *, channel: str | None = None) -> int:
-        contests = {c.name.casefold(): c for c in self.config.contest_list()}
+        contests = {c.name.casefold(): c for c in self.current.contest_list()}
         contest = contests.get(contest_name.casefold())
         if contest is None:
             raise KeyError(contest_name)
         return queue_standings(
             self.engine,
-            config=self.config,
+            config=self.current,
             contest=contest,
             now=self.clock(),
             platforms=self.platforms,
@@ -203,13 +210,19 @@ class Runtime:
 
     def post_winners(self) -> int:
         return queue_winners(
-            self.engine, config=self.config, now=self.clock(), platforms=self.platforms
+            self.engine, config=self.current, now=self.clock(), platforms=self.platforms
+        )
+
+    def post_announcements(self) -> int:
+        """Announce the contests that start now (``bot.core.posting.queue_announcements``)."""
+        return queue_announcements(
+            self.engine, config=self.current, now=self.clock(), platforms=self.platforms
         )
 
     def post_kudos_digest(self) -> int:
         return queue_kudos_digest(
             self.engine,
-            config=self.config,
+            config=self.current,
             now=self.clock(),
             platforms=self.platforms,
             ticket_link=self.ticket_link,
@@ -219,13 +232,13 @@ class Runtime:
         from bot.core.nudging import in_business_hours, queue_nudge_digests
 
         now = self.clock()
-        can_send = any(can_dm(p) for p in self.platforms) and self.config.nudges.enabled
-        if not can_send or not in_business_hours(self.config, now):
+        can_send = any(can_dm(p) for p in self.platforms) and self.current.nudges.enabled
+        if not can_send or not in_business_hours(self.current, now):
             return 0  # nothing to send: no need to ask ConnectWise for anything
         with self.psa() as client:
             return queue_nudge_digests(
                 self.engine,
-                config=self.config,
+                config=self.current,
                 client=client,
                 now=self.clock(),
                 platforms=self.platforms,

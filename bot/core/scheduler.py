@@ -4,7 +4,9 @@ Jobs: sync every ``[connectwise] poll_minutes``; deliver the outbox every 10 sec
 contest's standings on its ``post`` cron; winners of ended periods daily at 00:05; the kudos
 digest at ``[kudos] digest_at`` (digest mode); nudge digests every 30 minutes, which only
 go out in business hours and at most once a day per technician; SLA-risk alerts every
-minute (with ``[[alerts]]``), so an alert fires on time when nothing in the PSA changed.
+minute (with ``[[alerts]]``), so an alert fires on time when nothing in the PSA changed;
+the program every 15 seconds: a change made from chat, here or in another process, reschedules
+the jobs it touches, and a contest that starts is announced (``follow_program``).
 ``coalesce`` folds missed runs into one and ``max_instances=1`` never runs a job twice at
 once.
 """
@@ -17,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 DELIVER_EVERY_SECONDS = 10
 NUDGE_CHECK_MINUTES = 30
 ALERTS_EVERY_SECONDS = 60
+PROGRAM_EVERY_SECONDS = 15
 
 
 def _guarded(
@@ -52,7 +57,7 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """The scheduler of ``deskboard run``, not started. ``sync_every`` replaces
     ``[connectwise] poll_minutes`` (the freshness benchmark polls every 30 s)."""
-    config = runtime.config
+    config = runtime.current
     tz = config.tz
     poll = (
         sync_every if sync_every is not None else timedelta(minutes=config.connectwise.poll_minutes)
@@ -72,37 +77,78 @@ def build_scheduler(
         IntervalTrigger(seconds=DELIVER_EVERY_SECONDS, timezone=tz),
         id="deliver",
     )
-    for contest in config.contest_list():
-        post = config.delivery_of(contest).post
-        if post and any(contest_target(p, config, contest) for p in runtime.platforms):
-            scheduler.add_job(
-                _guarded(f"standings {contest.name}", runtime.post_standings, then=runtime.deliver),
-                CronTrigger.from_crontab(post, timezone=tz),
-                args=[contest.name],
-                id=f"standings:{contest.name}",
-            )
     scheduler.add_job(
         _guarded("winners", runtime.post_winners, then=runtime.deliver),
         CronTrigger(hour=0, minute=5, timezone=tz),
         id="winners",
     )
+    scheduler.add_job(
+        _guarded("program", lambda: follow_program(scheduler, runtime)),
+        IntervalTrigger(seconds=PROGRAM_EVERY_SECONDS, timezone=tz),
+        id="program",
+    )
+    apply_program_jobs(scheduler, runtime)
+    return scheduler
+
+
+def follow_program(scheduler: BaseScheduler, runtime: Runtime) -> None:
+    """The ``program`` job: apply a change of the program made by any process (the jobs of
+    posts, digests, alerts and nudges are rescheduled), then announce contests that start."""
+    if runtime.live is not None:
+        runtime.live.refresh()
+    apply_program_jobs(scheduler, runtime)  # cheap; also after a refresh made by a listener
+    if runtime.post_announcements():
+        runtime.deliver()
+
+
+def program_jobs(runtime: Runtime) -> dict[str, tuple[Callable[..., None], BaseTrigger, list[Any]]]:
+    """The jobs the program asks for, by id: each contest's standings on its schedule, the
+    kudos digest, the SLA-risk alerts and the nudges."""
+    config = runtime.current
+    tz = config.tz
+    jobs: dict[str, tuple[Callable[..., None], BaseTrigger, list[Any]]] = {}
+    for contest in config.contest_list():
+        post = config.delivery_of(contest).post
+        if post and any(contest_target(p, config, contest) for p in runtime.platforms):
+            jobs[f"standings:{contest.name}"] = (
+                _guarded(f"standings {contest.name}", runtime.post_standings, then=runtime.deliver),
+                CronTrigger.from_crontab(post, timezone=tz),
+                [contest.name],
+            )
     if config.kudos.mode == "digest" and any(kudos_target(p, config) for p in runtime.platforms):
         at = config.kudos.digest_at
-        scheduler.add_job(
+        jobs["kudos-digest"] = (
             _guarded("kudos digest", runtime.post_kudos_digest, then=runtime.deliver),
             CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
-            id="kudos-digest",
+            [],
         )
     if config.alerts:
-        scheduler.add_job(
+        jobs["alerts"] = (
             _guarded("alerts", runtime.queue_alerts, then=runtime.deliver),
             IntervalTrigger(seconds=ALERTS_EVERY_SECONDS, timezone=tz),
-            id="alerts",
+            [],
         )
     if config.nudges.enabled:
-        scheduler.add_job(
+        jobs["nudges"] = (
             _guarded("nudges", runtime.post_nudges, then=runtime.deliver),
             IntervalTrigger(minutes=NUDGE_CHECK_MINUTES, timezone=tz),
-            id="nudges",
+            [],
         )
-    return scheduler
+    return jobs
+
+
+_PROGRAM_JOB_PREFIXES = ("standings:", "kudos-digest", "alerts", "nudges")
+
+
+def apply_program_jobs(scheduler: BaseScheduler, runtime: Runtime) -> None:
+    """Make the scheduler's program jobs ``program_jobs``'s: new ones added, changed
+    triggers replaced (a new posting time applies without a restart), gone ones removed."""
+    wanted = program_jobs(runtime)
+    for job in scheduler.get_jobs():
+        if job.id.startswith(_PROGRAM_JOB_PREFIXES) and job.id not in wanted:
+            scheduler.remove_job(job.id)
+    for job_id, (func, trigger, args) in wanted.items():
+        existing = scheduler.get_job(job_id)
+        if existing is not None and str(existing.trigger) == str(trigger):
+            continue
+        scheduler.add_job(func, trigger, args=args, id=job_id, replace_existing=True)

@@ -15,6 +15,7 @@ from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
 from bot.core.fixes import CatalogCache
 from bot.core.links import TicketLink
+from bot.core.program import FollowsProgram, LiveConfig
 from bot.core.runtime import ClientFactory, Runtime
 from bot.core.sync import SyncReport
 from bot.settings import Settings
@@ -22,7 +23,7 @@ from bot.slack.identity import SlackIdentity
 
 
 @dataclass(frozen=True)
-class SlackDeps:
+class SlackDeps(FollowsProgram):
     """What listeners need, built once in the composition root."""
 
     engine: Engine
@@ -34,6 +35,7 @@ class SlackDeps:
     ticket_link: TicketLink
     sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
     catalogs: CatalogCache = field(default_factory=CatalogCache)
+    live: LiveConfig | None = None  # the program as it changes (None: ``config`` for ever)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SlackDeps:
         """Shared services, never copied: Bolt copies a request's context for its lazy
@@ -42,7 +44,7 @@ class SlackDeps:
 
     def identity(self, client: WebClient) -> SlackIdentity:
         return SlackIdentity(
-            client, engine=self.engine, clock=self.clock, admins=self.config.slack.admins
+            client, engine=self.engine, clock=self.clock, admins=self.current.admins_of("slack")
         )
 
     def run_sync(self) -> SyncReport:
@@ -52,6 +54,7 @@ class SlackDeps:
         runtime = Runtime(
             engine=self.engine,
             config=self.config,
+            live=self.live,
             messengers=(self.messenger,),
             psa=self.psa,
             clock=self.clock,

@@ -12,6 +12,7 @@ from bot.chat.messenger import Messenger
 from bot.config import DeskboardConfig
 from bot.core.fixes import CatalogCache
 from bot.core.links import TicketLink
+from bot.core.program import FollowsProgram, LiveConfig
 from bot.core.runtime import ClientFactory, Runtime
 from bot.core.sync import SyncReport
 from bot.settings import Settings
@@ -19,7 +20,7 @@ from bot.teams.identity import RosterCache, TeamsIdentity
 
 
 @dataclass(frozen=True)
-class TeamsDeps:
+class TeamsDeps(FollowsProgram):
     """What listeners need, built once in the composition root."""
 
     engine: Engine
@@ -31,10 +32,13 @@ class TeamsDeps:
     ticket_link: TicketLink
     sync: Callable[[], SyncReport] | None = None  # e.g. Runtime.sync; default: see run_sync
     catalogs: CatalogCache = field(default_factory=CatalogCache)
+    live: LiveConfig | None = None  # the program as it changes (None: ``config`` for ever)
     roster: RosterCache = field(default_factory=RosterCache)
 
     def identity(self) -> TeamsIdentity:
-        return TeamsIdentity(engine=self.engine, clock=self.clock, admins=self.config.teams.admins)
+        return TeamsIdentity(
+            engine=self.engine, clock=self.clock, admins=self.current.admins_of("teams")
+        )
 
     def run_sync(self) -> SyncReport:
         """A sync with what follows it (kudos, nudges, delivery), as the scheduler runs it."""
@@ -43,6 +47,7 @@ class TeamsDeps:
         runtime = Runtime(
             engine=self.engine,
             config=self.config,
+            live=self.live,
             messengers=(self.messenger,),
             psa=self.psa,
             clock=self.clock,

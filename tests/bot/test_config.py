@@ -126,11 +126,20 @@ def test_the_demo_config_is_valid():
         ),
         (
             {"contests": [{"name": "X", "metric": "resolved"}]},
-            "contests[0]: Value error, give a period",
+            "contests[0].period: give a period",
         ),
         (
-            {"contests": [{"name": "X", "metric": "resolved", "period": "monthly", "post": "9am"}]},
-            "contests[0].post: Value error, '9am' is not a 5-field cron expression",
+            {
+                "contests": [
+                    {
+                        "name": "X",
+                        "metric": "resolved",
+                        "period": "monthly",
+                        "post": "Every fortnight",
+                    }
+                ]
+            },
+            "contests[0].post: Value error, 'Every fortnight' is not a schedule: write it like",
         ),
         (
             {
@@ -138,7 +147,7 @@ def test_the_demo_config_is_valid():
                     {"name": "X", "metric": "resolved", "period": "weekly", "kind": "one_goal"}
                 ]
             },
-            "kind one_goal needs goal",
+            "contests[0].goal: kind one_goal needs goal",
         ),
         (
             {"scores": [{"name": "S", "weights": {"nope": 1}}]},

@@ -26,6 +26,7 @@ PLATFORM_TABLES = {"chat_conversations"}  # revision 0003
 RATING_TABLES = {"ratings", "ticket_workers"}  # revision 0007
 NOTE_TABLES = {"ticket_notes"}  # revision 0008
 ALERT_TABLES = {"alert_events"}  # revision 0009
+PROGRAM_TABLES = {"program_items", "program_changes", "contest_results"}  # revision 0010
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
@@ -39,6 +40,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
         | RATING_TABLES
         | NOTE_TABLES
         | ALERT_TABLES
+        | PROGRAM_TABLES
         | {"alembic_version"}
     )
     ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
@@ -75,7 +77,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0009",)]
+    assert versions == [("0010",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 

@@ -6,10 +6,11 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from bot.slack.listeners import actions, alerts, commands, home, options
+    from bot.slack.listeners import actions, alerts, commands, home, options, program
 
     commands.register(app)
     actions.register(app)
     options.register(app)
     home.register(app)
     alerts.register(app)
+    program.register(app)

@@ -25,7 +25,7 @@ def on_take(
         return
     request = TakeRequest(int(value), member_of(deps, client, body))
     result = take_ticket(
-        request, engine=deps.engine, config=deps.config, psa=deps.psa, now=deps.clock()
+        request, engine=deps.engine, config=deps.current, psa=deps.psa, now=deps.clock()
     )
     reply_text(respond, result.text)
 

@@ -19,13 +19,16 @@ from bot.chat.views import shared_by
 from bot.core.commands import (
     Caller,
     CommandContext,
+    DeskboardRequest,
     UsageError,
     handle,
     handle_share,
+    parse_deskboard,
     usage_reply,
 )
 from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
+from bot.slack.listeners.program import open_contest_form
 from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
 
 log = logging.getLogger(__name__)
@@ -53,19 +56,26 @@ def command_context(
 ) -> CommandContext:
     return CommandContext(
         engine=deps.engine,
-        config=deps.config,
+        config=deps.current,
         now=deps.clock(),
         platform=PLATFORM,
         caller=Caller(
             user_id=user_id,
             member_key=identity.member_for_user(user_id),
             is_admin=admin_check and identity.is_admin(user_id),
+            name=identity.display_name(user_id) if admin_check else None,
         ),
         ticket_link=deps.ticket_link,
         resolve_user=slack_user_of,
         run_sync=deps.run_sync,
         progress=lambda message: reply(respond, message),
     )
+
+
+def _opens_contest_form(text: str, deps: SlackDeps) -> bool:
+    """``/deskboard contest new``: Slack can open the form straight from the command."""
+    request = parse_deskboard(text, deps.current)
+    return isinstance(request, DeskboardRequest) and request.action == "contest_new"
 
 
 def _answer(
@@ -79,11 +89,27 @@ def _answer(
     ) -> None:
         deps = deps_of(context)
         user_id = user_id_of(command)
+        text = str(command.get("text") or "")
+        if name == "deskboard" and _opens_contest_form(text, deps):
+            try:
+                refused = open_contest_form(
+                    deps,
+                    client,
+                    user_id=user_id,
+                    trigger_id=str(command.get("trigger_id") or ""),
+                    name=None,
+                )
+            except Exception:
+                log.exception("/deskboard contest new failed for %s", user_id)
+                refused = FAILED
+            if refused is not None:
+                reply_text(respond, refused)
+            return
         try:
             ctx = command_context(
                 deps, deps.identity(client), user_id, respond=respond, admin_check=admin_check
             )
-            message = handle(name, str(command.get("text") or ""), ctx)
+            message = handle(name, text, ctx)
         except Exception:
             log.exception("/%s failed for %s", name, user_id)
             reply_text(respond, FAILED)

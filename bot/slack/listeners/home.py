@@ -1,4 +1,5 @@
-"""The App Home tab: the viewer's numbers this month and the live contests."""
+"""The App Home tab: the viewer's numbers this month and the live contests; for admins, a
+second tab with every contest and the buttons that manage them (README "Running a contest")."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.chat.message import Message
+from bot.chat.message import Actions, Button, Message
 from bot.chat.views import home_view, stat_rows
+from bot.core.contest_admin import contests_overview
 from bot.core.people import people_directory
 from bot.core.reports import metrics_from_database, standings_for_window
 from bot.slack.blocks import to_slack
@@ -24,7 +26,7 @@ HOME_PERIOD = "month"
 
 
 def home_message(deps: SlackDeps, client: WebClient, user_id: str) -> Message:
-    config = deps.config
+    config = deps.current
     now = deps.clock()
     member = deps.identity(client).member_for_user(user_id)
     window = named_window(HOME_PERIOD, now=now, tz=config.tz, week_start=config.week_start_day)
@@ -56,14 +58,49 @@ def home_message(deps: SlackDeps, client: WebClient, user_id: str) -> Message:
     )
 
 
+TABS = (("mine", "My numbers"), ("admin", "Contests (admin)"))
+
+
+def _tab_bar(tab: str) -> Message:
+    """The admins' switch between their own numbers and the contests' admin tab."""
+    return Message(
+        text="Tabs",
+        blocks=(
+            Actions(
+                tuple(
+                    Button(label, "home_tab", key, "primary" if key == tab else None)
+                    for key, label in TABS
+                ),
+                block_id="home_tabs",
+            ),
+        ),
+    )
+
+
+def publish_home(deps: SlackDeps, client: WebClient, user_id: str, *, tab: str = "mine") -> None:
+    """Publish the App Home: everyone's own numbers and the live contests; admins also get
+    the admin tab (every contest, New contest / Edit / End now / Duplicate)."""
+    admin = deps.identity(client).is_admin(user_id)
+    if admin and tab == "admin":
+        message = contests_overview(
+            deps.engine, deps.current, now=deps.clock(), platform=PLATFORM, admin=True
+        )
+    else:
+        tab = "mine"
+        message = home_message(deps, client, user_id)
+    if admin:
+        message = Message(message.text, _tab_bar(tab).blocks + message.blocks)
+    _, blocks = to_slack(message)
+    client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
+
+
 def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return  # the Messages tab
     user_id = str(event.get("user") or "")
     deps = deps_of(context)
     try:
-        _, blocks = to_slack(home_message(deps, client, user_id))
-        client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
+        publish_home(deps, client, user_id)
     except Exception:
         log.exception("publishing the home tab for %s failed", user_id)
 

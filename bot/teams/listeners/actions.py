@@ -78,7 +78,7 @@ async def on_take(deps: TeamsDeps, raw: dict[str, Any], data: dict[str, Any]) ->
     member = await asyncio.to_thread(deps.identity().member_for_user, sender.id)
     request = TakeRequest(int(value), member)
     result = await asyncio.to_thread(
-        take_ticket, request, engine=deps.engine, config=deps.config, psa=deps.psa,
+        take_ticket, request, engine=deps.engine, config=deps.current, psa=deps.psa,
         now=deps.clock(),
     )  # fmt: skip
     return text_response(result.text)

@@ -44,7 +44,7 @@ PROGRESS_TIMEOUT = 30.0  # seconds a worker thread waits for an interim reply to
 def is_sync(command: str, args: str, deps: TeamsDeps) -> bool:
     if command != "deskboard":
         return False
-    request = parse_deskboard(args, deps.config)
+    request = parse_deskboard(args, deps.current)
     return isinstance(request, DeskboardRequest) and request.action == "sync"
 
 
@@ -69,7 +69,7 @@ async def command_context(
 
     return CommandContext(
         engine=deps.engine,
-        config=deps.config,
+        config=deps.current,
         now=deps.clock(),
         platform=PLATFORM,
         caller=Caller(user_id=sender.id, member_key=member, is_admin=is_admin),

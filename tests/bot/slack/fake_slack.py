@@ -269,6 +269,8 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1"}}
+        if method in ("views.open", "views.update"):  # a modal: its id and a new hash
+            return {"ok": True, "view": {"id": "VMODAL", "hash": f"h{next(self._ts)}"}}
         if method == "oauth.v2.access":  # an OAuth install's code exchanged for a bot token
             return {
                 "ok": True,

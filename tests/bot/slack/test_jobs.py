@@ -209,6 +209,7 @@ def test_the_scheduler_runs_each_job_once_at_a_time_in_the_msp_time_zone(engine,
         "winners",
         "kudos-digest",
         "nudges",
+        "program",  # follows changes of the program made from chat (every 15 s)
     }
     assert isinstance(jobs["sync"].trigger, IntervalTrigger)
     assert jobs["sync"].trigger.interval == timedelta(minutes=5)

@@ -40,6 +40,10 @@ class FlowDeps:
     ticket_link: TicketLink
     catalogs: CatalogCache = field(default_factory=CatalogCache)
 
+    @property
+    def current(self) -> DeskboardConfig:
+        return self.config
+
 
 @pytest.fixture
 def flow(engine: Engine, simulator: SimulatorServer) -> FlowDeps:
