@@ -464,3 +464,17 @@ def form_with_preview(
         preview=shown,
         errors=errors if show_errors else None,
     )
+
+
+def previewed(
+    engine: Engine, config: DeskboardConfig, form: Form, *, platform: str, now: datetime
+) -> Form:
+    """``form`` as it opens: its values, with today's preview under them."""
+    return form_with_preview(
+        engine,
+        config,
+        values={f.id: f.value for f in form.fields},
+        state=FormState.load(form.state),
+        platform=platform,
+        now=now,
+    )

@@ -23,6 +23,7 @@ from bot.core.contest_form import (
     existing_form,
     form_with_preview,
     new_contest_form,
+    previewed,
 )
 from bot.core.program import Actor
 from bot.slack.deps import SlackDeps
@@ -68,15 +69,7 @@ def open_contest_form(
         if found is None:
             return f"There is no contest called “{name[:100]}” any more."
         form = found
-    values = {f.id: f.value for f in form.fields}
-    form = form_with_preview(
-        deps.engine,
-        config,
-        values=values,
-        state=FormState.load(form.state),
-        platform=PLATFORM,
-        now=deps.clock(),
-    )
+    form = previewed(deps.engine, config, form, platform=PLATFORM, now=deps.clock())
     client.views_open(trigger_id=trigger_id, view=form_view(form))
     return None
 

@@ -9,6 +9,8 @@
   updates the message itself, so every device shows it). Anyone but the nudged technician
   gets a message saying so, and nothing changes or shows.
 
+- ``contest_*``: the contests card and the contest form (``bot.teams.listeners.program``).
+
 - ``alert_take``: an SLA-risk alert's Take it (``bot.core.alert_take``); the clicker gets
   the outcome as a message. Open in ConnectWise is an ``Action.OpenUrl`` and never comes here.
 
@@ -33,7 +35,7 @@ from bot.core.nudge_flow import NOT_YOURS
 from bot.teams.cards import SEARCH_VERB, to_adaptive_card
 from bot.teams.deps import TeamsDeps
 from bot.teams.identity import user_from_activity
-from bot.teams.listeners import nudges
+from bot.teams.listeners import nudges, program
 from bot.teams.listeners.activity import (
     FAILED,
     Background,
@@ -43,7 +45,7 @@ from bot.teams.listeners.activity import (
     raw_activity,
     text_response,
 )
-from bot.teams.listeners.commands import command_context
+from bot.teams.listeners.caller import command_context
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,11 @@ def card_action_listener(deps: TeamsDeps, states: nudges.CardStates, background:
                 return await on_take(deps, raw, data)
             if verb in ("nudge_save", "nudge_dismiss", SEARCH_VERB):
                 return await on_nudge(deps, states, background, ctx, raw, verb, data)
+            if verb in program.VERBS:
+                sender = user_from_activity(raw)
+                if sender is None:
+                    return text_response(FAILED)
+                return await program.on_program_verb(deps, ctx, sender, verb, data)
         except Exception:
             log.exception("the %s button failed", verb)
             return text_response(FAILED)
