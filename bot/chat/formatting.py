@@ -10,6 +10,7 @@ from datetime import date, datetime, tzinfo
 
 from metrics.contests import Contest, ContestKind
 from metrics.definitions import Direction
+from metrics.scores import Score
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -116,3 +117,13 @@ def rule_text(contest: Contest) -> str:
         f"{prize_text(contest)} · {qualifying_text(contest)} · "
         f"{contest.label}, {direction_text(contest.direction)}"
     )
+
+
+def score_formula(score: Score) -> str:
+    """``2 × Resolved without escalation − 3 × Catchall``."""
+    parts = [
+        f"{'+' if weight >= 0 else '−'} {abs(weight):g} × {ref.metric.label}"
+        + (f" ({ref.category})" if ref.category else "")
+        for ref, weight in score.weights
+    ]
+    return " ".join(parts).removeprefix("+ ")

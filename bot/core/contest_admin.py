@@ -16,143 +16,34 @@ hand back the submitted values by field id, and show what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
-from bot.chat.form import Form
-from bot.chat.formatting import format_measure, rule_text
+from bot.chat.formatting import format_measure, rule_text, score_formula
 from bot.chat.message import Actions, Button, Message
 from bot.chat.views.program import (
     MAX_CHANGES,
     ChangeLine,
     ContestRow,
+    ScoreRow,
     changes_message,
     contests_admin_message,
 )
 from bot.config import DeskboardConfig
 from bot.config_schedule import post_words
 from bot.core.command_context import notice
-from bot.core.contest_form import FormState, body_of, check_contest, contest_form
 from bot.core.people import people_directory
 from bot.core.posting import queue_winners
-from bot.core.program import FILE_ACTOR, Actor, describe_change, doc_of, what
+from bot.core.program import FILE_ACTOR, describe_change, doc_of, what
+from bot.core.program_forms import ProgramCaller
 from bot.core.reports import standings_for_window
 from metrics.contests import Contest
 from storage import program as store
 from storage.db import session_scope
 
-ADMINS_ONLY = "Only Deskboard admins can change contests."
-
-
-@dataclass(frozen=True, slots=True)
-class ProgramCaller:
-    """Who is asking, as the adapter found out on this request."""
-
-    actor: Actor
-    is_admin: bool
-    platform: str  # "slack", "teams"
-
-
 # ---- saving -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Saved:
-    name: str
-    message: Message
-    created: bool
-
-
-def _conflict_text(config: DeskboardConfig, by: str | None, at: datetime | None) -> str:
-    if by is None or at is None:
-        return "This contest was changed or removed meanwhile: reload it."
-    return f"Changed by {by} at {at.astimezone(config.tz):%H:%M}: reload."
-
-
-def submit_contest(
-    engine: Engine,
-    config: DeskboardConfig,
-    *,
-    values: Mapping[str, str],
-    state: FormState,
-    caller: ProgramCaller,
-    now: datetime,
-) -> Saved | Form:
-    """Save the form's contest, or the form again with each problem beside its field."""
-
-    def again(errors: Mapping[str, str], intro: Message | None = None) -> Form:
-        return contest_form(
-            config,
-            platform=caller.platform,
-            values=values,
-            state=state,
-            errors=errors,
-            intro=intro,
-        )
-
-    if not caller.is_admin:
-        return again({"name": ADMINS_ONLY}, notice(ADMINS_ONLY))
-    with session_scope(engine) as session:
-        item = (
-            store.get_item(session, kind="contest", name=state.name)
-            if state.mode == "edit" and state.name is not None
-            else None
-        )
-    if state.mode == "edit" and (item is None or item.revision != state.revision):
-        text = _conflict_text(
-            config, item.changed_by if item else None, item.changed_at if item else None
-        )
-        return again({"name": text}, notice(text))
-    body, errors = body_of(values, base=item.body if item else None)
-    if errors:
-        return again(errors)
-    candidate, problems = check_contest(config, body, replacing=state.name)
-    if candidate is None:
-        return again(problems)
-    name = body["name"]
-    try:
-        with session_scope(engine) as session:
-            if item is None:
-                store.create_item(
-                    session,
-                    kind="contest",
-                    name=name,
-                    body=_stored(candidate, name),
-                    actor=caller.actor.name,
-                    via=caller.actor.via,
-                    now=now,
-                )
-            else:
-                store.update_item(
-                    session,
-                    kind="contest",
-                    name=item.name,
-                    body=_stored(candidate, name),
-                    expected_revision=state.revision,
-                    actor=caller.actor.name,
-                    via=caller.actor.via,
-                    now=now,
-                    new_name=name if name != item.name else None,
-                )
-    except store.StaleRevision as exc:
-        text = _conflict_text(config, exc.changed_by, exc.changed_at)
-        return again({"name": text}, notice(text))
-    except IntegrityError:
-        return again({"name": "Another contest has this name."})
-    verb = "created" if item is None else "saved"
-    return Saved(name, notice(f"Contest “{name}” {verb}."), created=item is None)
-
-
-def _stored(config: DeskboardConfig, name: str) -> dict[str, Any]:
-    """The contest's settings as the validated configuration writes them (cron, not words)."""
-    section = config.contest_section(name)
-    assert section is not None
-    return section.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
 
 
 def end_contest(
@@ -297,8 +188,10 @@ def contests_overview(
             f"Last change: {c.actor} {c.action} {c.kind} “{c.name[:80]}” "
             f"at {c.at.astimezone(config.tz):%a %d %b %H:%M}"
         )
+    scores = [ScoreRow(score.name, score_formula(score)) for score in config.score_list()]
     return contests_admin_message(
         rows,
+        scores=scores,
         admin=admin,
         as_of=f"As of {now.astimezone(config.tz):%a %d %b %H:%M %Z}",
         changed=changed,
@@ -306,15 +199,12 @@ def contests_overview(
 
 
 __all__ = [
-    "ProgramCaller",
-    "Saved",
     "contest_rows",
     "contest_status",
     "contests_overview",
     "end_contest",
     "new_contest_prompt",
     "recent_changes",
-    "submit_contest",
 ]
 
 

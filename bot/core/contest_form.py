@@ -24,6 +24,7 @@ from bot.config_schedule import EXAMPLES, post_words
 from bot.core.metric_choices import definition, metric_groups
 from bot.core.people import people_directory
 from bot.core.reports import standings_for_window
+from metrics.contests import Contest
 from metrics.windows import Window
 from storage import program as store
 from storage.db import session_scope
@@ -394,6 +395,47 @@ def existing_form(
 # ---- preview ------------------------------------------------------------------------------------
 
 
+def problem_preview(errors: Mapping[str, str]) -> Message:
+    """The preview while the form has a problem: which field to fix first."""
+    first = next(iter(errors.items()), ("name", "incomplete"))
+    return contest_preview_message(
+        lines=[],
+        qualified=0,
+        rules="",
+        window="not yet",
+        problem=f"Fix “{first[0]}” to see the standings: {first[1]}",
+    )
+
+
+def standings_preview(
+    engine: Engine,
+    config: DeskboardConfig,
+    contest: Contest,
+    *,
+    rules: str,
+    platform: str,
+    now: datetime,
+) -> Message:
+    """``contest``'s standings in its current window up to now, under ``config``."""
+    window = contest.window(now=now, tz=config.tz, week_start=config.week_start_day)
+    shown = _clipped(window, now)
+    standings = standings_for_window(engine, config=config, contest=contest, window=shown)
+    people = people_directory(engine, platform=platform).people(
+        {s.member for s in standings.ranked}
+    )
+    lines = [
+        f"{s.rank}. {person_for(people, s.member).display} — "
+        f"{format_measure(s.value, contest.unit)}"
+        for s in standings.ranked
+    ]
+    return contest_preview_message(
+        lines=lines,
+        qualified=len(standings.ranked),
+        rules=rules,
+        window=f"{window.label()}, as of now" if shown is not window else window.label(),
+    )
+
+
 def preview(
     engine: Engine,
     config: DeskboardConfig,
@@ -410,32 +452,12 @@ def preview(
     )
     errors = {**problems, **errors}
     if candidate is None:
-        first = next(iter(errors.items()), ("name", "incomplete"))
-        return contest_preview_message(
-            lines=[],
-            qualified=0,
-            rules="",
-            window="not yet",
-            problem=f"Fix “{first[0]}” to see the standings: {first[1]}",
-        ), errors
+        return problem_preview(errors), errors
     contest = next(c for c in candidate.all_contests() if c.name == body["name"])
-    window = contest.window(now=now, tz=candidate.tz, week_start=candidate.week_start_day)
-    shown = _clipped(window, now)
-    standings = standings_for_window(engine, config=candidate, contest=contest, window=shown)
-    people = people_directory(engine, platform=platform).people(
-        {s.member for s in standings.ranked}
+    shown = standings_preview(
+        engine, candidate, contest, rules=rule_text(contest), platform=platform, now=now
     )
-    lines = [
-        f"{s.rank}. {person_for(people, s.member).display} — "
-        f"{format_measure(s.value, contest.unit)}"
-        for s in standings.ranked
-    ]
-    return contest_preview_message(
-        lines=lines,
-        qualified=len(standings.ranked),
-        rules=rule_text(contest),
-        window=f"{window.label()}, as of now" if shown is not window else window.label(),
-    ), {}
+    return shown, {}
 
 
 def _clipped(window: Window, now: datetime) -> Window:

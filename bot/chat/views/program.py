@@ -33,11 +33,24 @@ class ContestRow:
     prize: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """A score in the admin list: its name and formula in words."""
+
+    name: str
+    formula: str
+
+
 def contests_admin_message(
-    rows: Sequence[ContestRow], *, admin: bool, as_of: str, changed: str | None = None
+    rows: Sequence[ContestRow],
+    *,
+    admin: bool,
+    as_of: str,
+    changed: str | None = None,
+    scores: Sequence[ScoreRow] = (),
 ) -> Message:
-    """Every contest by status, with its leaders; admins get New contest, Edit, End now and
-    Duplicate (everyone can read it)."""
+    """Every contest by status, with its leaders, then the scores; admins get New contest,
+    Edit, End now and Duplicate, New score and Edit (everyone can read it)."""
     sections = []
     for status, title in STATUSES:
         mine = [r for r in rows if r.status == status]
@@ -58,6 +71,11 @@ def contests_admin_message(
         admin=admin,
         as_of=as_of,
         changed=changed,
+        scores=[
+            {"name": shorten(r.name, 150), "key": r.name[:150], "formula": shorten(r.formula, 300)}
+            for r in scores[:MAX_PER_STATUS]
+        ],
+        more_scores=max(0, len(scores) - MAX_PER_STATUS),
     )
 
 

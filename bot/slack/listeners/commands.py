@@ -28,7 +28,7 @@ from bot.core.commands import (
 )
 from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
-from bot.slack.listeners.program import open_contest_form
+from bot.slack.listeners.program import open_program_form
 from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
 
 log = logging.getLogger(__name__)
@@ -92,12 +92,8 @@ def _answer(
         text = str(command.get("text") or "")
         if name == "deskboard" and _opens_contest_form(text, deps):
             try:
-                refused = open_contest_form(
-                    deps,
-                    client,
-                    user_id=user_id,
-                    trigger_id=str(command.get("trigger_id") or ""),
-                    name=None,
+                refused = open_program_form(
+                    deps, client, user_id=user_id, trigger_id=str(command.get("trigger_id") or "")
                 )
             except Exception:
                 log.exception("/deskboard contest new failed for %s", user_id)

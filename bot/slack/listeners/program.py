@@ -16,16 +16,17 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.core.contest_admin import ProgramCaller, Saved, end_contest, submit_contest
-from bot.core.contest_form import (
-    FORM_ID,
-    FormState,
-    existing_form,
-    form_with_preview,
-    new_contest_form,
-    previewed,
-)
+from bot.core.contest_admin import end_contest
+from bot.core.contest_form import FormState
 from bot.core.program import Actor
+from bot.core.program_forms import (
+    FORM_IDS,
+    ProgramCaller,
+    Saved,
+    open_form,
+    refresh_form,
+    submit_form,
+)
 from bot.slack.deps import SlackDeps
 from bot.slack.forms import form_errors, form_values, form_view
 from bot.slack.identity import PLATFORM
@@ -33,8 +34,6 @@ from bot.slack.listeners.home import publish_home
 from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
 
 log = logging.getLogger(__name__)
-
-CALLBACK_ID = f"{FORM_ID}_form"
 
 
 def caller_of(deps: SlackDeps, client: WebClient, user_id: str) -> ProgramCaller:
@@ -47,29 +46,31 @@ def caller_of(deps: SlackDeps, client: WebClient, user_id: str) -> ProgramCaller
     )
 
 
-def open_contest_form(
+def open_program_form(
     deps: SlackDeps,
     client: WebClient,
     *,
     user_id: str,
     trigger_id: str,
-    name: str | None,
+    form_id: str = "contest",
+    name: str | None = None,
     duplicate: bool = False,
 ) -> str | None:
-    """Open the contest modal (a new one, or ``name``'s); the refusal text otherwise."""
+    """Open a form of the program (a new contest or score, or ``name``'s); the refusal
+    text otherwise."""
     if not caller_of(deps, client, user_id).is_admin:
         return "Only Deskboard admins can change contests."
-    config = deps.fresh()
-    if name is None:
-        form = new_contest_form(config, platform=PLATFORM)
-    else:
-        found = existing_form(
-            deps.engine, config, name=name, platform=PLATFORM, duplicate=duplicate
-        )
-        if found is None:
-            return f"There is no contest called “{name[:100]}” any more."
-        form = found
-    form = previewed(deps.engine, config, form, platform=PLATFORM, now=deps.clock())
+    form = open_form(
+        deps.engine,
+        deps.fresh(),
+        form_id=form_id,
+        name=name,
+        platform=PLATFORM,
+        now=deps.clock(),
+        duplicate=duplicate,
+    )
+    if form is None:
+        return f"There is no {form_id} called “{(name or '')[:100]}” any more."
     client.views_open(trigger_id=trigger_id, view=form_view(form))
     return None
 
@@ -85,14 +86,16 @@ def on_contest_button(
     deps = deps_of(context)
     user_id = user_id_of(body)
     action, value = _button(body)
+    form_id, _, verb = action.partition("_")
     try:
-        refused = open_contest_form(
+        refused = open_program_form(
             deps,
             client,
             user_id=user_id,
             trigger_id=str(body.get("trigger_id") or ""),
-            name=value or None if action != "contest_new" else None,
-            duplicate=action == "contest_duplicate",
+            form_id=form_id,
+            name=(value or None) if verb != "new" else None,
+            duplicate=verb == "duplicate",
         )
     except Exception:
         log.exception("opening the contest form failed for %s", user_id)
@@ -141,15 +144,22 @@ def on_contest_end(
         _tell(body, respond, client, user_id, FAILED)
 
 
+def _form_id(view: dict[str, Any]) -> str:
+    """The form a modal is (its callback id is ``FORM_form``)."""
+    form_id = str(view.get("callback_id") or "").removesuffix("_form")
+    return form_id if form_id in FORM_IDS else "contest"
+
+
 def on_form_change(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A field that refreshes the preview changed: the modal again, with today's standings
     under the settings as they are now."""
     deps = deps_of(context)
     view = body.get("view") or {}
     try:
-        form = form_with_preview(
+        form = refresh_form(
             deps.engine,
             deps.current,
+            form_id=_form_id(view),
             values=form_values(view),
             state=FormState.load(str(view.get("private_metadata") or "")),
             platform=PLATFORM,
@@ -166,24 +176,24 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
     user_id = user_id_of(body)
     view = body.get("view") or {}
     try:
-        outcome = submit_contest(
+        outcome = submit_form(
             deps.engine,
             deps.fresh(),
+            form_id=_form_id(view),
             values=form_values(view),
             state=FormState.load(str(view.get("private_metadata") or "")),
             caller=caller_of(deps, client, user_id),
             now=deps.clock(),
         )
     except Exception:
-        log.exception("saving a contest failed for %s", user_id)
+        log.exception("saving a %s failed for %s", _form_id(view), user_id)
         ack(response_action="errors", errors={"name": FAILED})
         return
     if not isinstance(outcome, Saved):
         ack(response_action="errors", errors=form_errors(outcome))
         return
+    deps.fresh()  # this process applies it before Slack closes the modal; the others follow
     ack()
-    if deps.live is not None:
-        deps.live.refresh()
     try:
         client.chat_postMessage(channel=user_id, text=outcome.message.text)
         publish_home(deps, client, user_id, tab="admin")
@@ -201,10 +211,14 @@ def on_home_tab(body: dict[str, Any], client: WebClient, context: BoltContext) -
         log.exception("switching the home tab failed for %s", user_id)
 
 
+OPENERS = ("contest_new", "contest_edit", "contest_duplicate", "score_new", "score_edit")
+
+
 def register(app: App) -> None:
-    for action in ("contest_new", "contest_edit", "contest_duplicate"):
+    for action in OPENERS:
         acked(app.action(action), on_contest_button)
     acked(app.action("contest_end"), on_contest_end)
-    acked(app.action(re.compile(rf"^{FORM_ID}\.")), on_form_change)
+    acked(app.action(re.compile(rf"^({'|'.join(FORM_IDS)})\.")), on_form_change)
     acked(app.action("home_tab"), on_home_tab)
-    app.view(CALLBACK_ID)(on_submit)
+    for form_id in FORM_IDS:
+        app.view(f"{form_id}_form")(on_submit)

@@ -77,7 +77,8 @@ def message_listener(deps: TeamsDeps, background: Background) -> Any:
             return
         if command == "deskboard" and _opens_contest_form(args, deps) and cmd.caller.is_admin:
             try:
-                card = await asyncio.to_thread(program.new_form_card, deps)
+                card = await asyncio.to_thread(program.form_card_of, deps)
+                assert card is not None
                 await ctx.send(MessageActivityInput.model_validate(card_activity(card)))
             except Exception:
                 log.exception("contest new failed for %s", sender.id)

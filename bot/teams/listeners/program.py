@@ -12,23 +12,17 @@ from typing import Any
 from microsoft_teams.apps import ActivityContext
 
 from bot.chat.message import Message
-from bot.core.command_context import notice
-from bot.core.contest_admin import (
+from bot.core.contest_admin import contests_overview, end_contest
+from bot.core.contest_form import FormState
+from bot.core.program import Actor
+from bot.core.program_forms import (
+    FORM_IDS,
     ProgramCaller,
     Saved,
-    contests_overview,
-    end_contest,
-    submit_contest,
+    open_form,
+    refresh_form,
+    submit_form,
 )
-from bot.core.contest_form import (
-    FORM_ID,
-    FormState,
-    existing_form,
-    form_with_preview,
-    new_contest_form,
-    previewed,
-)
-from bot.core.program import Actor
 from bot.teams.cards import to_adaptive_card
 from bot.teams.deps import TeamsDeps
 from bot.teams.forms import PREVIEW_VERB, SAVE_VERB, card_values, form_card
@@ -37,15 +31,14 @@ from bot.teams.listeners.activity import card_response, text_response
 from bot.teams.listeners.caller import command_context
 
 LIST_VERB = "contest_list"
+OPENERS = frozenset({"contest_new", "contest_edit", "contest_duplicate", "score_new", "score_edit"})
 VERBS = frozenset(
     {
         LIST_VERB,
-        "contest_new",
-        "contest_edit",
-        "contest_duplicate",
         "contest_end",
-        f"{FORM_ID}_{SAVE_VERB}",
-        f"{FORM_ID}_{PREVIEW_VERB}",
+        *OPENERS,
+        *(f"{form_id}_{SAVE_VERB}" for form_id in FORM_IDS),
+        *(f"{form_id}_{PREVIEW_VERB}" for form_id in FORM_IDS),
     }
 )
 ADMINS_ONLY = "Only Deskboard admins can change contests."
@@ -71,11 +64,21 @@ def contests_card(deps: TeamsDeps, *, admin: bool, note: Message | None = None) 
     return card
 
 
-def new_form_card(deps: TeamsDeps) -> dict[str, Any]:
-    """``contest new``: the form, with today's preview of its defaults."""
-    config = deps.fresh()
-    form = new_contest_form(config, platform=PLATFORM)
-    return form_card(previewed(deps.engine, config, form, platform=PLATFORM, now=deps.clock()))
+def form_card_of(
+    deps: TeamsDeps, *, form_id: str = "contest", name: str | None = None, duplicate: bool = False
+) -> dict[str, Any] | None:
+    """A form of the program as it opens (``contest new``: a new contest's), with its
+    preview; None when ``name`` is not stored (any more)."""
+    form = open_form(
+        deps.engine,
+        deps.fresh(),
+        form_id=form_id,
+        name=name,
+        platform=PLATFORM,
+        now=deps.clock(),
+        duplicate=duplicate,
+    )
+    return None if form is None else form_card(form)
 
 
 async def caller_of(deps: TeamsDeps, ctx: ActivityContext[Any], sender: TeamsUser) -> ProgramCaller:
@@ -96,17 +99,14 @@ def _work(
     if not caller.is_admin:
         return text_response(ADMINS_ONLY)
     name = str(data.get("value") or "")
-    if verb == "contest_new":
-        return card_response(new_form_card(deps))
-    if verb in ("contest_edit", "contest_duplicate"):
-        config = deps.fresh()
-        form = existing_form(
-            deps.engine, config, name=name, platform=PLATFORM, duplicate=verb != "contest_edit"
+    if verb in OPENERS:
+        form_id, _, how = verb.partition("_")
+        card = form_card_of(
+            deps, form_id=form_id, name=None if how == "new" else name, duplicate=how == "duplicate"
         )
-        if form is None:
-            return text_response(f"There is no contest called “{name[:100]}” any more.")
-        shown = previewed(deps.engine, config, form, platform=PLATFORM, now=deps.clock())
-        return card_response(form_card(shown))
+        if card is None:
+            return text_response(f"There is no {form_id} called “{name[:100]}” any more.")
+        return card_response(card)
     if verb == "contest_end":
         ended, message = end_contest(
             deps.engine, deps.fresh(), name=name, caller=caller, now=deps.clock(),
@@ -118,15 +118,17 @@ def _work(
         return card_response(contests_card(deps, admin=True, note=message))
     values = card_values(data)
     state = FormState.load(str(data.get("state") or ""))
+    form_id = verb.rpartition("_")[0]
     if verb.endswith(PREVIEW_VERB):
-        form = form_with_preview(
-            deps.engine, deps.current, values=values, state=state, platform=PLATFORM,
-            now=deps.clock(), show_errors=True,
+        form = refresh_form(
+            deps.engine, deps.current, form_id=form_id, values=values, state=state,
+            platform=PLATFORM, now=deps.clock(), show_errors=True,
         )  # fmt: skip
         return card_response(form_card(form))
-    outcome = submit_contest(
-        deps.engine, deps.fresh(), values=values, state=state, caller=caller, now=deps.clock()
-    )
+    outcome = submit_form(
+        deps.engine, deps.fresh(), form_id=form_id, values=values, state=state, caller=caller,
+        now=deps.clock(),
+    )  # fmt: skip
     if not isinstance(outcome, Saved):
         return card_response(form_card(outcome))
     deps.fresh()
@@ -140,4 +142,4 @@ async def on_program_verb(
     return await asyncio.to_thread(_work, deps, caller, verb, data)
 
 
-__all__ = ["VERBS", "contests_card", "new_form_card", "notice", "on_program_verb"]
+__all__ = ["VERBS", "contests_card", "form_card_of", "on_program_verb"]

@@ -59,8 +59,9 @@ def _view(call_params: dict[str, Any]) -> dict[str, Any]:
 
 
 def opened_modal(app: App, slack: FakeSlack, *, user: SlackUser = ADMIN) -> dict[str, Any]:
+    before = len(slack.calls_to("views.open"))
     slash(app, slack, "/deskboard", "contest new", user=user)
-    return _view(slack.wait_for_call("views.open")[0].params)
+    return _view(slack.wait_for_call("views.open", count=before + 1)[-1].params)
 
 
 def state_of(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
@@ -374,3 +375,79 @@ def test_the_outbox_is_untouched_by_a_refused_save(app, slack, engine):
     submit(app, view, {**GOOD, "kind": "one_goal"})
     with session_scope(engine) as session:
         assert pending_count(session) == 0
+
+
+# ---- the score editor ---------------------------------------------------------------------------
+
+
+def opened_score_modal(app: App, slack: FakeSlack, name: str | None = None) -> dict[str, Any]:
+    before = len(slack.calls_to("views.open"))
+    click_in_home(app, ADMIN, "score_edit" if name else "score_new", name or "")
+    return _view(slack.wait_for_call("views.open", count=before + 1)[-1].params)
+
+
+POINTS = {
+    "name": "Points",
+    "metric_1": "resolved",
+    "weight_1": "2",
+    "metric_2": "reopened",
+    "weight_2": "-3",
+}
+
+
+def test_a_score_with_a_negative_weight_is_saved_and_ranked(app, slack, engine, live_deps):
+    view = opened_score_modal(app, slack)
+    assert view["callback_id"] == "score_form"
+    View(**view).validate_json()
+    assert submit(app, view, POINTS) == {}
+    with session_scope(engine) as session:
+        item = store.get_item(session, kind="score", name="Points")
+    assert item is not None
+    assert item.body["weights"] == {"resolved": 2.0, "reopened": -3.0}
+    # A contest can rank on it at once.
+    contest = opened_modal(app, slack)
+    assert submit(app, contest, {**GOOD, "metric": "Points"}) == {}
+    config = live_deps.current
+    (ranked,) = [c for c in config.contest_list() if c.name == GOOD["name"]]
+    assert ranked.label == "Points"
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "words"),
+    [
+        ({"weight_1": "lots"}, "weight_1", "is not a number"),
+        ({"weight_2": ""}, "weight_2", "Give a weight"),
+        ({"metric_2": "", "weight_2": "4"}, "metric_2", "Pick the metric"),
+        ({"metric_2": "resolved"}, "metric_2", "weighted above already"),
+        ({"name": ""}, "name", "at least 1 character"),
+    ],
+)
+def test_each_invalid_score_input_is_refused_beside_its_field(app, slack, values, field, words):
+    answer = submit(app, opened_score_modal(app, slack), {**POINTS, **values})
+    assert answer["response_action"] == "errors"
+    assert words in answer["errors"][field], answer["errors"]
+
+
+def test_a_score_a_contest_ranks_on_cannot_be_renamed(app, slack):
+    assert submit(app, opened_score_modal(app, slack), POINTS) == {}
+    assert submit(app, opened_modal(app, slack), {**GOOD, "metric": "Points"}) == {}
+    answer = submit(app, opened_score_modal(app, slack, "Points"), {"name": "Pts"})
+    assert "Contests rank on “Points”: December sprint" in answer["errors"]["name"]
+
+
+def test_the_score_preview_shows_the_formula_and_standings(app, slack):
+    view = opened_score_modal(app, slack)
+    interact(
+        app,
+        {
+            "type": "block_actions",
+            "user": {"id": ADMIN.id},
+            "view": {**view, "id": "VMODAL", "hash": "h1", "state": state_of(view, POINTS)},
+            "actions": [
+                {"action_id": "score.weight_2", "block_id": "weight_2", "type": "plain_text_input"}
+            ],
+        },
+    )
+    preview = texts(_view(slack.wait_for_call("views.update")[0].params)["blocks"])
+    assert "Points = 2 × Resolved − 3 × Reopened" in preview
+    assert "1. " in preview

@@ -265,3 +265,23 @@ def test_one_program_for_slack_teams_the_cli_and_a_toml_file(
     changes = runner.invoke(cli, ["changes", "--json"])
     actors = {c["actor"] for c in json.loads(changes.stdout)["changes"]}
     assert actors == {"deskboard.toml", "config import program.toml"}
+
+
+def test_the_score_editor_in_teams(app, connector, engine):
+    answer = click(app, connector, DIRECTOR, "score_new", {"action": "score_new", "value": ""})
+    card = valid(answer["value"])
+    assert {"name", "metric_1", "weight_1", "metric_6", "weight_6"} <= set(inputs(card))
+    data = form_data(
+        card, name="Points", metric_1="resolved", weight_1="2", metric_2="reopened", weight_2="-3"
+    )
+    bad = click(app, connector, DIRECTOR, "score_save", {**data, "weight_2": "minus three"})
+    errors = [e["text"] for e in valid(bad["value"])["body"] if e.get("color") == "Attention"]
+    assert any("is not a number" in e for e in errors), errors
+    saved = click(app, connector, DIRECTOR, "score_save", data)
+    text = words(valid(saved["value"]))
+    assert "Score “Points” created." in text
+    assert "**Points** = 2 × Resolved − 3 × Reopened" in text
+    with session_scope(engine) as session:
+        item = store.get_item(session, kind="score", name="Points")
+    assert item is not None
+    assert item.body["weights"] == {"resolved": 2.0, "reopened": -3.0}
