@@ -61,12 +61,15 @@ def config_or_exit(settings: Settings, path: Path | None) -> DeskboardConfig:
 def program_or_exit(config: DeskboardConfig, engine: Engine) -> DeskboardConfig:
     """The configuration with the database's program (``bot.core.program``: a database with
     none takes the file's), or exit 2 when the stored program does not fit the file."""
-    from bot.core.program import adopt_file_program
+    from bot.core.program import FILE_DIFFERS, adopt_file_program
 
     try:
-        return adopt_file_program(engine, config, now=now()).config
+        adoption = adopt_file_program(engine, config, now=now())
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    if adoption.file_differs:
+        typer.echo(f"note: {FILE_DIFFERS}", err=True)
+    return adoption.config
 
 
 def parse_date(value: str | None, option: str) -> date | None:

@@ -201,13 +201,14 @@ def adopt_file_program(engine: Engine, file_config: DeskboardConfig, *, now: dat
                 "fix the file, or `deskboard config import` a program that fits)"
             ) from None
     differs = not imported and config.program_doc() != wanted
-    if differs:
-        log.warning(
-            "deskboard.toml's program differs from the database's, which applies "
-            "(changed from chat or by `deskboard config import`); `deskboard config export` "
-            "writes the database's"
-        )
     return Adoption(config, revision, imported, differs)
+
+
+FILE_DIFFERS = (
+    "deskboard.toml's program differs from the database's, which applies (it was changed "
+    "from chat or by `deskboard config import`): `deskboard config export` writes it, "
+    "`deskboard config import deskboard.toml` makes the file's apply"
+)
 
 
 class LiveConfig:
@@ -236,6 +237,8 @@ class LiveConfig:
     @classmethod
     def adopt(cls, engine: Engine, file_config: DeskboardConfig, *, now: datetime) -> LiveConfig:
         adoption = adopt_file_program(engine, file_config, now=now)
+        if adoption.file_differs:
+            log.warning(FILE_DIFFERS)
         return cls(engine, file_config, config=adoption.config, revision=adoption.revision)
 
     @property

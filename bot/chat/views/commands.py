@@ -47,12 +47,20 @@ COMMANDS: tuple[tuple[str, str, bool], ...] = (
     ),
     ("/mystats [period]", "your numbers, ranks and the tickets to fix", False),
     ("/deskboard contests", "the contests running and their rules", False),
+    (
+        "/deskboard contest list",
+        "every contest, running, upcoming and ended, with its leaders",
+        False,
+    ),
     ("/deskboard status", "when the data was last synced", False),
     ("/deskboard optout", "show you as “a teammate” and send you no DMs", False),
     ("/deskboard optin", "show your name again", False),
     ("/deskboard help", "this list", False),
     ("/deskboard sync", "sync tickets from ConnectWise now", True),
     ("/deskboard link @user IDENTIFIER", "match a chat user to a ConnectWise member", True),
+    ("/deskboard contest new", "create a contest in a form, with a live preview", True),
+    ("/deskboard contest end NAME", "end a contest now and announce its winners", True),
+    ("/deskboard changes", "who changed contests, scores and settings, and when", True),
 )
 """(usage, what it does, admins only)."""
 

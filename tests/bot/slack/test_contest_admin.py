@@ -451,3 +451,18 @@ def test_the_score_preview_shows_the_formula_and_standings(app, slack):
     preview = texts(_view(slack.wait_for_call("views.update")[0].params)["blocks"])
     assert "Points = 2 × Resolved − 3 × Reopened" in preview
     assert "1. " in preview
+
+
+def test_deskboard_changes_lists_who_changed_what_for_admins_only(app, slack):
+    assert submit(app, opened_modal(app, slack), GOOD) == {}
+    edit = _edit_modal(app, slack, "December sprint", user=SARAH)
+    assert submit(app, edit, {"places": "5"}, user=SARAH) == {}
+    slash(app, slack, "/deskboard", "changes", user=ADMIN)
+    body = texts(slack.wait_for_response()[0]["blocks"])
+    assert "Sarah Cohen (slack USARAH) changed contest “December sprint”" in body
+    assert "places 2 → 5" in body
+    assert "Ines Director (slack UADMIN) created contest “December sprint”" in body
+    assert body.index("Sarah Cohen") < body.index("Ines Director")  # newest first
+    slash(app, slack, "/deskboard", "changes", user=GUEST)
+    refused = texts(slack.wait_for_response(count=2)[1]["blocks"])
+    assert "Only Deskboard admins can see the program's changes" in refused
