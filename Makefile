@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-postgresql lint format bench lock clean browser
+.PHONY: setup demo test test-postgresql lint format bench lock clean browser screenshots
 
 setup: $(STAMP) browser
 
@@ -66,3 +66,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) demo.db .pytest_cache .ruff_cache
+
+# The README's screenshots (docs/images): the contest modal and the App Home's admin tab,
+# Deskboard's own Block Kit drawn as HTML and photographed by Debian's chromium.
+screenshots: setup
+	$(BIN)/python -m tools.screenshots docs/images

@@ -61,7 +61,7 @@ def home_message(deps: SlackDeps, client: WebClient, user_id: str) -> Message:
 TABS = (("mine", "My numbers"), ("admin", "Contests (admin)"))
 
 
-def _tab_bar(tab: str) -> Message:
+def tab_bar(tab: str) -> Message:
     """The admins' switch between their own numbers and the contests' admin tab."""
     return Message(
         text="Tabs",
@@ -89,7 +89,7 @@ def publish_home(deps: SlackDeps, client: WebClient, user_id: str, *, tab: str =
         tab = "mine"
         message = home_message(deps, client, user_id)
     if admin:
-        message = Message(message.text, _tab_bar(tab).blocks + message.blocks)
+        message = Message(message.text, tab_bar(tab).blocks + message.blocks)
     _, blocks = to_slack(message)
     client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
 
