@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 
 def caller_of(deps: SlackDeps, client: WebClient, user_id: str) -> ProgramCaller:
+    """Who is asking, with the admins as the program has them now (a stored admin removed a
+    moment ago is refused)."""
+    deps.fresh()
     identity = deps.identity(client)
     name = identity.display_name(user_id) or user_id
     return ProgramCaller(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from microsoft_teams.api.activities.message import MessageActivity, MessageActivityInput
@@ -41,9 +42,15 @@ from bot.teams.listeners.caller import command_context
 log = logging.getLogger(__name__)
 
 
-def _opens_contest_form(args: str, deps: TeamsDeps) -> bool:
+def _program_card(command: str, args: str, deps: TeamsDeps) -> str | None:
+    """``contest new`` and ``contest list``, which Teams answers with their own cards (the
+    form; the contests list that refreshes itself)."""
+    if command != "deskboard":
+        return None
     request = parse_deskboard(args, deps.current)
-    return isinstance(request, DeskboardRequest) and request.action == "contest_new"
+    if isinstance(request, DeskboardRequest) and request.action in ("contest_new", "contest_list"):
+        return request.action
+    return None
 
 
 def is_sync(command: str, args: str, deps: TeamsDeps) -> bool:
@@ -75,13 +82,21 @@ def message_listener(deps: TeamsDeps, background: Background) -> Any:
             log.exception("reading who asked %s failed", command)
             await reply_text(ctx, FAILED)
             return
-        if command == "deskboard" and _opens_contest_form(args, deps) and cmd.caller.is_admin:
+        wanted = _program_card(command, args, deps)
+        if wanted == "contest_list" or (wanted == "contest_new" and cmd.caller.is_admin):
             try:
-                card = await asyncio.to_thread(program.form_card_of, deps)
+                card = await asyncio.to_thread(
+                    program.form_card_of
+                    if wanted == "contest_new"
+                    else partial(
+                        program.contests_card, admin=cmd.caller.is_admin, viewer=sender.id
+                    ),
+                    deps,
+                )
                 assert card is not None
                 await ctx.send(MessageActivityInput.model_validate(card_activity(card)))
             except Exception:
-                log.exception("contest new failed for %s", sender.id)
+                log.exception("%s failed for %s", wanted, sender.id)
                 await reply_text(ctx, FAILED)
             return
         if is_sync(command, args, deps):

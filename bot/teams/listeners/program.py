@@ -44,9 +44,12 @@ VERBS = frozenset(
 ADMINS_ONLY = "Only Deskboard admins can change contests."
 
 
-def contests_card(deps: TeamsDeps, *, admin: bool, note: Message | None = None) -> dict[str, Any]:
+def contests_card(
+    deps: TeamsDeps, *, admin: bool, note: Message | None = None, viewer: str | None = None
+) -> dict[str, Any]:
     """The contests card; it asks Teams to refresh it (``Action.Execute`` ``contest_list``)
-    whenever it is shown again, so it never shows a stale list."""
+    whenever it is shown again, so it never shows a stale list (in a channel or group chat,
+    for ``viewer``: Teams refreshes there only for the users a card names)."""
     message = contests_overview(
         deps.engine, deps.current, now=deps.clock(), platform=PLATFORM, admin=admin
     )
@@ -61,6 +64,8 @@ def contests_card(deps: TeamsDeps, *, admin: bool, note: Message | None = None) 
             "data": {"action": LIST_VERB},
         }
     }
+    if viewer:
+        card["refresh"]["userIds"] = [viewer]
     return card
 
 
@@ -82,6 +87,8 @@ def form_card_of(
 
 
 async def caller_of(deps: TeamsDeps, ctx: ActivityContext[Any], sender: TeamsUser) -> ProgramCaller:
+    """Who is asking, with the admins as the program has them now."""
+    await asyncio.to_thread(deps.fresh)
     cmd = await command_context(deps, ctx, sender)
     user = deps.roster.get(sender.id) or sender
     return ProgramCaller(

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig, parse_config
-from bot.core.posting import queue_announcements
+from bot.core.posting import queue_announcements, queue_winners
 from bot.core.program import Actor, LiveConfig, adopt_file_program, replace_program
-from storage import outbox
+from storage import outbox, program
 from storage.db import create_engine_for, migrate, session_scope
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 09:00 in Chicago
@@ -119,3 +119,27 @@ def test_contests_are_announced_once_when_they_start_never_the_files(engine):
         item = outbox.due(session, platform="slack", now=first_day, limit=10)
     texts = [i.message["text"] for i in item]
     assert sorted(texts) == ["New contest: Holiday cup", "New contest: Weekly"]
+
+
+def test_winners_keep_the_rules_they_were_decided_under(engine):
+    cup = {
+        "name": "November cup",
+        "metric": "resolved",
+        "start": date(2026, 11, 2),
+        "end": date(2026, 11, 30),
+        "goal": 10,
+        "channel": "CWINS",
+    }
+    config = with_contests(parse_config(BASE), cup)
+    replace_program(engine, config, actor=CHAT, now=NOW)
+    # November's winners: the cup's, and the monthly contest's for November
+    assert queue_winners(engine, config=config, now=NOW, platforms=("slack",)) == 2
+    changed = with_contests(parse_config(BASE), {**cup, "goal": 3, "prize": "Lunch"})
+    replace_program(engine, changed, actor=CHAT, now=NOW)
+    assert queue_winners(engine, config=changed, now=NOW, platforms=("slack",)) == 0
+    with session_scope(engine) as session:
+        (result,) = program.contest_results(session, contest="November cup")
+    assert result.rules["goal"] == 10.0
+    assert "prize" not in result.rules
+    assert result.rules["rules"].startswith("Top 3 win if they reach 10")
+    assert result.window_end == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)

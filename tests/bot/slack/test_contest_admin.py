@@ -17,7 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 from sqlalchemy import Engine
 
-from bot.core.program import LiveConfig
+from bot.core.program import Actor, LiveConfig, replace_program
+from bot.core.reports import standings_for_window
 from bot.core.runtime import Runtime
 from bot.core.scheduler import build_scheduler, follow_program
 from bot.slack.app import build_slack_app
@@ -466,3 +467,44 @@ def test_deskboard_changes_lists_who_changed_what_for_admins_only(app, slack):
     slash(app, slack, "/deskboard", "changes", user=GUEST)
     refused = texts(slack.wait_for_response(count=2)[1]["blocks"])
     assert "Only Deskboard admins can see the program's changes" in refused
+
+
+def test_stored_admins_may_change_the_program_and_lose_it_when_removed(
+    app, slack, engine, live_deps
+):
+    slash(app, slack, "/deskboard", "contest new", user=BLESSING)
+    assert "Only Deskboard admins" in texts(slack.wait_for_response()[0]["blocks"])
+    config = live_deps.fresh()
+    actor = Actor("config import admins.toml", "import")
+    granted = config.with_program({**config.program_doc(), "admins": {"slack": [BLESSING.id]}})
+    replace_program(engine, granted, actor=actor, now=NOW)
+    view = opened_modal(app, slack, user=BLESSING)  # at once: no restart, no wait
+    revoked = config.with_program({**config.program_doc(), "admins": {"slack": []}})
+    replace_program(engine, revoked, actor=actor, now=NOW)
+    answer = submit(app, view, GOOD, user=BLESSING)
+    assert "Only Deskboard admins" in answer["errors"]["name"]
+
+
+def test_a_new_category_applies_to_the_stored_tickets_at_once(app, slack, engine, live_deps):
+    config = live_deps.fresh()
+    urgent = {"priority": ["Priority 1*", "Priority 2*"]}
+    actor = Actor("config import urgent.toml", "import")
+    replace_program(
+        engine,
+        config.with_program({**config.program_doc(), "categories": {"urgent": urgent}}),
+        actor=actor,
+        now=NOW,
+    )
+    view = opened_modal(app, slack)
+    category = next(b for b in view["blocks"] if b["block_id"] == "category")
+    assert [o["value"] for o in category["element"]["options"]] == ["all", "urgent"]
+    assert submit(app, view, {**GOOD, "name": "Urgent", "category": "urgent"}) == {}
+    assert submit(app, opened_modal(app, slack), {**GOOD, "name": "All"}) == {}
+    current = live_deps.fresh()
+    totals = {}
+    for contest in current.contest_list():
+        if contest.name in ("Urgent", "All"):
+            window = contest.window(now=NOW, tz=current.tz, week_start=current.week_start_day)
+            standings = standings_for_window(engine, config=current, contest=contest, window=window)
+            totals[contest.name] = sum(s.value or 0 for s in standings.ranked)
+    assert 0 < totals["Urgent"] < totals["All"]

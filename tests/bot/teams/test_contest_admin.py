@@ -184,6 +184,8 @@ def test_contest_list_for_everyone_buttons_for_admins(app, connector):
     guest = valid(card_of(reply))
     assert "Most resolved" in words(guest)
     assert "Edit" not in words(guest)
+    assert guest["refresh"]["action"]["verb"] == "contest_list"
+    assert guest["refresh"]["userIds"] == [GUEST.id]
     (reply,) = ask(app, connector, in_chat(DIRECTOR, "contest list", connector))
     admin = valid(card_of(reply))
     for title in ("New contest", "Edit", "End now", "Duplicate"):
