@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.config import PROGRAM_SECTIONS, ConfigError, DeskboardConfig
@@ -182,7 +183,16 @@ class Adoption:
 
 def adopt_file_program(engine: Engine, file_config: DeskboardConfig, *, now: datetime) -> Adoption:
     """At start: store the file's program when the database has none, or when nothing but
-    the file ever changed it; otherwise the stored program applies (see the module doc)."""
+    the file ever changed it; otherwise the stored program applies (see the module doc).
+    Processes starting together on one database: the one that stores second finds the
+    items there (a unique key refuses its copy) and reads them again."""
+    try:
+        return _adopt(engine, file_config, now=now)
+    except IntegrityError:
+        return _adopt(engine, file_config, now=now)
+
+
+def _adopt(engine: Engine, file_config: DeskboardConfig, *, now: datetime) -> Adoption:
     wanted = file_config.program_doc()
     with session_scope(engine) as session:
         via = store.latest_via(session)

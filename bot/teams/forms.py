@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.chat.form import Form, FormField
 from bot.chat.message import Message, message_plain_text
-from bot.teams.card_text import cut, flat
+from bot.teams.card_text import cut, escape
 from bot.teams.cards import SCHEMA, VERSION
 
 SAVE_VERB = "save"
@@ -30,16 +30,14 @@ def verb(form: Form, action: str) -> str:
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": cut(flat(text), MAX_TEXT), "wrap": True, **style}
+    """A text block showing ``text`` literally: errors echo what was typed, previews show
+    names from ConnectWise, so every markdown character is escaped."""
+    return {"type": "TextBlock", "text": escape(cut(text, MAX_TEXT)), "wrap": True, **style}
 
 
 def _message_blocks(message: Message) -> list[dict[str, Any]]:
-    """A message's words as plain text blocks (inputs' neighbours need no markup)."""
-    return [
-        _text(line.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_"))
-        for line in message_plain_text(message).splitlines()
-        if line.strip()
-    ]
+    """A message's words as literal text blocks, one a line."""
+    return [_text(line) for line in message_plain_text(message).splitlines() if line.strip()]
 
 
 def _input(field: FormField) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from bot.chat.views.common import plural, shorten
 MAX_PER_STATUS = 10  # contests listed under running / upcoming / ended
 MAX_PREVIEW = 5
 MAX_CHANGES = 15
+MAX_KEY = 2000  # a button's value: the contest's name (Slack allows 2,000 characters)
 STATUSES = (("running", "Running"), ("upcoming", "Upcoming"), ("ended", "Ended"))
 
 
@@ -58,7 +59,7 @@ def contests_admin_message(
             {
                 "title": title,
                 "rows": [
-                    {**asdict(r), "name": shorten(r.name, 150), "key": r.name[:150]}
+                    {**asdict(r), "name": shorten(r.name, 150), "key": r.name[:MAX_KEY]}
                     for r in mine[:MAX_PER_STATUS]
                 ],
                 "more": max(0, len(mine) - MAX_PER_STATUS),
@@ -72,7 +73,11 @@ def contests_admin_message(
         as_of=as_of,
         changed=changed,
         scores=[
-            {"name": shorten(r.name, 150), "key": r.name[:150], "formula": shorten(r.formula, 300)}
+            {
+                "name": shorten(r.name, 150),
+                "key": r.name[:MAX_KEY],
+                "formula": shorten(r.formula, 300),
+            }
             for r in scores[:MAX_PER_STATUS]
         ],
         more_scores=max(0, len(scores) - MAX_PER_STATUS),

@@ -6,6 +6,7 @@ contests are announced once when they start, never those read from deskboard.tom
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from bot.core.posting import queue_announcements, queue_winners
 from bot.core.program import Actor, LiveConfig, adopt_file_program, replace_program
 from storage import outbox, program
 from storage.db import create_engine_for, migrate, session_scope
+from tests.databases import postgresql_only
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 09:00 in Chicago
 CHAT = Actor("Ines Director (slack UADMIN)", "slack")
@@ -143,3 +145,29 @@ def test_winners_keep_the_rules_they_were_decided_under(engine):
     assert "prize" not in result.rules
     assert result.rules["rules"].startswith("Top 3 win if they reach 10")
     assert result.window_end == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+@postgresql_only("processes share a database only on PostgreSQL (SQLite: one process)")
+def test_processes_starting_together_store_the_files_program_once(engine):
+    config = with_contests(
+        parse_config(BASE),
+        *({"name": f"C{i}", "metric": "resolved", "period": "weekly"} for i in range(20)),
+    )
+    barrier = threading.Barrier(4)
+    results: list[object] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            results.append(adopt_file_program(engine, config, now=NOW).config.program_doc())
+        except Exception as exc:  # pragma: no cover - the failure this test is about
+            results.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [config.program_doc()] * 4
+    with session_scope(engine) as session:
+        assert len(program.list_changes(session, limit=100)) == 21

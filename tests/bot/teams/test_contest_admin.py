@@ -276,9 +276,11 @@ def test_the_score_editor_in_teams(app, connector, engine):
     data = form_data(
         card, name="Points", metric_1="resolved", weight_1="2", metric_2="reopened", weight_2="-3"
     )
-    bad = click(app, connector, DIRECTOR, "score_save", {**data, "weight_2": "minus three"})
+    hostile = "**[three](http://evil.example)**"
+    bad = click(app, connector, DIRECTOR, "score_save", {**data, "weight_2": hostile})
     errors = [e["text"] for e in valid(bad["value"])["body"] if e.get("color") == "Attention"]
-    assert any("is not a number" in e for e in errors), errors
+    # the value typed is echoed literally: every markdown character escaped
+    assert r"“\*\*\[three\]\(http://evil\.example\)\*\*” is not a number\." in errors
     saved = click(app, connector, DIRECTOR, "score_save", data)
     text = words(valid(saved["value"]))
     assert "Score “Points” created." in text
