@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine
@@ -149,23 +149,32 @@ catches up after a week of downtime, and a contest that ended long before Deskbo
 installed (or before this was built) is not announced out of the blue."""
 
 
-def _winners_window(config: DeskboardConfig, contest: Contest, *, now: datetime) -> Window | None:
-    """The window whose winners are due now, if any: a recurring contest's previous period;
-    a fixed contest's dates once they are over; an ended contest's window up to its end
-    (each within ``FIXED_WINNERS_GRACE`` of its end, but a recurring period)."""
+def _winners_windows(config: DeskboardConfig, contest: Contest, *, now: datetime) -> list[Window]:
+    """The windows whose winners are due now: a recurring contest's previous period; a fixed
+    contest's dates once they are over; an ended contest's window up to its end, and the
+    previous period of a recurring one ended before that period's winners were posted (each
+    within ``FIXED_WINNERS_GRACE`` of its end, but a running contest's previous period)."""
     section = config.contest_section(contest.name)
     ended = section.ended if section is not None else None
     tz, week_start = config.tz, config.week_start_day
+
+    def recent(window: Window) -> bool:
+        return window.end <= now < window.end + FIXED_WINNERS_GRACE
+
     if ended is not None:
         window = contest.window(now=ended, tz=tz, week_start=week_start)
-        if window.start >= ended:
-            return None  # ended before it began
-        cut = Window(window.start, min(window.end, ended.astimezone(window.start.tzinfo)))
-        return cut if cut.end <= now < cut.end + FIXED_WINNERS_GRACE else None
+        due = []
+        if contest.period is not None:
+            previous = contest.window(now=ended, tz=tz, week_start=week_start, offset=-1)
+            due += [previous] if recent(previous) else []
+        if window.start < ended:  # not ended before it began
+            cut = Window(window.start, min(window.end, ended.astimezone(window.start.tzinfo)))
+            due += [cut] if recent(cut) else []
+        return due
     if contest.period is None:
         window = contest.window(now=now, tz=tz, week_start=week_start)
-        return window if window.end <= now < window.end + FIXED_WINNERS_GRACE else None
-    return contest.window(now=now, tz=tz, week_start=week_start, offset=-1)
+        return [window] if recent(window) else []
+    return [contest.window(now=now, tz=tz, week_start=week_start, offset=-1)]
 
 
 def contest_rules(config: DeskboardConfig, contest: Contest) -> dict[str, object]:
@@ -189,29 +198,44 @@ def queue_winners(
     queued = 0
     for contest in config.all_contests():
         targets = {p: contest_target(p, config, contest) for p in platforms}
-        window = _winners_window(config, contest, now=now)
-        if window is None:
+        for window in _winners_windows(config, contest, now=now):
+            queued += _queue_window_winners(
+                engine, config=config, contest=contest, window=window, targets=targets, now=now
+            )
+    return queued
+
+
+def _queue_window_winners(
+    engine: Engine,
+    *,
+    config: DeskboardConfig,
+    contest: Contest,
+    window: Window,
+    targets: Mapping[str, str | None],
+    now: datetime,
+) -> int:
+    """Keep one window's winners with the contest's rules, and queue their post."""
+    queued = 0
+    standings = standings_for_window(engine, config=config, contest=contest, window=window)
+    with session_scope(engine) as session:
+        program.record_result(
+            session,
+            contest=contest.name,
+            window_start=window.start,
+            window_end=window.end,
+            rules=contest_rules(config, contest),
+            winners=[s.member for s in standings.winners],
+            now=now,
+        )
+    event = f"winners:{_slug(contest.name)}:{window.start.date()}"
+    for platform, target in targets.items():
+        if not target:
             continue
-        standings = standings_for_window(engine, config=config, contest=contest, window=window)
-        with session_scope(engine) as session:
-            program.record_result(
-                session,
-                contest=contest.name,
-                window_start=window.start,
-                window_end=window.end,
-                rules=contest_rules(config, contest),
-                winners=[s.member for s in standings.winners],
-                now=now,
-            )
-        event = f"winners:{_slug(contest.name)}:{window.start.date()}"
-        for platform, target in targets.items():
-            if not target:
-                continue
-            people = people_directory(engine, platform=platform).people(_members(standings))
-            message = winners_message(standings, people=people)
-            queued += _enqueue(
-                engine, platform=platform, event=event, target=target, message=message, now=now
-            )
+        people = people_directory(engine, platform=platform).people(_members(standings))
+        message = winners_message(standings, people=people)
+        queued += _enqueue(
+            engine, platform=platform, event=event, target=target, message=message, now=now
+        )
     return queued
 
 

@@ -171,3 +171,30 @@ def test_processes_starting_together_store_the_files_program_once(engine):
     assert results == [config.program_doc()] * 4
     with session_scope(engine) as session:
         assert len(program.list_changes(session, limit=100)) == 21
+
+
+def test_a_contest_ended_before_its_last_periods_winners_were_posted_still_gets_them(engine):
+    ended = datetime(2026, 12, 1, 6, 2, tzinfo=UTC)  # 00:02 in Chicago, before the 00:05 job
+    monthly = {**BASE["contests"][0], "ended": ended.isoformat()}  # type: ignore[index]
+    config = parse_config({**BASE, "contests": [monthly]})
+    replace_program(engine, config, actor=CHAT, now=ended)
+    assert (
+        queue_winners(engine, config=config, now=ended + timedelta(minutes=1), platforms=("slack",))
+        == 2
+    )
+    with session_scope(engine) as session:
+        windows = [
+            r.window_start for r in program.contest_results(session, contest="Most resolved")
+        ]
+    assert windows == [  # newest first: the two minutes of December, then November
+        datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+    ]
+    assert (
+        queue_winners(engine, config=config, now=ended + timedelta(days=1), platforms=("slack",))
+        == 0
+    )
+    assert (
+        queue_winners(engine, config=config, now=ended + timedelta(days=8), platforms=("slack",))
+        == 0
+    )
