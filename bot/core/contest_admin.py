@@ -36,7 +36,7 @@ from bot.config_schedule import post_words
 from bot.core.command_context import notice
 from bot.core.people import people_directory
 from bot.core.posting import queue_winners
-from bot.core.program import FILE_ACTOR, describe_change, doc_of, what
+from bot.core.program import FILE_ACTOR, SEED_ACTOR, describe_change, doc_of, what
 from bot.core.program_forms import ProgramCaller
 from bot.core.reports import standings_for_window
 from metrics.contests import Contest
@@ -182,7 +182,7 @@ def contests_overview(
     with session_scope(engine) as session:
         latest = store.list_changes(session, limit=1)
     changed = None
-    if latest and latest[0].actor != FILE_ACTOR:
+    if latest and latest[0].actor not in (FILE_ACTOR, SEED_ACTOR):
         c = latest[0]
         changed = (
             f"Last change: {c.actor} {c.action} {c.kind} “{c.name[:80]}” "

@@ -31,7 +31,7 @@ from bot.config_schedule import post_words
 from bot.core.links import TicketLink
 from bot.core.people import people_directory
 from bot.core.platforms import contest_target, kudos_target, outbox_key
-from bot.core.program import FILE_ACTOR
+from bot.core.program import SEED_ACTOR
 from bot.core.reports import standings_for_window
 from metrics.contests import Contest
 from metrics.standings import Standings
@@ -246,15 +246,16 @@ ANNOUNCE_WITHIN = timedelta(days=1)
 def queue_announcements(
     engine: Engine, *, config: DeskboardConfig, now: datetime, platforms: Sequence[str]
 ) -> int:
-    """Announce each contest created from chat or by ``deskboard config import`` in its
-    channel once it starts (name, rules, prize, dates): at once for a recurring contest, on
-    its first day for one with fixed dates. Contests read from deskboard.toml at start are
-    not announced (configuration as code: the file's owner announces them)."""
+    """Announce each new contest in its channel once it starts (name, rules, prize, dates):
+    at once for a recurring contest, on its first day for one with fixed dates. New means
+    created after the database's program began: from chat, by ``deskboard config import``, or
+    added to deskboard.toml later; the contests the database started with (its first start,
+    or the upgrade that brought the program into the database) are not news."""
     with session_scope(engine) as session:
         items = {
             i.name: i
             for i in program.list_items(session)
-            if i.kind == "contest" and i.created_by != FILE_ACTOR
+            if i.kind == "contest" and i.created_by != SEED_ACTOR
         }
     queued = 0
     for contest in config.contest_list():

@@ -37,6 +37,9 @@ from storage.db import session_scope
 log = logging.getLogger(__name__)
 
 FILE_ACTOR = "deskboard.toml"
+SEED_ACTOR = "deskboard.toml (first start)"
+"""Who stored the program a database started with: the file's contests as they were when
+Deskboard first ran (or was upgraded), which are not news (``bot.core.posting``)."""
 _LISTS = {"contests": "contest", "scores": "score", "alerts": "alert"}
 _KIND_SECTION = {kind: section for section, kind in _LISTS.items()}
 _SINGLE = ("kudos", "nudges", "members", "admins")
@@ -200,7 +203,9 @@ def _adopt(engine: Engine, file_config: DeskboardConfig, *, now: datetime) -> Ad
         imported = False
         if via in (None, "file") and current != wanted:
             changes = plan_changes(current, wanted)
-            apply_changes(session, changes, wanted=wanted, actor=Actor(FILE_ACTOR, "file"), now=now)
+            first = via is None
+            actor = Actor(SEED_ACTOR if first else FILE_ACTOR, "file")
+            apply_changes(session, changes, wanted=wanted, actor=actor, now=now)
             imported = True
         try:
             config, revision = stored_config(session, file_config)

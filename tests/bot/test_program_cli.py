@@ -49,7 +49,7 @@ def exported(env: dict[str, str]) -> str:
 
 def test_the_file_is_the_source_until_someone_changes_the_program_elsewhere(env, tmp_path):
     assert [(c["action"], c["name"], c["actor"]) for c in changes(env)] == [
-        ("created", "Clean tickets", "deskboard.toml")
+        ("created", "Clean tickets", "deskboard.toml (first start)")
     ]
     # The file changes: taken again at the next start.
     (tmp_path / "deskboard.toml").write_text(CONFIG.replace("goal = 90", "goal = 95"))

@@ -94,12 +94,20 @@ def announcements(engine: Engine, config: DeskboardConfig, now: datetime) -> int
     return queue_announcements(engine, config=config, now=now, platforms=("slack",))
 
 
-def test_contests_are_announced_once_when_they_start_never_the_files(engine):
+def test_new_contests_are_announced_once_when_they_start_not_those_the_program_began_with(
+    engine,
+):
     file_config = parse_config(BASE)
     adopt_file_program(engine, file_config, now=NOW)
-    assert announcements(engine, file_config, NOW) == 0  # read from deskboard.toml
-    wanted = with_contests(
+    assert announcements(engine, file_config, NOW) == 0  # what the database started with
+    later = with_contests(
         file_config,
+        {"name": "Added later", "metric": "resolved", "period": "daily", "channel": "CWINS"},
+    )
+    adopt_file_program(engine, later, now=NOW)  # the next start, with a contest added to the file
+    assert announcements(engine, later, NOW) == 1
+    wanted = with_contests(
+        later,
         {"name": "Weekly", "metric": "resolved", "period": "weekly", "channel": "CWINS"},
         {
             "name": "Holiday cup",
@@ -120,7 +128,11 @@ def test_contests_are_announced_once_when_they_start_never_the_files(engine):
     with session_scope(engine) as session:
         item = outbox.due(session, platform="slack", now=first_day, limit=10)
     texts = [i.message["text"] for i in item]
-    assert sorted(texts) == ["New contest: Holiday cup", "New contest: Weekly"]
+    assert sorted(texts) == [
+        "New contest: Added later",
+        "New contest: Holiday cup",
+        "New contest: Weekly",
+    ]
 
 
 def test_winners_keep_the_rules_they_were_decided_under(engine):

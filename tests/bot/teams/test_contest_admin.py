@@ -268,7 +268,7 @@ def test_one_program_for_slack_teams_the_cli_and_a_toml_file(
     assert "nothing to change" in again.stdout
     changes = runner.invoke(cli, ["changes", "--json"])
     actors = {c["actor"] for c in json.loads(changes.stdout)["changes"]}
-    assert actors == {"deskboard.toml", "config import program.toml"}
+    assert actors == {"deskboard.toml (first start)", "config import program.toml"}
 
 
 def test_the_score_editor_in_teams(app, connector, engine):
