@@ -123,7 +123,17 @@ def command_text(raw: dict[str, Any]) -> str:
     return text
 
 
-DESKBOARD_WORDS = ("status", "sync", "contests", "link", "optout", "optin", "help")
+DESKBOARD_WORDS = (
+    "status",
+    "sync",
+    "contests",
+    "contest",
+    "changes",
+    "link",
+    "optout",
+    "optin",
+    "help",
+)
 COMMANDS = ("leaderboard", "mystats", "deskboard")
 
 

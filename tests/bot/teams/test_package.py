@@ -10,6 +10,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.config import parse_config
+from bot.core.commands import UsageError, parse_deskboard
+from bot.teams.listeners.activity import route
 
 BOT_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 
@@ -30,8 +33,12 @@ def test_the_package_holds_the_filled_manifest_and_both_icons(tmp_path, monkeypa
     assert manifest["bots"][0]["botId"] == BOT_ID
     assert manifest["version"] == "0.1.0"
     commands = {c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]}
-    assert commands == {"leaderboard", "mystats", "status", "contests", "optout", "optin",
-                        "link", "sync", "help"}  # fmt: skip
+    assert commands == {"leaderboard", "mystats", "status", "contest list", "contest new",
+                        "optout", "optin", "link", "sync", "help"}  # fmt: skip
+    for title in commands - {"link"}:  # link needs its arguments
+        command, args = route(title)
+        if command == "deskboard":
+            assert not isinstance(parse_deskboard(args, parse_config({})), UsageError), title
     assert color.size == (192, 192)
     assert outline.size == (32, 32)
     assert outline.mode == "RGBA"
