@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from bot import cli_connectwise, cli_data, cli_program, cli_run
+from bot import cli_board, cli_connectwise, cli_data, cli_program, cli_run
 from bot.cli_common import error_line
 from bot.cli_csat import csat_app
 
@@ -64,6 +64,7 @@ app.command("teams-package")(cli_run.teams_package)
 
 app.add_typer(csat_app, name="csat")
 app.add_typer(cli_program.config_app, name="config")
+app.add_typer(cli_board.board_app, name="board")
 
 connectwise_app = typer.Typer(help="ConnectWise set-up.", no_args_is_help=True)
 app.add_typer(connectwise_app, name="connectwise")

@@ -35,6 +35,7 @@ from bot.core.push import PushReceiver
 from bot.core.rating_links import RatingLinks
 from bot.core.runtime import Runtime
 from bot.settings import Settings, SettingsError
+from bot.web.board import BoardPages
 from bot.web.guard import GuardedApp
 from bot.web.routes import Served, http_app
 from bot.wiring import build_runtime, connectwise_client
@@ -208,7 +209,14 @@ def service_asgi(service: Service, settings: Settings) -> GuardedApp:
         teams=teams,
         json_paths=json_paths,
         rating_links=rating_links(service, settings),
+        boards=board_pages(service),
     )
+
+
+def board_pages(service: Service) -> BoardPages:
+    """The wallboards' pages, over the configuration as it stands (``Runtime.current``)."""
+    runtime = service.runtime
+    return BoardPages(engine=runtime.engine, config=lambda: runtime.current, clock=runtime.clock)
 
 
 def rating_links(service: Service, settings: Settings) -> RatingLinks | None:

@@ -216,6 +216,18 @@ def unsent_kudos(session: Session, *, resolved_since: datetime) -> list[KudosRow
     return [_kudos(row) for row in session.execute(query).mappings()]
 
 
+def recent_kudos(session: Session, *, since: datetime, limit: int) -> list[KudosRow]:
+    """The latest kudos earned for resolutions at or after ``since``, newest first (the
+    wallboard's ticker)."""
+    query = (
+        select(*_KUDOS_COLUMNS)
+        .where(_K.resolved_at >= since)
+        .order_by(_K.resolved_at.desc(), _K.ticket_id.desc())
+        .limit(limit)
+    )
+    return [_kudos(row) for row in session.execute(query).mappings()]
+
+
 def kudos_queued(session: Session, *, member_key: str, since: datetime, prefix: str) -> int:
     """How many of the member's kudos recorded from ``since`` on were queued under an outbox
     key starting with ``prefix`` (``kudos:``: posted one by one): what the daily cap counts."""

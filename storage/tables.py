@@ -428,6 +428,22 @@ class ContestResult(SQLModel, table=True):
     decided_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class Wallboard(SQLModel, table=True):
+    """A wallboard (README "The wallboard"): what it shows and the hash of its token; the
+    token itself is never stored. ``revoked_at`` ends it at once for every process."""
+
+    __tablename__ = "wallboards"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    token_hash: str = Field(unique=True)
+    contests: list[str] = Field(sa_type=JSON)  # contest names; empty: every running contest
+    theme: str  # "dark" or "light"
+    created_by: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -448,3 +464,4 @@ ALERT_EVENTS: Table = SQLModel.metadata.tables["alert_events"]
 PROGRAM_ITEMS: Table = SQLModel.metadata.tables["program_items"]
 PROGRAM_CHANGES: Table = SQLModel.metadata.tables["program_changes"]
 CONTEST_RESULTS: Table = SQLModel.metadata.tables["contest_results"]
+WALLBOARDS: Table = SQLModel.metadata.tables["wallboards"]

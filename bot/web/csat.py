@@ -16,17 +16,13 @@ gets a friendly page with its 4xx status, never a stack trace.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from bot.core.rating_links import LinkedTicket, LinkRefused, RatingLinks
+from bot.web.pages import environment, static_file
 from metrics.ratings import RatingValue
 
-HERE = Path(__file__).parent
 STATIC = {"rate.js": "text/javascript", "rate.css": "text/css"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -41,17 +37,6 @@ SECURITY_HEADERS = {
 FACE_ICON = {"positive": "😊", "neutral": "😐", "negative": "🙁"}
 FACE_WORD = {"positive": "Happy", "neutral": "Neutral", "negative": "Unhappy"}
 MAX_FORM_BYTES = 16 * 1024
-
-
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def csat_routes(links: RatingLinks) -> list[Any]:
@@ -82,7 +67,7 @@ def csat_routes(links: RatingLinks) -> list[Any]:
             "auto": False,
         }
         values.update(context)
-        html = _environment().get_template("csat_page.html.j2").render(**values)
+        html = environment().get_template("csat_page.html.j2").render(**values)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
     def refused(exc: LinkRefused) -> HTMLResponse:
@@ -169,11 +154,7 @@ def csat_routes(links: RatingLinks) -> list[Any]:
         if name == "theme.css":
             css = f":root {{ --accent: {csat.accent_color}; }}\n"
             return Response(css, media_type="text/css", headers=SECURITY_HEADERS)
-        media = STATIC.get(name)
-        if media is None:
-            return Response("not found", status_code=404, media_type="text/plain")
-        data = (HERE / "static" / name).read_bytes()
-        return Response(data, media_type=media, headers=SECURITY_HEADERS)
+        return static_file(name, STATIC, SECURITY_HEADERS)
 
     async def malformed(_request: Request) -> Response:
         return refused(
@@ -212,7 +193,7 @@ def email_snippet(links: dict[str, str], company: str) -> str:
     """The ticket-closed email's rating block: three faces as links, inline styles only
     (email clients drop style sheets), the company's name escaped."""
     return (
-        _environment()
+        environment()
         .get_template("csat_email.html.j2")
         .render(links=links, company=company, icons=FACE_ICON, words=FACE_WORD)
     )

@@ -10,6 +10,7 @@ and hands them here; nothing is discovered or mounted as a catch-all. The routes
   lifespan becomes the app's;
 - the customers' rating pages under ``/csat/`` (``bot.web.csat``) when ``CSAT_LINK_SECRET``
   is set;
+- the wallboards under ``/board/`` (``bot.web.board``);
 - ``GET /health``: ``ok``.
 
 Everything meets ``bot.web.guard`` first: a cap on every body (``MAX_BODY`` for the
@@ -24,6 +25,7 @@ from typing import Any
 
 from bot.core.push import PushReceiver
 from bot.core.rating_links import RatingLinks
+from bot.web.board import BoardPages, board_routes
 from bot.web.callbacks import CALLBACK_PATH, MAX_BODY, callback_endpoint
 from bot.web.csat import csat_routes
 from bot.web.guard import ASGIApp, GuardedApp, Receive, Scope, Send
@@ -58,6 +60,7 @@ def http_app(
     teams: Served | None = None,
     json_paths: frozenset[str] = frozenset(),
     rating_links: RatingLinks | None = None,
+    boards: BoardPages | None = None,
 ) -> GuardedApp:
     """The app serving every route above, guarded (``bot.web.guard``)."""
     from starlette.applications import Starlette
@@ -77,6 +80,8 @@ def http_app(
         lifespan = lifespan or served.lifespan
     if rating_links is not None:
         routes += csat_routes(rating_links)
+    if boards is not None:
+        routes += board_routes(boards)
     routes.append(Route(HEALTH_PATH, health, methods=["GET"]))
     return GuardedApp(
         Starlette(routes=routes, lifespan=lifespan),
