@@ -8,6 +8,7 @@ import logging
 from bot.chat.message import Message
 from bot.chat.views import contests_message as contests_view
 from bot.chat.views import help_message, status_message
+from bot.core.boards import boards, new_board, revoke
 from bot.core.command_context import CommandContext, notice, unknown_caller, usage_reply
 from bot.core.command_parsing import MAX_NAMES_LISTED, DeskboardRequest, UsageError
 from bot.core.contest_admin import (
@@ -116,6 +117,39 @@ def _opt(ctx: CommandContext, *, out: bool) -> Message:
     return notice("You are opted in again: boards show your name.")
 
 
+def handle_board(action: str, arg: str | None, ctx: CommandContext) -> Message:
+    """``/deskboard board new NAME|list|revoke ID`` (admins): the wallboards."""
+    if action == "board_new":
+        board, token = new_board(
+            ctx.engine,
+            name=arg or "Board",
+            contests=(),
+            theme="dark",
+            actor=program_caller(ctx).actor.name,
+            now=ctx.now,
+        )
+        base = ctx.config.csat.public_url
+        where = f"{base}/board/{token}" if base else f"/board/{token}"
+        hint = "" if base else " (after the address of deskboard run; [csat] public_url sets it)"
+        return notice(
+            f"Board {board.id} “{board.name}”: open {where}{hint} on the TV. Keep the link: it "
+            f"is shown only now. /deskboard board revoke {board.id} ends it."
+        )
+    if action == "board_revoke":
+        board_id = int(arg or 0)
+        if revoke(ctx.engine, board_id=board_id, now=ctx.now):
+            return notice(f"Board {board_id} revoked: its link stops working now.")
+        return notice(f"There is no live board {board_id} (/deskboard board list).")
+    found = boards(ctx.engine)
+    if not found:
+        return notice("No boards: /deskboard board new NAME makes one.")
+    lines = "; ".join(
+        f"{b.id}: {b.name} ({', '.join(b.contests) or 'all running contests'}, {b.theme})"
+        for b in found[:20]
+    )
+    return notice(f"Boards: {lines}")
+
+
 def program_caller(ctx: CommandContext) -> ProgramCaller:
     """The caller of a command as the program's audit list names them."""
     who = ctx.caller.name or ctx.caller.user_id
@@ -160,6 +194,10 @@ def handle_deskboard(request: DeskboardRequest, ctx: CommandContext) -> Message:
                 platforms=(ctx.platform,),
             )
             return message
+        case "board_new" | "board_list" | "board_revoke":
+            if not ctx.caller.is_admin:
+                return _admins_only("manage wallboards", ctx.platform)
+            return handle_board(request.action, request.name, ctx)
         case "changes":
             if not ctx.caller.is_admin:
                 return _admins_only("see the program's changes", ctx.platform)

@@ -21,7 +21,7 @@ LEADERBOARD_USAGE = "/leaderboard [contest|metric] [today|week|month|quarter|yea
 MYSTATS_USAGE = "/mystats [today|week|month|quarter|year|last-month]"
 DESKBOARD_USAGE = (
     "/deskboard status|sync|contests|contest new|contest list|contest end NAME|changes|"
-    "link @user IDENTIFIER|optout|optin|help"
+    "board new NAME|board list|board revoke ID|link @user IDENTIFIER|optout|optin|help"
 )
 USAGE = {"leaderboard": LEADERBOARD_USAGE, "mystats": MYSTATS_USAGE, "deskboard": DESKBOARD_USAGE}
 DEFAULT_METRIC = "resolved"
@@ -57,6 +57,9 @@ DeskboardAction = Literal[
     "contest_list",
     "contest_end",
     "changes",
+    "board_new",
+    "board_list",
+    "board_revoke",
     "link",
     "optout",
     "optin",
@@ -214,6 +217,16 @@ def parse_deskboard(args: str, config: DeskboardConfig) -> DeskboardRequest | Us
         if match is None:
             return UsageError("deskboard", "link needs a user and a member: link @user IDENTIFIER")
         return DeskboardRequest("link", user=match.group(1), identifier=match.group(2))
+    if action == "board":
+        sub, _, rest_of = rest.strip().partition(" ")
+        sub, rest_of = sub.casefold(), rest_of.strip()
+        if sub == "new" and rest_of:
+            return DeskboardRequest("board_new", name=rest_of.strip("\"'“”‘’")[:100])
+        if sub == "list" and not rest_of:
+            return DeskboardRequest("board_list")
+        if sub == "revoke" and rest_of.isdigit():
+            return DeskboardRequest("board_revoke", name=rest_of)
+        return UsageError("deskboard", "board takes new NAME, list or revoke ID.")
     if action == "contest":
         sub, _, name = rest.strip().partition(" ")
         sub = sub.casefold()

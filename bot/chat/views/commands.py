@@ -61,6 +61,9 @@ COMMANDS: tuple[tuple[str, str, bool], ...] = (
     ("/deskboard contest new", "create a contest in a form, with a live preview", True),
     ("/deskboard contest end NAME", "end a contest now and announce its winners", True),
     ("/deskboard changes", "who changed contests, scores and settings, and when", True),
+    ("/deskboard board new NAME", "a wallboard for the office TV: its link, shown once", True),
+    ("/deskboard board list", "the wallboards", True),
+    ("/deskboard board revoke ID", "end a wallboard's link now", True),
 )
 """(usage, what it does, admins only)."""
 
