@@ -32,11 +32,18 @@ if TYPE_CHECKING:
 def demo(
     seed: Annotated[int, typer.Option(help="Simulator seed: same seed, same MSP.")] = 7,
     database: Annotated[Path, typer.Option(help="Where the demo database goes.")] = Path("demo.db"),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then show the month on a wallboard until Ctrl-C.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The wallboard's port.")] = 8000,
 ) -> None:
-    """Run the whole pipeline against the built-in ConnectWise simulator and show the results."""
-    from bot.demo import run_demo
+    """Run the whole pipeline against the built-in ConnectWise simulator and show the results
+    (with --serve, then keep a wallboard of the month up on 127.0.0.1 until Ctrl-C)."""
+    from bot.demo import run_demo, serve_demo_board
 
-    run_demo(console, seed=seed, database=database, now=cli_common.now())
+    until = run_demo(console, seed=seed, database=database, now=cli_common.now(), serving=serve)
+    if serve:
+        serve_demo_board(console, database=database, now=until, host="127.0.0.1", port=port)
 
 
 def run(

@@ -11,6 +11,7 @@ messenger keeps every message, and a sample is printed through the console messe
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.core.sync import run_sync
 from bot.wiring import member_names
 from metrics.windows import Period, Window, period_window
 from psa.connectwise.simulator import SimulatorServer, generate_msp
+from psa.port import Push, PushRejected
 from storage.db import create_engine_for, migrate
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
@@ -139,7 +141,10 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> None:
+def run_demo(
+    console: Console, *, seed: int, database: Path, now: datetime, serving: bool = False
+) -> datetime:
+    """Replay the month and show it; returns the instant the replay stopped at."""
     config = demo_config()
     tz = config.tz
     window = demo_window(config, now)
@@ -201,7 +206,9 @@ def run_demo(console: Console, *, seed: int, database: Path, now: datetime) -> N
             for contest in config.contest_list():
                 runtime.post_standings(contest.name)
             runtime.deliver()
-    _show_results(console, engine, config, window, until, messenger.sent, database)
+    _show_results(console, engine, config, window, until, messenger.sent, database, serving)
+    engine.dispose()
+    return until
 
 
 def _show_results(
@@ -212,6 +219,7 @@ def _show_results(
     now: datetime,
     sent: list[Sent],
     database: Path,
+    serving: bool = False,
 ) -> None:
     names = member_names(engine)
     console.print()
@@ -236,6 +244,12 @@ def _show_results(
                     "  .venv/bin/deskboard standings -c bot/demo.toml",
                     "  .venv/bin/deskboard metrics -c bot/demo.toml --json",
                     "  .venv/bin/deskboard post leaderboard -c bot/demo.toml --dry-run",
+                    (
+                        "The month on a wallboard: starting below."
+                        if serving
+                        else "The month on a wallboard (this run was non-interactive):\n"
+                        "  .venv/bin/deskboard demo --serve"
+                    ),
                     "Connect your own ConnectWise: README.md, 'Connecting ConnectWise'.",
                     "Add Deskboard to Slack: README.md, 'Slack'.",
                     "Define your contests: deskboard.example.toml and the README's reference.",
@@ -310,3 +324,42 @@ def _show_messages(
         chart.write_bytes(s.attachment or b"")
         printer.post(s.target, s.message, s.attachment, s.attachment_name)
         console.print(f"The chart is in [cyan]{escape(str(chart))}[/].")
+
+
+class _NoCallbacks:
+    """The demo serves no ConnectWise callbacks: every one is refused."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> Push:
+        raise PushRejected(404, "the demo takes no callbacks")
+
+
+def serve_demo_board(
+    console: Console, *, database: Path, now: datetime, host: str, port: int
+) -> None:
+    """Serve the demo's month on a wallboard until Ctrl-C (``deskboard demo --serve``)."""
+    import uvicorn
+
+    from bot.core.boards import new_board
+    from bot.core.push import PushReceiver
+    from bot.web.board import BoardPages
+    from bot.web.routes import http_app
+
+    config = demo_config()
+    engine = create_engine_for(f"sqlite:///{database}")
+    _, token = new_board(engine, name="Demo", contests=(), theme="dark", actor="demo", now=now)
+    receiver = PushReceiver(verifier=_NoCallbacks(), sync_ticket=print, clock=lambda: now)
+    pages = BoardPages(engine=engine, config=lambda: config, clock=lambda: now)
+    app = http_app(callbacks=receiver, boards=pages)
+    console.print(
+        Panel(
+            f"Open [cyan]http://{host}:{port}/board/{token}[/] (Ctrl-C stops it).",
+            title="The demo's month on a wallboard",
+            title_align="left",
+        )
+    )
+    console.file.flush()  # the URL shows at once, even through a pipe
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        receiver.close()
+        engine.dispose()
