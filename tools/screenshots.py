@@ -1,7 +1,8 @@
-"""The README's screenshots of the contest modal and the App Home's admin tab (``make
-screenshots``): a simulated MSP synced into a scratch database, the exact Block Kit
-Deskboard sends Slack, drawn as HTML (``tools.blockkit_html``) and photographed by Debian's
-chromium under Playwright (nothing downloads a browser).
+"""The README's screenshots (``make screenshots``): the contest modal and the App Home's admin
+tab (a simulated MSP synced into a scratch database, the exact Block Kit Deskboard sends
+Slack, drawn as HTML by ``tools.blockkit_html``), and the wallboard in both themes (the
+demo's month, served by Deskboard's own web app); photographed by Debian's chromium under
+Playwright (nothing downloads a browser).
 
     python -m tools.screenshots [OUT_DIR]     (default: docs/images)
 """
@@ -106,6 +107,68 @@ def build(folder: Path) -> tuple[str, str]:
     return modal, home_html({"type": "home", "blocks": to_slack(home)[1]})
 
 
+def board_shots(folder: Path, out: Path) -> None:
+    """The wallboard of the demo's month, dark and light, at 1920x1080."""
+    import io
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+    from rich.console import Console
+
+    from bot.core.boards import new_board
+    from bot.core.push import PushReceiver
+    from bot.demo import _NoCallbacks, run_demo
+    from bot.web.board import BoardPages
+    from bot.web.routes import http_app
+
+    database = folder / "demo.db"
+    until = run_demo(Console(file=io.StringIO()), seed=7, database=database, now=NOW)
+    config = demo_config()
+    engine = create_engine_for(f"sqlite:///{database}")
+    tokens = {
+        theme: new_board(
+            engine, name="Office TV", contests=(), theme=theme, actor="shots", now=until
+        )[1]
+        for theme in ("dark", "light")
+    }
+    receiver = PushReceiver(verifier=_NoCallbacks(), sync_ticket=print, clock=lambda: until)
+    app = http_app(
+        callbacks=receiver,
+        boards=BoardPages(engine=engine, config=lambda: config, clock=lambda: until),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is not installed (make setup installs Debian's chromium)")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            for theme, token in tokens.items():
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page.goto(f"http://127.0.0.1:{port}/board/{token}")
+                page.locator("#status[hidden]").wait_for(state="attached")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(out / f"board-{theme}.png"))
+                print(f"wrote {out / f'board-{theme}.png'}")
+                page.close()
+            browser.close()
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=10)
+        receiver.close()
+        engine.dispose()
+
+
 def photograph(pages: dict[str, str], out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -128,6 +191,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         modal, home = build(Path(folder))
     photograph({"contest-modal.png": modal, "admin-tab.png": home}, out)
+    with tempfile.TemporaryDirectory() as folder:
+        board_shots(Path(folder), out)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,11 @@ def test_untrusted_text_stays_text():
 def test_the_readme_shows_the_screenshots():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     images = re.findall(r"!\[[^\]]+\]\((docs/images/[^)]+\.png)\)", readme)
-    assert {"docs/images/contest-modal.png", "docs/images/admin-tab.png"} <= set(images)
+    assert {
+        "docs/images/contest-modal.png",
+        "docs/images/admin-tab.png",
+        "docs/images/board-dark.png",
+        "docs/images/board-light.png",
+    } <= set(images)
     for image in images:
         assert (ROOT / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -32,7 +32,7 @@
     byId("sub").textContent = sub;
     var prize = byId("prize");
     prize.hidden = !(contest && contest.prize);
-    prize.textContent = contest && contest.prize ? "🏆 " + contest.prize : "";
+    prize.textContent = contest && contest.prize ? "Prize: " + contest.prize : "";
     var list = node("ol");
     list.id = "ranked";
     if (contest) {
@@ -52,7 +52,7 @@
     var ticker = byId("ticker");
     ticker.textContent = "";
     (state.ticker || []).forEach(function (k) {
-      ticker.appendChild(node("span", "kudos", "👏 " + k.name + ": #" + k.ticket + " " + k.summary));
+      ticker.appendChild(node("span", "kudos", "Kudos · " + k.name + ": #" + k.ticket + " " + k.summary));
     });
     byId("asof").textContent = state.as_of || "No data synced yet";
   }
