@@ -216,7 +216,12 @@ def service_asgi(service: Service, settings: Settings) -> GuardedApp:
 def board_pages(service: Service) -> BoardPages:
     """The wallboards' pages, over the configuration as it stands (``Runtime.current``)."""
     runtime = service.runtime
-    return BoardPages(engine=runtime.engine, config=lambda: runtime.current, clock=runtime.clock)
+    return BoardPages(
+        engine=runtime.engine,
+        config=lambda: runtime.current,
+        clock=runtime.clock,
+        ticket_link=runtime.ticket_link,
+    )
 
 
 def rating_links(service: Service, settings: Settings) -> RatingLinks | None:

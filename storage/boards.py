@@ -11,7 +11,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, insert, select, update
 from sqlmodel import Session
 
-from storage.tables import WALLBOARDS
+from storage.bulk import dialect_insert
+from storage.tables import LINK_KEYS, WALLBOARDS
 
 _B = WALLBOARDS.c
 
@@ -93,3 +94,18 @@ def revoke_board(session: Session, *, board_id: int, now: datetime) -> bool:
         ),
     )
     return result.rowcount == 1
+
+
+def link_key(session: Session, *, new_key: str, now: datetime) -> str:
+    """The personal links' signing key: the stored one, or ``new_key`` stored now (a process
+    that loses the race to store it reads the winner's)."""
+    row = session.execute(select(LINK_KEYS.c.key).where(LINK_KEYS.c.id == 1)).first()
+    if row is not None:
+        return str(row[0])
+    session.execute(
+        dialect_insert(session, LINK_KEYS)
+        .values(id=1, key=new_key, created_at=now)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    stored = session.execute(select(LINK_KEYS.c.key).where(LINK_KEYS.c.id == 1)).scalar_one()
+    return str(stored)

@@ -444,6 +444,17 @@ class Wallboard(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class LinkKey(SQLModel, table=True):
+    """The key that signs technicians' personal page links (``/me/<token>``): random, made
+    once, shared by every process through the database."""
+
+    __tablename__ = "link_keys"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str  # hex
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -465,3 +476,4 @@ PROGRAM_ITEMS: Table = SQLModel.metadata.tables["program_items"]
 PROGRAM_CHANGES: Table = SQLModel.metadata.tables["program_changes"]
 CONTEST_RESULTS: Table = SQLModel.metadata.tables["contest_results"]
 WALLBOARDS: Table = SQLModel.metadata.tables["wallboards"]
+LINK_KEYS: Table = SQLModel.metadata.tables["link_keys"]

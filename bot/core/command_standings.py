@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from bot.chat.message import Message
+from bot.chat.message import Actions, Button, Message
 from bot.chat.views import (
     DragTicket,
     RankRow,
@@ -31,6 +31,7 @@ from bot.core.command_parsing import (
 )
 from bot.core.links import TicketLink
 from bot.core.people import people_directory
+from bot.core.personal_links import LINK_DAYS, personal_token
 from bot.core.reports import metrics_from_database, standings_for_window
 from metrics.triggers import NudgeReason
 from metrics.windows import Window, window_for_dates
@@ -143,7 +144,7 @@ def handle_mystats(request: MystatsRequest, ctx: CommandContext) -> Message:
             ranks.append(row)
     drags = drag_tickets(ctx.engine, member=member, window=window, ticket_link=ctx.ticket_link)
     directory = people_directory(ctx.engine, platform=ctx.platform)
-    return mystats_message(
+    message = mystats_message(
         person=directory.person(member, viewer=member),
         window_label=window.label(),
         rows=rows,
@@ -152,3 +153,11 @@ def handle_mystats(request: MystatsRequest, ctx: CommandContext) -> Message:
         as_of=report.data_as_of,
         tz=config.tz,
     )
+    base = config.csat.public_url
+    if base is None:
+        return message
+    token = personal_token(ctx.engine, member=member, now=ctx.now)
+    page = Button(
+        f"Your page (link valid {LINK_DAYS} days)", "mystats_page", url=f"{base}/me/{token}"
+    )
+    return Message(message.text, (*message.blocks, Actions((page,), block_id="mystats_page")))

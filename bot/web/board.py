@@ -6,7 +6,9 @@
   each time it changes (checked every second: a sync or push shows within two), a comment
   every 15 s to keep proxies from closing it, and ``event: gone`` when the board is revoked;
 - ``GET /board/static/{board.js,board.css}``: the page's own script and styles; nothing comes
-  from another site (a TV may have no internet).
+  from another site (a TV may have no internet);
+- ``GET /me/{token}``: a technician's own page (``bot.core.personal_page``), from the
+  personal link ``/mystats`` gives; 404 for a link that is not one, 410 once it expired.
 
 An unknown or revoked token gets a plain 404 page at once, on every process (each request
 reads the database). Every page is sent with a strict Content-Security-Policy, no referrer
@@ -27,6 +29,8 @@ from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
 from bot.core.boards import Board, board_state, find_board
+from bot.core.links import TicketLink
+from bot.core.personal_page import PageRefused, member_of, personal_page
 from bot.web.pages import HERE, environment, static_file
 
 STATIC = {"board.js": "text/javascript", "board.css": "text/css"}
@@ -68,6 +72,7 @@ class BoardPages:
     engine: Engine
     config: Callable[[], DeskboardConfig]
     clock: Callable[[], datetime]
+    ticket_link: TicketLink | None = None  # the personal pages' ticket links
 
     def state(self, board: Board) -> dict[str, Any]:
         state = board_state(self.engine, self.config(), board, now=self.clock())
@@ -138,9 +143,35 @@ def board_routes(pages: BoardPages) -> list[Any]:
     async def nothing(_request: Request) -> Response:
         return missing()
 
+    def me_page(status: int, **context: Any) -> HTMLResponse:
+        values: dict[str, Any] = {"page": None, "title": "", "reason": ""}
+        values.update(context)
+        html = environment().get_template("me_page.html.j2").render(**values)
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def personal(token: str) -> dict[str, Any]:
+        now = pages.clock()
+        member = member_of(pages.engine, token, now=now)
+        return personal_page(
+            pages.engine,
+            pages.config(),
+            member=member,
+            now=now,
+            ticket_link=pages.ticket_link or (lambda _ticket: None),
+        )
+
+    async def me(request: Request) -> Response:
+        try:
+            page = await run_in_threadpool(personal, request.path_params["token"])
+        except PageRefused as exc:
+            title = "This link has expired" if exc.status == 410 else "This page does not exist"
+            return me_page(exc.status, title=title, reason=exc.reason)
+        return me_page(200, page=page)
+
     return [
         Route("/board/static/{name}", static, methods=["GET"]),
         Route("/board/{token}", page, methods=["GET"]),
         Route("/board/{token}/events", events, methods=["GET"]),
         Route("/board/{rest:path}", nothing, methods=["GET"]),
+        Route("/me/{token}", me, methods=["GET"]),
     ]

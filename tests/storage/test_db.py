@@ -27,7 +27,7 @@ RATING_TABLES = {"ratings", "ticket_workers"}  # revision 0007
 NOTE_TABLES = {"ticket_notes"}  # revision 0008
 ALERT_TABLES = {"alert_events"}  # revision 0009
 PROGRAM_TABLES = {"program_items", "program_changes", "contest_results"}  # revision 0010
-BOARD_TABLES = {"wallboards"}  # revision 0011
+BOARD_TABLES = {"wallboards", "link_keys"}  # revision 0011
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):

@@ -29,7 +29,15 @@ from bot.core.commands import (
 from bot.slack.deps import SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
 from bot.slack.listeners.program import open_program_form
-from bot.slack.listeners.replies import FAILED, acked, deps_of, reply, reply_text, user_id_of
+from bot.slack.listeners.replies import (
+    FAILED,
+    ack_at_once,
+    acked,
+    deps_of,
+    reply,
+    reply_text,
+    user_id_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +150,4 @@ def register(app: App) -> None:
     acked(app.command("/mystats"), _answer("mystats", admin_check=False))
     acked(app.command("/deskboard"), _answer("deskboard", admin_check=True))
     acked(app.action("leaderboard_share"), on_share)
+    app.action("mystats_page")(ack_at_once)  # a link button: Slack opens the page itself

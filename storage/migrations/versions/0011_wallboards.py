@@ -1,4 +1,5 @@
-"""Wallboards: a board's name, what it shows, and the hash of its token.
+"""Wallboards (a board's name, what it shows, and the hash of its token) and the key that
+signs technicians' personal page links.
 
 Revision ID: 0011
 Revises: 0010
@@ -32,7 +33,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
+    op.create_table(
+        "link_keys",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("link_keys")
     op.drop_table("wallboards")

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,9 +18,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from bot.chat.message import Actions, Button
 from bot.cli import app as cli
 from bot.config import parse_config
 from bot.core.boards import find_board, new_board, revoke
+from bot.core.commands import Caller, CommandContext, handle
+from bot.core.personal_links import member_of, personal_token
 from bot.core.push import PushReceiver
 from bot.core.reports import standings_for_window
 from bot.core.sync import store_records
@@ -269,3 +273,63 @@ def test_the_token_is_shown_once_and_kept_only_as_a_hash(
     assert find_board(engine, token) is None
     again = CliRunner().invoke(cli, ["board", "revoke", str(found.id)], env=env)
     assert again.exit_code == 2
+
+
+def me_pages(engine: Any, now: list[datetime]) -> Any:
+    receiver = PushReceiver(verifier=Refusing(), sync_ticket=print, clock=lambda: now[0])
+    pages = BoardPages(
+        engine=engine,
+        config=lambda: CONFIG,
+        clock=lambda: now[0],
+        ticket_link=lambda ticket: f"https://cw.example/ticket?id={ticket}",
+    )
+    return http_app(callbacks=receiver, boards=pages)
+
+
+def test_the_personal_page_shows_one_technician_and_expires(engine):
+    now = [NOW]
+    token = personal_token(engine, member="jsmith", now=NOW)
+    with served(me_pages(engine, now)) as url:
+        page = httpx.get(f"{url}/me/{token}")
+        assert page.status_code == 200
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
+        assert "<h1>jsmith</h1>" in page.text
+        assert "November 2026" in page.text
+        assert "October 2026" in page.text  # the trend: this month and the two before
+        assert "#2 of 3" in page.text  # in the hostile-named contest, behind "a teammate"
+        for other in ("apatel", "hidden", "a teammate"):
+            assert other not in page.text  # only that technician's data
+        tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        assert httpx.get(f"{url}/me/{tampered}").status_code == 404
+        assert httpx.get(f"{url}/me/not-a-token").status_code == 404
+        now[0] = NOW + timedelta(days=7)
+        expired = httpx.get(f"{url}/me/{token}")
+        assert expired.status_code == 410
+        assert "/mystats gives you a new one" in expired.text
+
+
+def test_mystats_gives_the_personal_link_where_the_address_is_known(engine):
+    config = CONFIG.model_copy(
+        update={"csat": CONFIG.csat.model_copy(update={"public_url": "https://desk.example"})}
+    )
+    ctx = CommandContext(
+        engine=engine,
+        config=config,
+        now=NOW,
+        platform="slack",
+        caller=Caller(user_id="U1", member_key="jsmith"),
+        ticket_link=lambda ticket: None,
+    )
+    message = handle("mystats", "", ctx)
+    (button,) = [
+        e
+        for b in message.blocks
+        if isinstance(b, Actions)
+        for e in b.elements
+        if isinstance(e, Button)
+    ]
+    assert button.url is not None
+    assert button.url.startswith("https://desk.example/me/")
+    assert member_of(engine, button.url.rsplit("/", 1)[1], now=NOW) == "jsmith"
+    plain = handle("mystats", "", replace(ctx, config=CONFIG))
+    assert not [b for b in plain.blocks if isinstance(b, Actions)]
