@@ -25,6 +25,7 @@ from bot.chat.formatting import format_measure, rule_text, score_formula
 from bot.chat.message import Actions, Button, Message
 from bot.chat.views.program import (
     MAX_CHANGES,
+    BoardLine,
     ChangeLine,
     ContestRow,
     ScoreRow,
@@ -33,6 +34,7 @@ from bot.chat.views.program import (
 )
 from bot.config import DeskboardConfig
 from bot.config_schedule import post_words
+from bot.core.boards import boards, revoke
 from bot.core.command_context import notice
 from bot.core.people import people_directory
 from bot.core.posting import queue_winners
@@ -189,9 +191,18 @@ def contests_overview(
             f"at {c.at.astimezone(config.tz):%a %d %b %H:%M}"
         )
     scores = [ScoreRow(score.name, score_formula(score)) for score in config.score_list()]
+    walls = (
+        [
+            BoardLine(b.id, b.name, ", ".join(b.contests) or "all running contests", b.theme)
+            for b in boards(engine)
+        ]
+        if admin
+        else []
+    )
     return contests_admin_message(
         rows,
         scores=scores,
+        boards=walls,
         admin=admin,
         as_of=f"As of {now.astimezone(config.tz):%a %d %b %H:%M %Z}",
         changed=changed,
@@ -206,6 +217,17 @@ __all__ = [
     "new_contest_prompt",
     "recent_changes",
 ]
+
+
+def revoke_board(
+    engine: Engine, *, board_id: int, caller: ProgramCaller, now: datetime
+) -> tuple[bool, Message]:
+    """A board's Revoke button (admins): its link stops working now."""
+    if not caller.is_admin:
+        return False, notice("Only Deskboard admins can revoke wallboards.")
+    if revoke(engine, board_id=board_id, now=now):
+        return True, notice(f"Board {board_id} revoked: its link stops working now.")
+    return False, notice(f"There is no live board {board_id}.")
 
 
 def new_contest_prompt() -> Message:

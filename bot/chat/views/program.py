@@ -42,6 +42,16 @@ class ScoreRow:
     formula: str
 
 
+@dataclass(frozen=True, slots=True)
+class BoardLine:
+    """A wallboard in the admin list (its token is never shown again)."""
+
+    id: int
+    name: str
+    contests: str
+    theme: str
+
+
 def contests_admin_message(
     rows: Sequence[ContestRow],
     *,
@@ -49,6 +59,7 @@ def contests_admin_message(
     as_of: str,
     changed: str | None = None,
     scores: Sequence[ScoreRow] = (),
+    boards: Sequence[BoardLine] = (),
 ) -> Message:
     """Every contest by status, with its leaders, then the scores; admins get New contest,
     Edit, End now and Duplicate, New score and Edit (everyone can read it)."""
@@ -81,6 +92,10 @@ def contests_admin_message(
             for r in scores[:MAX_PER_STATUS]
         ],
         more_scores=max(0, len(scores) - MAX_PER_STATUS),
+        boards=[
+            {**asdict(b), "name": shorten(b.name, 100), "contests": shorten(b.contests, 200)}
+            for b in boards[:MAX_PER_STATUS]
+        ],
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.core.contest_admin import end_contest
+from bot.core.contest_admin import end_contest, revoke_board
 from bot.core.contest_form import FormState
 from bot.core.program import Actor
 from bot.core.program_forms import (
@@ -153,6 +153,27 @@ def _form_id(view: dict[str, Any]) -> str:
     return form_id if form_id in FORM_IDS else "contest"
 
 
+def on_board_revoke(
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = user_id_of(body)
+    _, value = _button(body)
+    try:
+        _, message = revoke_board(
+            deps.engine,
+            board_id=int(value) if value.isdigit() else 0,
+            caller=caller_of(deps, client, user_id),
+            now=deps.clock(),
+        )
+        if (body.get("view") or {}).get("type") == "home":
+            publish_home(deps, client, user_id, tab="admin")
+        _tell(body, respond, client, user_id, message.text)
+    except Exception:
+        log.exception("revoking a board failed for %s", user_id)
+        _tell(body, respond, client, user_id, FAILED)
+
+
 def on_form_change(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A field that refreshes the preview changed: the modal again, with today's standings
     under the settings as they are now."""
@@ -221,6 +242,7 @@ def register(app: App) -> None:
     for action in OPENERS:
         acked(app.action(action), on_contest_button)
     acked(app.action("contest_end"), on_contest_end)
+    acked(app.action("board_revoke"), on_board_revoke)
     acked(app.action(re.compile(rf"^({'|'.join(FORM_IDS)})\.")), on_form_change)
     acked(app.action("home_tab"), on_home_tab)
     for form_id in FORM_IDS:

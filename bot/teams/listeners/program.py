@@ -12,7 +12,7 @@ from typing import Any
 from microsoft_teams.apps import ActivityContext
 
 from bot.chat.message import Message
-from bot.core.contest_admin import contests_overview, end_contest
+from bot.core.contest_admin import contests_overview, end_contest, revoke_board
 from bot.core.contest_form import FormState
 from bot.core.program import Actor
 from bot.core.program_forms import (
@@ -36,6 +36,7 @@ VERBS = frozenset(
     {
         LIST_VERB,
         "contest_end",
+        "board_revoke",
         *OPENERS,
         *(f"{form_id}_{SAVE_VERB}" for form_id in FORM_IDS),
         *(f"{form_id}_{PREVIEW_VERB}" for form_id in FORM_IDS),
@@ -114,6 +115,14 @@ def _work(
         if card is None:
             return text_response(f"There is no {form_id} called “{name[:100]}” any more.")
         return card_response(card)
+    if verb == "board_revoke":
+        revoked, message = revoke_board(
+            deps.engine, board_id=int(name) if name.isdigit() else 0, caller=caller,
+            now=deps.clock(),
+        )  # fmt: skip
+        if not revoked:
+            return text_response(message.text)
+        return card_response(contests_card(deps, admin=True, note=message))
     if verb == "contest_end":
         ended, message = end_contest(
             deps.engine, deps.fresh(), name=name, caller=caller, now=deps.clock(),

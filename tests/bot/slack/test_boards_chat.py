@@ -3,10 +3,12 @@ link is shown once, to the admin alone, and revoking it ends it at once."""
 
 from __future__ import annotations
 
+import json
 import re
 
-from bot.core.boards import find_board
-from tests.bot.slack.conftest import ADMIN, GUEST, slash, texts
+from bot.core.boards import find_board, new_board
+from tests.bot.slack.conftest import ADMIN, GUEST, NOW, slash, texts
+from tests.bot.slack.test_contest_admin import click_in_home
 
 
 def reply_text(slack, count: int) -> str:
@@ -39,3 +41,27 @@ def test_boards_are_for_admins_and_bad_arguments_get_usage(app, slack, engine):
     assert "board takes new NAME, list or revoke ID" in reply_text(slack, 2)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM wallboards").scalar() == 0
+
+
+def test_the_admin_tab_lists_boards_with_revoke(app, slack, engine):
+    _, token = new_board(engine, name="Lobby TV", contests=[], theme="light", actor="t", now=NOW)
+    board = find_board(engine, token)
+    assert board is not None
+    click_in_home(app, ADMIN, "home_tab", "admin")
+    view = slack.wait_for_call("views.publish")[0].params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert f"*Lobby TV* (board {board.id}): all running contests, light" in texts(view["blocks"])
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {"action_id": "board_revoke", "value": str(board.id)}.items() <= next(
+        e for e in buttons if e["action_id"] == "board_revoke"
+    ).items()
+    click_in_home(app, GUEST, "board_revoke", str(board.id))
+    assert (
+        "Only Deskboard admins can revoke wallboards"
+        in slack.wait_for_call("chat.postMessage")[0].params["text"]
+    )
+    assert find_board(engine, token) is not None
+    click_in_home(app, ADMIN, "board_revoke", str(board.id))
+    told = slack.wait_for_call("chat.postMessage", count=2)[1].params["text"]
+    assert told == f"Board {board.id} revoked: its link stops working now."
+    assert find_board(engine, token) is None

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import bot.cli_common
 from bot.cli import app as cli
 from bot.config import load_config
+from bot.core.boards import find_board, new_board
 from bot.core.program import LiveConfig, adopt_file_program
 from bot.settings import Settings
 from bot.slack.app import build_slack_app
@@ -43,6 +44,7 @@ from tests.bot.teams.schema import assert_schema_valid
 from tests.bot.teams.test_app import ask, in_chat
 from tests.databases import Databases
 
+ADMINS = "Only Deskboard admins can change contests."
 CONFIG_TOML = """
 timezone = "America/Chicago"
 [teams]
@@ -291,3 +293,13 @@ def test_the_score_editor_in_teams(app, connector, engine):
         item = store.get_item(session, kind="score", name="Points")
     assert item is not None
     assert item.body["weights"] == {"resolved": 2.0, "reopened": -3.0}
+
+
+def test_boards_are_revoked_from_the_contests_card(app, connector, engine):
+    made, token = new_board(engine, name="Lobby", contests=[], theme="dark", actor="t", now=NOW)
+    data = {"action": "board_revoke", "value": str(made.id)}
+    assert click(app, connector, GUEST, "board_revoke", data)["value"] == ADMINS
+    assert find_board(engine, token) is not None
+    card = valid(click(app, connector, DIRECTOR, "board_revoke", data)["value"])
+    assert f"Board {made.id} revoked" in words(card)
+    assert find_board(engine, token) is None
