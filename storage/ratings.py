@@ -158,6 +158,23 @@ def ratings_between(session: Session, *, start: datetime, end: datetime) -> list
     return [_stored(row) for row in rows]
 
 
+def positive_comments(session: Session, *, since: datetime, limit: int) -> list[StoredRating]:
+    """The latest positive answers with a comment, rated at or after ``since``, newest first
+    (the wallboard's ticker)."""
+    rows = session.execute(
+        select(RATINGS)
+        .where(
+            _R.rating == RatingValue.POSITIVE.value,
+            _R.comment.is_not(None),
+            _R.comment != "",
+            _R.rated_at >= since,
+        )
+        .order_by(_R.rated_at.desc(), _R.id.desc())
+        .limit(limit)
+    ).all()
+    return [_stored(row) for row in rows]
+
+
 def all_ratings(session: Session) -> list[StoredRating]:
     rows = session.execute(select(RATINGS).order_by(_R.id)).all()
     return [_stored(row) for row in rows]

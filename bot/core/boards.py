@@ -31,7 +31,7 @@ from bot.core.reports import standings_for_window
 from metrics.contests import Contest
 from metrics.definitions import Direction
 from storage import boards as store
-from storage import notices, repo
+from storage import notices, ratings, repo
 from storage.db import session_scope
 
 TOKEN_BYTES = 32
@@ -133,6 +133,9 @@ def board_state(
                 "goal": None
                 if contest.goal is None
                 else format_measure(contest.goal, contest.unit),
+                "goal_at": None
+                if contest.goal is None
+                else round(_bar(contest.goal, values, contest.direction), 4),
                 "ranked": [
                     {
                         "rank": s.rank,
@@ -160,11 +163,30 @@ def board_state(
         }
         for k in kudos
     ]
+    comments = []
+    if config.csat.share_comments:
+        with session_scope(engine) as session:
+            liked = ratings.positive_comments(
+                session, since=now - timedelta(days=KUDOS_DAYS), limit=KUDOS_TICKER
+            )
+            rated = {
+                t.id: t for t in repo.get_tickets(session, ids=[r.rating.ticket_id for r in liked])
+            }
+        for answer in liked:
+            ticket = rated.get(answer.rating.ticket_id)
+            credited = ticket.resolver_key if ticket is not None else None
+            comments.append(
+                {
+                    "text": (answer.rating.comment or "")[:200],
+                    "about": directory.person(credited).display if credited else None,
+                }
+            )
     state: dict[str, Any] = {
         "board": board.name,
         "theme": board.theme,
         "contests": shown,
         "ticker": ticker,
+        "comments": comments,
         "as_of": None if as_of is None else f"Data as of {format_moment(as_of, config.tz)}",
     }
     digest = hashlib.sha256(repr(sorted(state.items())).encode()).hexdigest()[:16]

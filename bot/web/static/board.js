@@ -41,9 +41,17 @@
         var item = node("li", row.winner ? "row winner" : "row");
         item.appendChild(node("span", "rank", row.rank));
         item.appendChild(node("span", "name", row.name));
+        var track = node("span", "track");
         var bar = node("meter", "bar");
         bar.min = 0; bar.max = 1; bar.value = row.bar;
-        item.appendChild(bar);
+        track.appendChild(bar);
+        if (contest.goal_at !== null && contest.goal_at !== undefined) {
+          var goal = node("i", "goal");
+          goal.title = "goal " + contest.goal;
+          goal.style.left = (100 * contest.goal_at) + "%";  // CSSOM: allowed by the CSP
+          track.appendChild(goal);
+        }
+        item.appendChild(track);
         item.appendChild(node("span", "value", row.value));
         list.appendChild(item);
       });
@@ -53,6 +61,9 @@
     ticker.textContent = "";
     (state.ticker || []).forEach(function (k) {
       ticker.appendChild(node("span", "kudos", "Kudos · " + k.name + ": #" + k.ticket + " " + k.summary));
+    });
+    (state.comments || []).forEach(function (c) {
+      ticker.appendChild(node("span", "comment", "“" + c.text + "”" + (c.about ? " — about " + c.about : "")));
     });
     byId("asof").textContent = state.as_of || "No data synced yet";
   }

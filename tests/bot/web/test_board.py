@@ -29,9 +29,10 @@ from bot.core.reports import standings_for_window
 from bot.core.sync import store_records
 from bot.web.board import BoardPages
 from bot.web.routes import http_app
+from metrics.ratings import Rating, RatingSource, RatingValue
 from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
-from storage import people
+from storage import notices, people, ratings
 from storage.db import create_engine_for, session_scope
 from tests.browser import chromium as chromium
 from tests.browser import served
@@ -333,3 +334,60 @@ def test_mystats_gives_the_personal_link_where_the_address_is_known(engine):
     assert member_of(engine, button.url.rsplit("/", 1)[1], now=NOW) == "jsmith"
     plain = handle("mystats", "", replace(ctx, config=CONFIG))
     assert not [b for b in plain.blocks if isinstance(b, Actions)]
+
+
+def test_the_ticker_shows_kudos_and_customers_kind_words_as_text(engine, board, chromium):
+    with session_scope(engine) as session:
+        notices.record_kudos(
+            session,
+            ticket_id=1000,
+            member_key="jsmith",
+            resolved_at=NOW - timedelta(days=1),
+            at=NOW,
+        )
+        ratings.upsert_ratings(
+            session,
+            ratings=[
+                Rating(
+                    ticket_id=1001,
+                    respondent="ceo@acme.example",
+                    value=RatingValue.POSITIVE,
+                    rated_at=NOW - timedelta(hours=3),
+                    source=RatingSource.LINK,
+                    comment='<img src=x onerror="window.pwned=3">Fast & friendly!',
+                )
+            ],
+            now=NOW,
+        )
+    with served(app_of(engine)) as url:
+        page = new_page(chromium)
+        page.goto(f"{url}/board/{board}")
+        page.wait_for_function("document.getElementById('status').hidden === true")
+        ticker = page.locator("#ticker").inner_text()
+        assert "Kudos · jsmith: #1000 Fixed" in ticker
+        assert '“<img src=x onerror="window.pwned=3">Fast & friendly!” — about jsmith' in ticker
+        assert page.evaluate("window.pwned") is None
+        page.close()
+
+
+def test_a_goal_shows_as_a_line_across_the_bars(engine, board, chromium):
+    goal = CONFIG.with_program(
+        {
+            "contests": [
+                {"name": "Three a month", "metric": "resolved", "period": "monthly", "goal": 3}
+            ]
+        }
+    )
+    receiver = PushReceiver(verifier=Refusing(), sync_ticket=print, clock=lambda: NOW)
+    app = http_app(
+        callbacks=receiver, boards=BoardPages(engine=engine, config=lambda: goal, clock=lambda: NOW)
+    )
+    with served(app) as url:
+        page = new_page(chromium)
+        page.goto(f"{url}/board/{board}")
+        page.wait_for_function("document.getElementById('status').hidden === true")
+        lines = page.locator("#ranked .goal")
+        assert lines.count() == 3  # one on each bar
+        assert lines.first.evaluate("e => e.style.left") == "75%"  # 3 of the best 4
+        assert "goal 3" in page.locator("#sub").inner_text()
+        page.close()
