@@ -84,9 +84,11 @@ def _shrink(block: dict[str, Any], budget: int) -> dict[str, Any] | None:
             return section("\n".join(kept)) if is_section else context(kept)
 
         keep = _most(len(texts), lambda k: _size(make(texts[:k])) <= budget)
-        if keep:
+        if keep and any(t.strip() for t in texts[:keep]):
             return make(texts[:keep])
-        return _cut_to(lambda text: make([text]), texts[0], budget)
+        # the lines that fit are blank (Slack refuses an empty text): cut the first words
+        first = next((t for t in texts if t.strip()), "")
+        return _cut_to(lambda text: make([text]), first, budget) if first else None
     if kind == "actions":
         # selects load their options on demand (keeping the current choice), then the last
         # elements go

@@ -466,3 +466,15 @@ def test_a_digest_of_one_ticket_twice_keeps_one_working_block():
     first = next(b for b in blocks if b.get("block_id") == "nudge:7")
     assert {e["action_id"] for e in first["elements"]} <= listened
     assert {"nudge_save", "nudge_dismiss"} <= {e["action_id"] for e in first["elements"]}
+
+
+def test_a_cut_paragraph_that_starts_with_a_blank_line_keeps_words_not_an_empty_section():
+    """Found by test_blocks_properties: the cut kept only the paragraph's blank first line,
+    an empty section text that Slack refuses."""
+    items = ListBlock(((Span(""), Span("&" * 700)),), False)
+    paragraph = Paragraph(
+        ((Span(""), Span(""), Span('"' * 3000)), (Span(""), Span("\n"), Span("&" * 1000)))
+    )
+    text, blocks = to_slack(Message("", (items, paragraph)))
+    assert_valid_payload(text, blocks)
+    assert any('"' * 20 in b.get("text", {}).get("text", "") for b in blocks)
