@@ -118,6 +118,7 @@ def board_shots(folder: Path, out: Path) -> None:
     from rich.console import Console
 
     from bot.core.boards import new_board
+    from bot.core.personal_links import personal_token
     from bot.core.push import PushReceiver
     from bot.demo import _NoCallbacks, run_demo
     from bot.web.board import BoardPages
@@ -133,10 +134,16 @@ def board_shots(folder: Path, out: Path) -> None:
         )[1]
         for theme in ("dark", "light")
     }
+    me_token = personal_token(engine, member="jsmith", now=until)
     receiver = PushReceiver(verifier=_NoCallbacks(), sync_ticket=print, clock=lambda: until)
     app = http_app(
         callbacks=receiver,
-        boards=BoardPages(engine=engine, config=lambda: config, clock=lambda: until),
+        boards=BoardPages(
+            engine=engine,
+            config=lambda: config,
+            clock=lambda: until,
+            ticket_link=lambda ticket: f"https://cw.example/ticket/{ticket}",
+        ),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -152,14 +159,24 @@ def board_shots(folder: Path, out: Path) -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            for theme, token in tokens.items():
-                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            shots = [
+                ("board-dark.png", tokens["dark"], 1920, 1080),
+                ("board-light.png", tokens["light"], 1920, 1080),
+                ("board-4k.png", tokens["dark"], 3840, 2160),
+            ]
+            for name, token, width, height in shots:
+                page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(f"http://127.0.0.1:{port}/board/{token}")
                 page.locator("#status[hidden]").wait_for(state="attached")
                 page.wait_for_timeout(300)
-                page.screenshot(path=str(out / f"board-{theme}.png"))
-                print(f"wrote {out / f'board-{theme}.png'}")
+                page.screenshot(path=str(out / name))
+                print(f"wrote {out / name}")
                 page.close()
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/me/{me_token}")
+            page.screenshot(path=str(out / "personal-page.png"), full_page=True)
+            print(f"wrote {out / 'personal-page.png'}")
+            page.close()
             browser.close()
     finally:
         server.should_exit = True

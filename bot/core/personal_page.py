@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.chat.formatting import format_measure, format_moment
-from bot.chat.views import rank_row
+from bot.chat.views import REASON_TEXT, rank_row
 from bot.config import DeskboardConfig
 from bot.core.command_standings import drag_tickets
 from bot.core.links import TicketLink
@@ -80,7 +80,7 @@ def personal_page(
                 "ticket": d.ticket_id,
                 "summary": d.summary,
                 "company": d.company,
-                "reasons": ", ".join(d.reasons),
+                "reasons": ", ".join(REASON_TEXT.get(r, r) for r in d.reasons),
                 "url": d.ticket_url if d.ticket_url and d.ticket_url.startswith("http") else None,
             }
             for d in drags
