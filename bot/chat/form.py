@@ -52,20 +52,3 @@ class Form:
     errors: Mapping[str, str] = field(default_factory=dict)  # field id → message
     intro: Message | None = None  # above the fields (a refusal, a conflict)
     preview: Message | None = None  # below the fields
-
-    def with_values(self, values: Mapping[str, str]) -> Form:
-        from dataclasses import replace
-
-        return replace(
-            self,
-            fields=tuple(replace(f, value=values.get(f.id, f.value)) for f in self.fields),
-        )
-
-    def choice_text(self, field_id: str, value: str) -> str | None:
-        for f in self.fields:
-            if f.id == field_id:
-                for group in f.groups:
-                    for choice in group.choices:
-                        if choice.value == value:
-                            return choice.text
-        return None

@@ -65,7 +65,7 @@ def open_program_form(
         return "Only Deskboard admins can change contests."
     form = open_form(
         deps.engine,
-        deps.fresh(),
+        deps.current,  # caller_of has just read the program's revision
         form_id=form_id,
         name=name,
         platform=PLATFORM,
@@ -127,7 +127,7 @@ def on_contest_end(
         caller = caller_of(deps, client, user_id)
         ended, message = end_contest(
             deps.engine,
-            deps.fresh(),
+            deps.current,  # caller_of has just read the program's revision
             name=name,
             caller=caller,
             now=deps.clock(),
@@ -200,13 +200,14 @@ def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
     user_id = user_id_of(body)
     view = body.get("view") or {}
     try:
+        caller = caller_of(deps, client, user_id)
         outcome = submit_form(
             deps.engine,
-            deps.fresh(),
+            deps.current,  # caller_of has just read the program's revision
             form_id=_form_id(view),
             values=form_values(view),
             state=FormState.load(str(view.get("private_metadata") or "")),
-            caller=caller_of(deps, client, user_id),
+            caller=caller,
             now=deps.clock(),
         )
     except Exception:

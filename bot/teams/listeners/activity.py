@@ -123,17 +123,6 @@ def command_text(raw: dict[str, Any]) -> str:
     return text
 
 
-DESKBOARD_WORDS = (
-    "status",
-    "sync",
-    "contests",
-    "contest",
-    "changes",
-    "link",
-    "optout",
-    "optin",
-    "help",
-)
 COMMANDS = ("leaderboard", "mystats", "deskboard")
 
 
