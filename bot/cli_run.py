@@ -206,15 +206,20 @@ def teams_package(
     app_id: Annotated[
         str | None, typer.Option(help="The Teams app id (default: TEAMS_CLIENT_ID).")
     ] = None,
+    config_path: ConfigOption = None,
 ) -> None:
-    """Build the Teams app package (manifest and icons) to upload in Teams."""
+    """Build the Teams app package (manifest and icons) to upload in Teams; with
+    ``[csat] public_url`` set, it holds the personal tab "My numbers" too."""
     from bot.teams.package import PackageError, build_package
 
     settings = settings_or_exit()
     if not settings.teams_client_id:
         raise fail("set TEAMS_CLIENT_ID (the bot's Microsoft Entra app id) to build the package")
+    public_url = config_or_exit(settings, config_path).csat.public_url
     try:
-        build_package(output, bot_id=settings.teams_client_id, app_id=app_id)
+        build_package(output, bot_id=settings.teams_client_id, app_id=app_id, public_url=public_url)
     except PackageError as exc:
         raise fail(str(exc)) from None
     console.print(f"Wrote {output}: upload it in Teams (Apps → Manage your apps → Upload an app).")
+    if public_url is None:
+        console.print('note: no personal tab: set [csat] public_url (https) to add "My numbers".')

@@ -34,6 +34,7 @@ from bot.core.program import LiveConfig
 from bot.core.push import PushReceiver
 from bot.core.rating_links import RatingLinks
 from bot.core.runtime import Runtime
+from bot.core.teams_tab import tab_sign_in
 from bot.settings import Settings, SettingsError
 from bot.web.board import BoardPages
 from bot.web.guard import GuardedApp
@@ -209,18 +210,27 @@ def service_asgi(service: Service, settings: Settings) -> GuardedApp:
         teams=teams,
         json_paths=json_paths,
         rating_links=rating_links(service, settings),
-        boards=board_pages(service),
+        boards=board_pages(service, settings),
     )
 
 
-def board_pages(service: Service) -> BoardPages:
-    """The wallboards' pages, over the configuration as it stands (``Runtime.current``)."""
+def board_pages(service: Service, settings: Settings) -> BoardPages:
+    """The wallboards' pages, over the configuration as it stands (``Runtime.current``), and
+    the Teams personal tab when Teams and ``[csat] public_url`` are set."""
     runtime = service.runtime
+    tab = tab_sign_in(
+        runtime.engine,
+        client_id=settings.teams_client_id,
+        tenant_id=settings.teams_tenant_id,
+        public_url=runtime.config.csat.public_url,
+        clock=runtime.clock,
+    )
     return BoardPages(
         engine=runtime.engine,
         config=lambda: runtime.current,
         clock=runtime.clock,
         ticket_link=runtime.ticket_link,
+        tab=tab,
     )
 
 

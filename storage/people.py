@@ -18,7 +18,7 @@ from sqlalchemy import case, select, true
 from sqlmodel import Session
 
 from storage.bulk import dialect_insert
-from storage.tables import CHAT_USERS, MEMBER_PREFS
+from storage.tables import CHAT_USERS, MEMBER_PREFS, TEAMS_ACCOUNTS
 
 ChatUserSource = Literal["email", "link"]
 CHAT_USER_SOURCES: tuple[str, ...] = get_args(ChatUserSource)
@@ -121,3 +121,21 @@ def opted_out(session: Session) -> frozenset[str]:
     """The keys of every member who opted out."""
     query = select(_P.member_key).where(_P.opted_out == true())
     return frozenset(session.execute(query).scalars())
+
+
+def remember_teams_account(
+    session: Session, *, aad_object_id: str, user_id: str, at: datetime
+) -> None:
+    """Record that the Entra object id ``aad_object_id`` is the Teams user ``user_id``."""
+    statement = dialect_insert(session, TEAMS_ACCOUNTS)
+    statement = statement.on_conflict_do_update(
+        index_elements=["aad_object_id"],
+        set_={"user_id": statement.excluded.user_id, "seen_at": statement.excluded.seen_at},
+    )
+    session.execute(statement, {"aad_object_id": aad_object_id, "user_id": user_id, "seen_at": at})
+
+
+def teams_user_of(session: Session, *, aad_object_id: str) -> str | None:
+    """The Teams user id (``29:...``) of an Entra object id, when the bot has seen them."""
+    query = select(TEAMS_ACCOUNTS.c.user_id).where(TEAMS_ACCOUNTS.c.aad_object_id == aad_object_id)
+    return session.execute(query).scalar_one_or_none()

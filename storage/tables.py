@@ -455,6 +455,19 @@ class LinkKey(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class TeamsAccount(SQLModel, table=True):
+    """A Teams user's Microsoft Entra object id beside their Bot Framework user id, as the
+    bot's activities and rosters tell them together. The Teams personal tab signs in with
+    Entra (its token names the object id); this says which Teams user, hence which
+    technician, that is."""
+
+    __tablename__ = "teams_accounts"
+
+    aad_object_id: str = Field(primary_key=True)
+    user_id: str  # "29:..."
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -477,3 +490,4 @@ PROGRAM_CHANGES: Table = SQLModel.metadata.tables["program_changes"]
 CONTEST_RESULTS: Table = SQLModel.metadata.tables["contest_results"]
 WALLBOARDS: Table = SQLModel.metadata.tables["wallboards"]
 LINK_KEYS: Table = SQLModel.metadata.tables["link_keys"]
+TEAMS_ACCOUNTS: Table = SQLModel.metadata.tables["teams_accounts"]

@@ -167,7 +167,7 @@ def board_shots(folder: Path, out: Path) -> None:
             for name, token, width, height in shots:
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(f"http://127.0.0.1:{port}/board/{token}")
-                page.locator("#status[hidden]").wait_for(state="attached")
+                page.locator("#board[data-live]").wait_for(state="attached")
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(out / name))
                 print(f"wrote {out / name}")

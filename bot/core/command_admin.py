@@ -8,6 +8,7 @@ import logging
 from bot.chat.message import Message
 from bot.chat.views import contests_message as contests_view
 from bot.chat.views import help_message, status_message
+from bot.core.board_form import board_link_notice
 from bot.core.boards import boards, new_board, revoke
 from bot.core.command_context import CommandContext, notice, unknown_caller, usage_reply
 from bot.core.command_parsing import MAX_NAMES_LISTED, DeskboardRequest, UsageError
@@ -128,13 +129,7 @@ def handle_board(action: str, arg: str | None, ctx: CommandContext) -> Message:
             actor=program_caller(ctx).actor.name,
             now=ctx.now,
         )
-        base = ctx.config.csat.public_url
-        where = f"{base}/board/{token}" if base else f"/board/{token}"
-        hint = "" if base else " (after the address of deskboard run; [csat] public_url sets it)"
-        return notice(
-            f"Board {board.id} “{board.name}”: open {where}{hint} on the TV. Keep the link: it "
-            f"is shown only now. /deskboard board revoke {board.id} ends it."
-        )
+        return board_link_notice(ctx.config, board, token)
     if action == "board_revoke":
         board_id = int(arg or 0)
         if revoke(ctx.engine, board_id=board_id, now=ctx.now):

@@ -9,7 +9,7 @@ store reads back what now holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,3 +116,30 @@ def match_by_email(
             at=clock(),
         )
         return people.member_for_chat_user(session, platform=platform, user_id=user_id)
+
+
+def remember_teams_accounts(
+    engine: Engine, accounts: Iterable[tuple[str, str]], *, at: datetime
+) -> None:
+    """Keep each ``(Entra object id, Teams user id)`` pair the bot was told (one transaction)."""
+    with session_scope(engine) as session:
+        for aad_object_id, user_id in accounts:
+            people.remember_teams_account(
+                session, aad_object_id=aad_object_id, user_id=user_id, at=at
+            )
+
+
+def member_for_entra_user(
+    engine: Engine, *, aad_object_id: str, addresses: Collection[str]
+) -> str | None:
+    """The technician a Microsoft Entra user is (the Teams personal tab's sign-in): the one
+    their Teams user is stored as (linked or matched), else the one technician whose email
+    is among ``addresses`` (casefolded), the same rule the bot matches rosters by."""
+    with session_scope(engine) as session:
+        user_id = people.teams_user_of(session, aad_object_id=aad_object_id)
+        if user_id is not None:
+            key = people.member_for_chat_user(session, platform="teams", user_id=user_id)
+            if key is not None:
+                return key
+    matches = [m.key for m in members(engine) if m.key and casefold(m.email) in addresses]
+    return matches[0] if len(matches) == 1 else None

@@ -1,7 +1,8 @@
 """A technician's own page (README "The wallboard", ``/me/<token>``): their numbers this
-month beside the two months before (the trend), their place in each contest, and the
-tickets dragging a metric down, with links. Reached from ``/mystats`` by a personal link
-that expires after ``LINK_DAYS``; it shows only that technician's data.
+month beside the two months before, each with its trend over the last ``TREND_MONTHS``
+months, their place in each contest, and the tickets dragging a metric down, with links.
+Reached from ``/mystats`` by a personal link that expires after ``LINK_DAYS`` (or, in Teams,
+the personal tab, ``bot.core.teams_tab``); it shows only that technician's data.
 
 The link's token is ``bot.core.personal_links``'.
 """
@@ -23,7 +24,8 @@ from bot.core.personal_links import PageRefused, member_of, personal_token
 from bot.core.reports import metrics_from_database, standings_for_window
 from metrics.windows import Period, period_window
 
-TREND_MONTHS = 3
+TABLE_MONTHS = 3
+TREND_MONTHS = 6
 
 
 def personal_page(
@@ -46,12 +48,22 @@ def personal_page(
     ]
     rows = []
     for metric in reports[0].metrics:
-        values = []
+        values: list[float | None] = []
         for report in reports:
             own = report.members.get(member)
-            value = own.values.get(metric.key) if own is not None else None
-            values.append(format_measure(value, metric.unit))
-        rows.append({"label": metric.label, "values": values})
+            values.append(own.values.get(metric.key) if own is not None else None)
+        oldest_first = values[::-1]
+        rows.append(
+            {
+                "label": metric.label,
+                "values": [format_measure(v, metric.unit) for v in values[:TABLE_MONTHS]],
+                "trend": oldest_first,
+                "trend_text": ", ".join(
+                    f"{w.label()} {format_measure(v, metric.unit)}"
+                    for w, v in zip(months[::-1], oldest_first, strict=True)
+                ),
+            }
+        )
     ranks = []
     for contest in config.contest_list():
         window = contest.window(now=now, tz=tz, week_start=week_start)
@@ -72,7 +84,8 @@ def personal_page(
     as_of = reports[0].data_as_of
     return {
         "name": person.display,
-        "months": [w.label() for w in months],
+        "months": [w.label() for w in months[:TABLE_MONTHS]],
+        "trend_months": f"{months[-1].label()} to {months[0].label()}",
         "rows": rows,
         "ranks": ranks,
         "drags": [

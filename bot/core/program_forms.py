@@ -1,6 +1,7 @@
 """The program's forms by id, one path for every platform (README "Running a contest"):
 opening a form (new, edit, duplicate), refreshing its preview, and saving it, for contests
-(``bot.core.contest_form``) and scores (``bot.core.score_form``).
+(``bot.core.contest_form``) and scores (``bot.core.score_form``); and the "New board" form
+(``bot.core.board_form``), which makes a wallboard rather than a program item.
 
 Saving checks, in order: the caller is an admin (on every request); the item edited is
 still at the revision the form opened on (else "Changed by X at HH:MM: reload"); the values
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.chat.form import Form
 from bot.chat.message import Message
 from bot.config import DeskboardConfig
-from bot.core import contest_form, score_form
+from bot.core import board_form, contest_form, score_form
 from bot.core.command_context import notice
 from bot.core.program import Actor
 from storage import program as store
@@ -127,7 +128,7 @@ KINDS: dict[str, FormKind] = {
         stored=_stored_score,
     ),
 }
-FORM_IDS = tuple(KINDS)
+FORM_IDS = (*KINDS, board_form.FORM_ID)
 
 
 def open_form(
@@ -142,6 +143,8 @@ def open_form(
 ) -> Form | None:
     """A form as it opens, with its preview: a new item's (``name`` None), a stored one's,
     or a copy of one (``duplicate``); None when ``name`` is not stored (any more)."""
+    if form_id == board_form.FORM_ID:
+        return board_form.board_form(config)
     if form_id == score_form.FORM_ID:
         form = (
             score_form.new_score_form(config)
@@ -179,6 +182,8 @@ def refresh_form(
     show_errors: bool = False,
 ) -> Form:
     """The form with today's preview under ``values`` (and their problems, when asked)."""
+    if form_id == board_form.FORM_ID:
+        return board_form.board_form(config, values=values)
     return KINDS[form_id].with_preview(
         engine, config, values=values, state=state, platform=platform, now=now,
         show_errors=show_errors,
@@ -202,6 +207,15 @@ def submit_form(
     now: datetime,
 ) -> Saved | Form:
     """Save the form's item, or the form again with each problem beside its field."""
+    if form_id == board_form.FORM_ID:
+        made = board_form.submit_board(
+            engine, config, values=values, is_admin=caller.is_admin, actor=caller.actor.name,
+            now=now,
+        )  # fmt: skip
+        if isinstance(made, Form):
+            return made
+        board, message = made
+        return Saved(board.name, message, created=True)
     kind = KINDS[form_id]
 
     def again(errors: Mapping[str, str], intro: Message | None = None) -> Form:

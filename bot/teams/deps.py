@@ -34,6 +34,7 @@ class TeamsDeps(FollowsProgram):
     catalogs: CatalogCache = field(default_factory=CatalogCache)
     live: LiveConfig | None = None  # the program as it changes (None: ``config`` for ever)
     roster: RosterCache = field(default_factory=RosterCache)
+    accounts_seen: dict[str, str] = field(default_factory=dict)  # Entra object id → user id
 
     def identity(self) -> TeamsIdentity:
         return TeamsIdentity(

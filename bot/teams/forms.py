@@ -93,26 +93,25 @@ def form_card(form: Form) -> dict[str, Any]:
     if form.preview is not None:
         body.extend(_message_blocks(form.preview))
     data = {"state": form.state}
-    body.append(
+    actions: list[dict[str, Any]] = [
         {
-            "type": "ActionSet",
-            "actions": [
-                {
-                    "type": "Action.Execute",
-                    "title": form.submit,
-                    "verb": verb(form, SAVE_VERB),
-                    "data": {**data, "action": verb(form, SAVE_VERB)},
-                    "style": "positive",
-                },
-                {
-                    "type": "Action.Execute",
-                    "title": "Preview",
-                    "verb": verb(form, PREVIEW_VERB),
-                    "data": {**data, "action": verb(form, PREVIEW_VERB)},
-                },
-            ],
+            "type": "Action.Execute",
+            "title": form.submit,
+            "verb": verb(form, SAVE_VERB),
+            "data": {**data, "action": verb(form, SAVE_VERB)},
+            "style": "positive",
         }
-    )
+    ]
+    if form.preview is not None:  # a form without a preview (a new board) has no Preview
+        actions.append(
+            {
+                "type": "Action.Execute",
+                "title": "Preview",
+                "verb": verb(form, PREVIEW_VERB),
+                "data": {**data, "action": verb(form, PREVIEW_VERB)},
+            }
+        )
+    body.append({"type": "ActionSet", "actions": actions})
     return {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
 
 

@@ -195,6 +195,13 @@ class TeamsIdentity:
             among=members,
         )
 
+    def remember_accounts(self, users: Iterable[TeamsUser]) -> None:
+        """Keep each user's Entra object id beside their Teams user id: the personal tab
+        signs in with the first (``bot.core.teams_tab``)."""
+        accounts = [(u.aad_object_id, u.id) for u in users if u.aad_object_id]
+        if accounts:
+            stored.remember_teams_accounts(self.engine, accounts, at=self.clock())
+
     # ---- technician → Teams user ---------------------------------------------------------
 
     def user_for_member(self, key: str) -> str | None:

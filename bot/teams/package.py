@@ -1,8 +1,9 @@
 """``deskboard teams-package``: the app package a Teams admin uploads.
 
 The zip holds ``manifest.json`` (from ``teams/manifest.json`` with the bot's Microsoft Entra
-app id and Deskboard's version filled in) and the two icons Teams requires: ``color.png``
-192×192 and ``outline.png`` 32×32, white on transparent.
+app id and Deskboard's version filled in; with a public https address, the personal tab and
+its single sign-on too) and the two icons Teams requires: ``color.png`` 192×192 and
+``outline.png`` 32×32, white on transparent.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from PIL import Image
 
@@ -33,8 +35,36 @@ def _version() -> str:
         return "0.1.0"
 
 
-def manifest(bot_id: str, *, app_id: str | None = None, source: Path = SOURCE) -> dict[str, Any]:
-    """The manifest with ids and version filled in, checked for what Teams refuses."""
+def personal_tab(public_url: str, bot_id: str) -> dict[str, Any]:
+    """What the manifest adds for the personal tab (README "The wallboard", "In Teams"): a
+    static tab showing ``/teams/tab``, and the single sign-on its script asks Teams for
+    (``webApplicationInfo``: the bot's Entra app, exposed as ``api://<host>/<client id>``)."""
+    host = urlsplit(public_url).netloc
+    tab = f"{public_url.rstrip('/')}/teams/tab"
+    return {
+        "staticTabs": [
+            {
+                "entityId": "deskboard-my-numbers",
+                "name": "My numbers",
+                "contentUrl": tab,
+                "websiteUrl": tab,
+                "scopes": ["personal"],
+            }
+        ],
+        "webApplicationInfo": {"id": bot_id, "resource": f"api://{host}/{bot_id}"},
+        "validDomains": [host],
+    }
+
+
+def manifest(
+    bot_id: str,
+    *,
+    app_id: str | None = None,
+    public_url: str | None = None,
+    source: Path = SOURCE,
+) -> dict[str, Any]:
+    """The manifest with ids and version filled in, checked for what Teams refuses; with
+    ``public_url`` (where ``deskboard run`` is reached over https) the personal tab too."""
     for name, value in (("TEAMS_CLIENT_ID", bot_id), ("app id", app_id or bot_id)):
         if not GUID.match(value):
             raise PackageError(f"{name} must be a GUID (the Entra app's client id), got {value!r}")
@@ -45,6 +75,10 @@ def manifest(bot_id: str, *, app_id: str | None = None, source: Path = SOURCE) -
         .replace("{{VERSION}}", _version())
     )
     data: dict[str, Any] = json.loads(text)
+    if public_url is not None:
+        if urlsplit(public_url).scheme != "https":
+            raise PackageError(f"the personal tab needs an https public URL, got {public_url!r}")
+        data.update(personal_tab(public_url, bot_id))
     left = re.findall(r"\{\{[A-Z_]+\}\}", json.dumps(data))
     if left:
         raise PackageError(f"teams/manifest.json: placeholders not filled: {', '.join(left)}")
@@ -69,9 +103,14 @@ def _icon(source: Path, name: str) -> bytes:
 
 
 def build_package(
-    output: Path, *, bot_id: str, app_id: str | None = None, source: Path = SOURCE
+    output: Path,
+    *,
+    bot_id: str,
+    app_id: str | None = None,
+    public_url: str | None = None,
+    source: Path = SOURCE,
 ) -> Path:
-    data = manifest(bot_id, app_id=app_id, source=source)
+    data = manifest(bot_id, app_id=app_id, public_url=public_url, source=source)
     icons = {name: _icon(source, name) for name in ICON_SIZES}
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False))

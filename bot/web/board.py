@@ -8,7 +8,8 @@
 - ``GET /board/static/{board.js,board.css}``: the page's own script and styles; nothing comes
   from another site (a TV may have no internet);
 - ``GET /me/{token}``: a technician's own page (``bot.core.personal_page``), from the
-  personal link ``/mystats`` gives; 404 for a link that is not one, 410 once it expired.
+  personal link ``/mystats`` gives; 404 for a link that is not one, 410 once it expired;
+  with ``?in=teams`` it may show inside Teams (the personal tab, ``bot.web.teams_tab``).
 
 An unknown or revoked token gets a plain 404 page at once, on every process (each request
 reads the database). Every page is sent with a strict Content-Security-Policy, no referrer
@@ -31,7 +32,9 @@ from bot.config import DeskboardConfig
 from bot.core.boards import Board, board_state, find_board
 from bot.core.links import TicketLink
 from bot.core.personal_page import PageRefused, member_of, personal_page
+from bot.core.teams_tab import TabSignIn
 from bot.web.pages import HERE, environment, static_file
+from bot.web.teams_tab import in_teams_headers, teams_tab_routes
 
 STATIC = {"board.js": "text/javascript", "board.css": "text/css"}
 CHECK_SECONDS = 1.0
@@ -73,6 +76,7 @@ class BoardPages:
     config: Callable[[], DeskboardConfig]
     clock: Callable[[], datetime]
     ticket_link: TicketLink | None = None  # the personal pages' ticket links
+    tab: TabSignIn | None = None  # the Teams personal tab's sign-in (None: not set up)
 
     def state(self, board: Board) -> dict[str, Any]:
         state = board_state(self.engine, self.config(), board, now=self.clock())
@@ -143,11 +147,12 @@ def board_routes(pages: BoardPages) -> list[Any]:
     async def nothing(_request: Request) -> Response:
         return missing()
 
-    def me_page(status: int, **context: Any) -> HTMLResponse:
+    def me_page(status: int, in_teams: bool, **context: Any) -> HTMLResponse:
         values: dict[str, Any] = {"page": None, "title": "", "reason": ""}
         values.update(context)
         html = environment().get_template("me_page.html.j2").render(**values)
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        headers = in_teams_headers(SECURITY_HEADERS) if in_teams else SECURITY_HEADERS
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     def personal(token: str) -> dict[str, Any]:
         now = pages.clock()
@@ -161,12 +166,13 @@ def board_routes(pages: BoardPages) -> list[Any]:
         )
 
     async def me(request: Request) -> Response:
+        in_teams = request.query_params.get("in") == "teams"
         try:
             page = await run_in_threadpool(personal, request.path_params["token"])
         except PageRefused as exc:
             title = "This link has expired" if exc.status == 410 else "This page does not exist"
-            return me_page(exc.status, title=title, reason=exc.reason)
-        return me_page(200, page=page)
+            return me_page(exc.status, in_teams, title=title, reason=exc.reason)
+        return me_page(200, in_teams, page=page)
 
     return [
         Route("/board/static/{name}", static, methods=["GET"]),
@@ -174,4 +180,5 @@ def board_routes(pages: BoardPages) -> list[Any]:
         Route("/board/{token}/events", events, methods=["GET"]),
         Route("/board/{rest:path}", nothing, methods=["GET"]),
         Route("/me/{token}", me, methods=["GET"]),
+        *teams_tab_routes(pages.tab, SECURITY_HEADERS),
     ]

@@ -16,13 +16,17 @@ HERE = Path(__file__).parent
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    from bot.web.charts import sparkline
+
+    env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["sparkline"] = sparkline
+    return env
 
 
 def static_file(name: str, types: Mapping[str, str], headers: Mapping[str, str]) -> Any:

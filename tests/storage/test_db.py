@@ -28,6 +28,7 @@ NOTE_TABLES = {"ticket_notes"}  # revision 0008
 ALERT_TABLES = {"alert_events"}  # revision 0009
 PROGRAM_TABLES = {"program_items", "program_changes", "contest_results"}  # revision 0010
 BOARD_TABLES = {"wallboards", "link_keys"}  # revision 0011
+TEAMS_TABLES = {"teams_accounts"}  # revision 0012
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
@@ -43,6 +44,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
         | ALERT_TABLES
         | PROGRAM_TABLES
         | BOARD_TABLES
+        | TEAMS_TABLES
         | {"alembic_version"}
     )
     ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
@@ -79,7 +81,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0011",)]
+    assert versions == [("0012",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 

@@ -236,7 +236,14 @@ def on_home_tab(body: dict[str, Any], client: WebClient, context: BoltContext) -
         log.exception("switching the home tab failed for %s", user_id)
 
 
-OPENERS = ("contest_new", "contest_edit", "contest_duplicate", "score_new", "score_edit")
+OPENERS = (
+    "contest_new",
+    "contest_edit",
+    "contest_duplicate",
+    "score_new",
+    "score_edit",
+    "board_new",
+)
 
 
 def register(app: App) -> None:

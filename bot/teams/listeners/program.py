@@ -31,7 +31,9 @@ from bot.teams.listeners.activity import card_response, text_response
 from bot.teams.listeners.caller import command_context
 
 LIST_VERB = "contest_list"
-OPENERS = frozenset({"contest_new", "contest_edit", "contest_duplicate", "score_new", "score_edit"})
+OPENERS = frozenset(
+    {"contest_new", "contest_edit", "contest_duplicate", "score_new", "score_edit", "board_new"}
+)
 VERBS = frozenset(
     {
         LIST_VERB,

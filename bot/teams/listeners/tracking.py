@@ -9,6 +9,8 @@ Every incoming activity (a message, a card click, an install) passes through
   just removed from is not saved again.
 - its sender's roster entry (email, UPN) is read once a day and matched against the
   technicians' emails (``bot.teams.identity``).
+- its sender's Entra object id is kept beside their Teams user id (once per process and
+  pair), so that the personal tab, which signs in with Entra, knows who is looking.
 
 When the bot is added to a team (or a team's channels change), every channel of the team is
 saved, so that "Team/Channel" targets work before anyone writes there, and the team's
@@ -88,6 +90,9 @@ async def _match_sender(deps: TeamsDeps, api: ApiClient, raw: dict[str, Any]) ->
     if sender is None or sender.id in _bot_ids(raw) or (raw.get("from") or {}).get("role") == "bot":
         return
     identity = deps.identity()
+    if sender.aad_object_id and deps.accounts_seen.get(sender.aad_object_id) != sender.id:
+        await asyncio.to_thread(identity.remember_accounts, [sender])
+        deps.accounts_seen[sender.aad_object_id] = sender.id
     if await asyncio.to_thread(identity.member_for_user, sender.id) is not None:
         return
     conversation_id = base_conversation_id(str((raw.get("conversation") or {}).get("id") or ""))
@@ -114,6 +119,7 @@ async def _save_team(deps: TeamsDeps, api: ApiClient, facts: ConversationFacts) 
     roster = await fetch_roster(api, conversation_id=facts.team_id)
     for user in roster:
         deps.roster.put(user)
+    await asyncio.to_thread(deps.identity().remember_accounts, roster)
     matched = await asyncio.to_thread(deps.identity().match_roster, roster)
     log.info(
         "Teams: team %s saved, %d channels, %d technicians matched",

@@ -66,6 +66,7 @@
       ticker.appendChild(node("span", "comment", "“" + c.text + "”" + (c.about ? " — about " + c.about : "")));
     });
     byId("asof").textContent = state.as_of || "No data synced yet";
+    root.setAttribute("data-live", String(state.version));  // the stream's state is shown
   }
 
   function connected(ok) { byId("status").hidden = ok; }

@@ -7,6 +7,7 @@ to the same program."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,37 @@ def test_boards_are_revoked_from_the_contests_card(app, connector, engine):
     card = valid(click(app, connector, DIRECTOR, "board_revoke", data)["value"])
     assert f"Board {made.id} revoked" in words(card)
     assert find_board(engine, token) is None
+
+
+def test_new_board_from_the_contests_card(app, connector, engine):
+    assert click(app, connector, GUEST, "board_new", {"action": "board_new"})["value"] == ADMINS
+    card = valid(click(app, connector, DIRECTOR, "board_new", {"action": "board_new"})["value"])
+    fields = inputs(card)
+    assert set(fields) == {"name", "shows", "theme"}
+    verbs = [a["verb"] for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    assert verbs == ["board_save"]  # nothing to preview
+    hostile = '<b>TV</b> & "co"'
+    again = valid(
+        click(app, connector, DIRECTOR, "board_save", form_data(card, name=" ", theme="light"))[
+            "value"
+        ]
+    )
+    assert "Give the board a name." in words(again)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM wallboards").scalar() == 0
+    refused = click(app, connector, GUEST, "board_save", form_data(card, name=hostile))["value"]
+    assert refused == ADMINS
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM wallboards").scalar() == 0
+    saved = valid(
+        click(app, connector, DIRECTOR, "board_save", form_data(card, name=hostile, theme="light"))[
+            "value"
+        ]
+    )
+    text = words(saved)
+    match = re.search(r"/board/([A-Za-z0-9_\-]{43,})", text)
+    assert match is not None, text
+    board = find_board(engine, match.group(1))
+    assert board is not None
+    assert (board.name, board.contests, board.theme) == (hostile, (), "light")
+    assert "Wallboards" in text  # the contests card again, the new board listed

@@ -5,6 +5,7 @@ technician is absent from the page, and hostile text stays text."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -28,6 +29,7 @@ from bot.core.push import PushReceiver
 from bot.core.reports import standings_for_window
 from bot.core.sync import store_records
 from bot.web.board import BoardPages
+from bot.web.charts import sparkline
 from bot.web.routes import http_app
 from metrics.ratings import Rating, RatingSource, RatingValue
 from metrics.records import TicketRecord
@@ -107,6 +109,14 @@ def truth(engine: Any) -> list[tuple[str, str]]:
     return [(names.get(s.member, s.member), f"{s.value:g}") for s in standings.ranked]
 
 
+# The page shows the stream's state (not only the server-rendered first screen) and is
+# connected.
+LIVE = (
+    "document.getElementById('board').hasAttribute('data-live')"
+    " && document.getElementById('status').hidden === true"
+)
+
+
 def new_page(chromium: Any, **options: Any) -> Any:
     """A page whose test probes (``wait_for_function``) may run despite the board's CSP; the
     CSP itself is checked on the headers, and escaping is proved without its safety net."""
@@ -125,7 +135,7 @@ def test_the_board_shows_the_standings_deskboard_computes(engine, board, chromiu
     with served(app_of(engine)) as url:
         page = new_page(chromium, viewport={"width": 1920, "height": 1080})
         page.goto(f"{url}/board/{board}")
-        page.wait_for_function("document.getElementById('status').hidden === true")
+        page.wait_for_function(LIVE)
         assert (
             shown(page) == truth(engine) == [("a teammate", "4"), ("jsmith", "3"), ("apatel", "2")]
         )
@@ -144,7 +154,7 @@ def test_a_change_shows_within_two_seconds_without_a_reload(engine, board, chrom
     with served(app_of(engine)) as url:
         page = new_page(chromium)
         page.goto(f"{url}/board/{board}")
-        page.wait_for_function("document.getElementById('status').hidden === true")
+        page.wait_for_function(LIVE)
         page.evaluate("window.sameDocument = true")
         store(engine, [resolved(3000 + i, "apatel", 0.5) for i in range(3)])
         started = time.monotonic()
@@ -186,7 +196,7 @@ def test_the_board_rides_out_a_server_restart(engine, board, chromium):
     page = new_page(chromium)
     with server_on(app_of(engine), port):
         page.goto(f"http://127.0.0.1:{port}/board/{board}")
-        page.wait_for_function("document.getElementById('status').hidden === true")
+        page.wait_for_function(LIVE)
         page.evaluate("window.sameDocument = true")
     page.wait_for_function("document.getElementById('status').hidden === false", timeout=10000)
     assert shown(page) == truth(engine)  # the last good screen stays
@@ -205,7 +215,7 @@ def test_a_revoked_board_is_gone_at_once(engine, chromium):
     with served(app_of(engine)) as url:
         page = new_page(chromium)
         page.goto(f"{url}/board/{token}")
-        page.wait_for_function("document.getElementById('status').hidden === true")
+        page.wait_for_function(LIVE)
         assert page.evaluate("document.body.className") == "theme-light"
         assert revoke(engine, board_id=made.id, now=NOW)
         page.wait_for_function(
@@ -362,7 +372,7 @@ def test_the_ticker_shows_kudos_and_customers_kind_words_as_text(engine, board, 
     with served(app_of(engine)) as url:
         page = new_page(chromium)
         page.goto(f"{url}/board/{board}")
-        page.wait_for_function("document.getElementById('status').hidden === true")
+        page.wait_for_function(LIVE)
         ticker = page.locator("#ticker").inner_text()
         assert "Kudos · jsmith: #1000 Fixed" in ticker
         assert '“<img src=x onerror="window.pwned=3">Fast & friendly!” — about jsmith' in ticker
@@ -385,9 +395,27 @@ def test_a_goal_shows_as_a_line_across_the_bars(engine, board, chromium):
     with served(app) as url:
         page = new_page(chromium)
         page.goto(f"{url}/board/{board}")
-        page.wait_for_function("document.getElementById('status').hidden === true")
+        page.wait_for_function(LIVE)
         lines = page.locator("#ranked .goal")
         assert lines.count() == 3  # one on each bar
         assert lines.first.evaluate("e => e.style.left") == "75%"  # 3 of the best 4
         assert "goal 3" in page.locator("#sub").inner_text()
         page.close()
+
+
+def test_the_personal_page_draws_each_numbers_trend(engine):
+    store(engine, [resolved(5000, "jsmith", 70), resolved(5001, "jsmith", 71)])  # September
+    token = personal_token(engine, member="jsmith", now=NOW)
+    with served(me_pages(engine, [NOW])) as url:
+        page = httpx.get(f"{url}/me/{token}").text
+    (label,) = re.findall(r'aria-label="Resolved: ([^"]*)"', page)
+    assert label.startswith("June 2026 —, July 2026 —")  # six months, oldest first
+    assert label.endswith("September 2026 2, October 2026 —, November 2026 3")
+    row = page[page.index('aria-label="Resolved:') :]
+    svg = row[: row.index("</svg>")]
+    dots = [(float(x), float(y)) for x, y in re.findall(r'cx="([\d.]+)" cy="([\d.]+)"', svg)]
+    assert dots == [(71.2, 28.0), (116.0, 4.0)]  # September low, November (the best) on top
+    assert "<polyline" not in svg  # October is unknown: no line joins the two
+    assert sparkline([1, 2, None, 2]).lines == ("4,28 41.33,4",)
+    assert sparkline([5, 5]).dots == ((4.0, 16.0), (116.0, 16.0))
+    assert sparkline([None, None]) == sparkline([])
