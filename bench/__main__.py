@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(f"Machine: {describe(facts)}")
     for name in skipped:
         console.print(f"skipped {name}: bench/cases/{name}.py is missing")
+    for result in results:
+        if "not_run" in result.details:
+            console.print(f"[yellow]not run[/yellow]: {result.case}: {result.details['not_run']}")
     missed: list[tuple[CaseResult, Figure]] = [
         (r, f) for r in results for f in r.figures if not f.met
     ]

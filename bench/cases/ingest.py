@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Dialect
 
 from bench.core import CaseResult, Figure, Size
 from bench.progress import step
@@ -76,9 +77,10 @@ Row = tuple[Any, ...]
 Pages = list[list[TicketRecord]]
 
 
-def _processors(table_columns: Sequence[Any]) -> list[Callable[[Any], Any] | None]:
-    """SQLAlchemy's own conversion of each column's values for SQLite."""
-    dialect = sqlite_dialect.dialect()
+def _processors(
+    table_columns: Sequence[Any], dialect: Dialect
+) -> list[Callable[[Any], Any] | None]:
+    """SQLAlchemy's own conversion of each column's values for ``dialect``."""
     return [column.type.dialect_impl(dialect).bind_processor(dialect) for column in table_columns]
 
 
@@ -87,11 +89,13 @@ def _stored(values: Sequence[Any], processors: Sequence[Callable[[Any], Any] | N
 
 
 def baseline_rows(
-    pages: Pages, *, params: DeriveParams, rule: WaitingRule
+    pages: Pages, *, params: DeriveParams, rule: WaitingRule, dialect: Dialect | None = None
 ) -> list[tuple[list[Row], list[Row]]]:
-    """Per page, the ticket rows and status-change rows the baseline writes, converted."""
-    ticket_processors = _processors([TICKETS.c[name] for name in TICKET_COLUMNS])
-    change_processors = _processors([STATUS_CHANGES.c[name] for name in CHANGE_COLUMNS])
+    """Per page, the ticket rows and status-change rows the baseline writes, converted for
+    ``dialect`` (default SQLite's)."""
+    dialect = dialect or sqlite_dialect.dialect()
+    ticket_processors = _processors([TICKETS.c[name] for name in TICKET_COLUMNS], dialect)
+    change_processors = _processors([STATUS_CHANGES.c[name] for name in CHANGE_COLUMNS], dialect)
     prepared = []
     for page in pages:
         tickets: list[Row] = []
