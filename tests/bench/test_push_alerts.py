@@ -1,10 +1,11 @@
-"""The push benchmark at its small size: signed callbacks from the simulator to Deskboard's
-HTTP app bring every kudos to the fake Slack, exactly once, and no poll ran meanwhile, so the
-push is what brought them (no timing is asserted: a test must not fail on a slow machine)."""
+"""The push and alerts benchmarks at their small size: signed callbacks from the simulator to
+Deskboard's HTTP app bring every kudos and every emergency's alert to the fake Slack, each
+exactly once, and no poll ran meanwhile, so the push is what brought them (no timing is
+asserted: a test must not fail on a slow machine)."""
 
 from __future__ import annotations
 
-from bench.cases import push
+from bench.cases import alerts, push
 from tests.databases import sqlite_only
 
 pytestmark = sqlite_only("the benchmarks measure Deskboard on SQLite files")
@@ -24,3 +25,18 @@ def test_each_resolution_gets_one_kudos_through_its_signed_callback_and_no_poll(
     assert [f.label for f in result.figures] == ["p50", "p99"]
     assert all(f.deskboard > 0 and f.baseline is None for f in result.figures)
 
+
+def test_each_emergency_entered_gets_one_alert_through_its_callback() -> None:
+    result = alerts.run("small")
+    details = result.details
+    assert result.numbers_agree, details
+    emergencies = alerts.PLANS["small"].emergencies
+    assert details["emergencies"] == details["alerted"] == emergencies
+    assert details["missing"] == details["duplicated"] == []
+    # neither a poll nor the minute's alert check ran between an entry and its alert
+    assert details["polls_during"] == 0
+    assert details["job_between"] == []
+    assert set(details["callbacks"]) == {"200"}
+    assert details["callbacks"]["200"] >= emergencies
+    assert [f.label for f in result.figures] == ["p50", "p99"]
+    assert all(f.deskboard > 0 and f.baseline is None for f in result.figures)
