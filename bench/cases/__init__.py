@@ -12,5 +12,7 @@ CASES: tuple[str, ...] = (
     "mixed",
     "freshness",
     "notes",
+    "push",
+    "alerts",
     "postgresql",
 )
