@@ -12,4 +12,5 @@ CASES: tuple[str, ...] = (
     "mixed",
     "freshness",
     "notes",
+    "csat",
 )
