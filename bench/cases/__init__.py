@@ -13,4 +13,5 @@ CASES: tuple[str, ...] = (
     "freshness",
     "notes",
     "csat",
+    "wallboard",
 )

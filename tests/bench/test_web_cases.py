@@ -1,16 +1,18 @@
-"""The small size of the csat case, run as tests: the real HTTP app on 127.0.0.1, clicked
-by customers' browsers (httpx).
+"""The small size of the csat and wallboard cases, run as tests: the real HTTP app on
+127.0.0.1, clicked by customers' browsers (httpx) and watched in Debian's chromium.
 
 No time is asserted (a test must not fail on a slow machine): the point is that every click
-is accounted for, so the figures measure what they say.
+is accounted for and every rank change reaches the page, so the figures measure what they
+say.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.cases import csat
+from bench.cases import csat, wallboard
 from bench.core import CaseResult
+from tests.browser import chromium_path
 from tests.databases import sqlite_only
 
 pytestmark = sqlite_only("the benchmarks measure Deskboard on SQLite files against plain sqlite3")
@@ -57,3 +59,23 @@ def test_csat_clicks_eight_at_a_time_are_all_recorded_none_lost_or_doubled(csat_
     assert details["ratings_stored"] == details["tickets"]
     assert details["acted_on"] == details["acted_on_expected"]
     assert csat_small.numbers_agree, details
+
+
+def test_wallboard_paints_and_shows_each_new_leader_in_place():
+    chromium_path()  # skips, saying so, where chromium is not installed
+    result = wallboard.run("small")
+    details = result.details
+    assert result.numbers_agree, details
+    assert len(details["loads"]) == 3
+    for load in details["loads"]:
+        assert load["fcp_ms"] > 0
+        assert load["live_ms"] > 0
+    # each sync made the second the leader, and the page showed them with their new count
+    assert [u["leader"] for u in details["updates"]] == ["apatel", "jsmith", "apatel"]
+    for update in details["updates"]:
+        assert update["delay_ms"] is not None, update
+        assert update["shown_value"] == update["value"], update
+    assert details["same_document"]  # updated in place, never reloaded
+    assert details["shown_last"] == details["expected_last"]
+    assert details["shown_last"][:2] == [["apatel", "33"], ["jsmith", "32"]]
+    _positive_figures(result)
