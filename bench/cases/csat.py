@@ -364,7 +364,9 @@ def run(size: Size) -> CaseResult:
             for o in books.failed[:20]
         ],
         "ratings_stored": len(held),
-        "lost": sorted(set(expected) - set(books.recorded)),
+        "lost": sorted(set(expected) - set(books.recorded)),  # no rating held at all
+        # held, but not the face the customer ended on (their change of mind was lost)
+        "change_lost": sorted(t for t, face in books.recorded.items() if expected[t] != face),
         "doubled": books.doubled,
         "silently_lost": books.silently_lost,
         "unasked": books.unasked,

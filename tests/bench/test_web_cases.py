@@ -56,6 +56,7 @@ def test_csat_clicks_eight_at_a_time_are_all_recorded_none_lost_or_doubled(csat_
     details = csat_small.details
     assert details["post_statuses"] == {"303": details["clicks"]}, details["failed"]
     assert details["lost"] == []
+    assert details["change_lost"] == []
     assert details["ratings_stored"] == details["tickets"]
     assert details["acted_on"] == details["acted_on_expected"]
     assert csat_small.numbers_agree, details
