@@ -42,6 +42,8 @@ def _amount(value: float | None, unit: str) -> str:
     if unit == "s":
         return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
     if unit == "ms":
+        if value < 1:  # a single INSERT: a few hundredths of a millisecond
+            return f"{value:.3f} ms"
         return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
     return f"{value:.1f} {unit}"
 

@@ -26,14 +26,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+def chromium_path() -> str:
+    """Debian's chromium, or the test skips saying it is not installed."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("chromium is not installed (make setup installs Debian's chromium package)")
+    return path
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """A headless Debian chromium under Playwright, for one test module: Playwright's sync
     API keeps an event loop running in the thread while it is open, which other modules'
     ``asyncio.run`` must not meet."""
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("chromium is not installed (make setup installs Debian's chromium package)")
+    path = chromium_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

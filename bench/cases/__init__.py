@@ -14,5 +14,7 @@ CASES: tuple[str, ...] = (
     "notes",
     "push",
     "alerts",
+    "csat",
+    "wallboard",
     "postgresql",
 )
