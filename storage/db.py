@@ -9,6 +9,8 @@ are each atomic. PostgreSQL is used when the URL says so (``postgresql+psycopg:/
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,9 @@ _SQLITE_PRAGMAS = (
 )
 
 
+SQLITE_POOL = 20
+
+
 def _is_in_memory(database: str | None) -> bool:
     return not database or database == ":memory:" or "mode=memory" in database
 
@@ -44,7 +49,10 @@ def _sqlite_engine(url: str) -> Engine:
         # One connection shared by every session, or each would see its own empty database.
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        engine = create_engine(url)
+        # Connections are cheap to keep and dear to open (each runs the pragmas): enough
+        # for the web's and the listeners' threads at once, so a burst (customers rating
+        # together, 20 commands at a time) does not open and close overflow connections.
+        engine = create_engine(url, pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -59,7 +67,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -130,3 +139,41 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_IMMEDIATE = "deskboard_sqlite_immediate"
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.Lock:
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.Lock()
+        return lock
+
+
+@contextmanager
+def write_scope(engine: Engine) -> Iterator[Session]:
+    """``session_scope`` for a unit that reads and then writes what it read (an upsert that
+    compares first) and may meet other writers at the same moment (the rating pages, whose
+    customers click together).
+
+    On SQLite a deferred transaction that has read cannot write once another connection has
+    committed since its read: SQLite refuses at once (``SQLITE_BUSY_SNAPSHOT``, "database is
+    locked"), and no busy timeout waits that out. So here the transaction takes SQLite's
+    write lock when it begins (``BEGIN IMMEDIATE``), after this process's other write units
+    (a lock per engine, which queues them without the busy handler's sleeps); another
+    process still waits through the busy timeout. PostgreSQL needs neither: its row locks
+    (``FOR UPDATE``) order such writers, so there this is ``session_scope``.
+    """
+    if engine.dialect.name != "sqlite":
+        with session_scope(engine) as session:
+            yield session
+        return
+    with (
+        _write_lock(engine),
+        session_scope(engine.execution_options(**{_IMMEDIATE: True})) as session,
+    ):
+        yield session

@@ -35,7 +35,7 @@ import hmac
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -232,7 +232,8 @@ class RatingLinks:
         changes = store_ratings(self.engine, config=self.config, ratings=[answer], now=now)
         if changes:
             self.on_answer()
-        return self.check(ticket_text, face_text, signature)
+        # as it stands after (the thanks page reads it again; no second read here)
+        return replace(linked, answer=linked.face, comment=text, answered_at=now)
 
 
 def _clean(text: str) -> str | None:

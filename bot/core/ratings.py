@@ -16,14 +16,16 @@ from sqlalchemy import Engine
 
 from bot.config import DeskboardConfig
 from metrics.ratings import Rating
-from storage.db import session_scope
+from storage.db import write_scope
 from storage.ratings import RatingChange, upsert_ratings
 
 
 def store_ratings(
     engine: Engine, *, config: DeskboardConfig, ratings: Sequence[Rating], now: datetime
 ) -> list[RatingChange]:
-    """Store ``ratings`` in one transaction; returns the ratings that were new or changed."""
+    """Store ``ratings`` in one transaction; returns the ratings that were new or changed.
+    Customers answer at the same moment: ``write_scope`` keeps one's answer from being
+    refused because another's was committed in between."""
     del config  # the notices of a change follow the configuration (bot.core.rating_notices)
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         return upsert_ratings(session, ratings=ratings, now=now)

@@ -45,13 +45,6 @@ def test_csat_every_answered_click_is_held_once_with_the_face_it_ended_on(csat_s
     _positive_figures(csat_small)
 
 
-@pytest.mark.xfail(
-    reason="Deskboard bug this case found: concurrent rating POSTs on SQLite answer 500 "
-    "'database is locked' (a deferred transaction that reads, then writes, cannot take the "
-    "write lock once another writer has committed: WAL's SQLITE_BUSY_SNAPSHOT, no busy "
-    "timeout), so those customers' answers are lost. Remove this mark with the fix.",
-    strict=False,
-)
 def test_csat_clicks_eight_at_a_time_are_all_recorded_none_lost_or_doubled(csat_small):
     details = csat_small.details
     assert details["post_statuses"] == {"303": details["clicks"]}, details["failed"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,8 +17,15 @@ from metrics.derive import DeriveParams
 from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
 from storage import repo
-from storage.db import SYNC_LOCK, create_engine_for, migrate, one_at_a_time, session_scope
-from storage.tables import TICKETS
+from storage.db import (
+    SYNC_LOCK,
+    create_engine_for,
+    migrate,
+    one_at_a_time,
+    session_scope,
+    write_scope,
+)
+from storage.tables import RATINGS, TICKETS
 from tests.databases import Databases, postgresql_only, sqlite_only
 from tests.storage.helpers import nov, ticket_rows, upsert
 
@@ -209,3 +218,48 @@ def test_one_at_a_time_holds_the_lock_for_the_block_and_frees_it_after_a_failure
     with pytest.raises(RuntimeError, match="boom"), one_at_a_time(engine, key=SYNC_LOCK):
         raise RuntimeError("boom")
     assert _lock_is_free(engine, SYNC_LOCK)
+
+
+def test_a_write_unit_is_not_refused_for_another_writers_commit_after_its_read(
+    engine: Engine, params: DeriveParams
+):
+    # A reads the ratings, B stores one meanwhile, then A writes what its read decided. A
+    # deferred SQLite transaction is refused here ("database is locked": SQLITE_BUSY_SNAPSHOT,
+    # which no busy timeout waits out); in a write unit B waits for A instead.
+    upsert(
+        engine,
+        [TicketRecord(id=1, updated_at=nov(2)), TicketRecord(id=2, updated_at=nov(2))],
+        params=params,
+    )
+    at = nov(3)
+
+    def rate(session: Any, ticket_id: int) -> None:
+        session.execute(
+            RATINGS.insert().values(
+                ticket_id=ticket_id, respondent="c", rating="positive", rated_at=at,
+                source="link", received_at=at, first_received_at=at,
+            )
+        )  # fmt: skip
+
+    stored = threading.Event()
+    problems: list[BaseException] = []
+
+    def other_customer() -> None:
+        try:
+            with write_scope(engine) as session:
+                rate(session, 2)
+            stored.set()
+        except BaseException as exc:  # reported below
+            problems.append(exc)
+
+    with write_scope(engine) as session:
+        assert session.execute(select(RATINGS)).all() == []
+        thread = threading.Thread(target=other_customer)
+        thread.start()
+        stored.wait(1.0)  # a deferred transaction lets B commit now; a write unit makes it wait
+        rate(session, 1)
+    thread.join(10)
+    assert problems == []
+    with engine.connect() as connection:
+        held = connection.execute(select(RATINGS.c.ticket_id).order_by(RATINGS.c.ticket_id))
+        assert [row[0] for row in held] == [1, 2]
