@@ -43,7 +43,7 @@ from metrics.records import Board, TicketRecord
 from metrics.waiting import WaitingRule
 from psa.port import Psa, PsaError, RecordNotFound, SkippedTicket, TicketPage
 from storage import repo
-from storage.db import session_scope
+from storage.db import session_scope, write_scope
 
 log = logging.getLogger(__name__)
 
@@ -299,8 +299,10 @@ def store_records(
 ) -> repo.UpsertResult:
     """The one way tickets read from the PSA enter the database, for the poll (a page at a
     time), a push and a nudge's fix alike: one transaction upserting them with their status
-    history and derived values. Whoever stores then judges (``judge_resolutions``)."""
-    with session_scope(engine) as session:
+    history and derived values. Whoever stores then judges (``judge_resolutions``). It reads
+    the stored versions before it writes, while a push, a rating or a click may write too:
+    a write unit (``storage.db.write_scope``)."""
+    with write_scope(engine) as session:
         return repo.upsert_tickets(
             session, records=records, params=params, waiting_rule=waiting_rule
         )
