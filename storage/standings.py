@@ -260,6 +260,27 @@ def _check_ref(ref: MetricRef, category_bits: Mapping[str, int]) -> None:
         raise ValueError(f"{metric.key}: only a plain count is defined over reopen events")
 
 
+def _present(
+    session: Session, key: Column[Any], at: Column[Any], window: Window, skip: frozenset[str]
+) -> dict[str, Row | None]:
+    """The members with an in-scope ticket in the window by ``key`` and ``at``, when only
+    who they are is asked (no metric of that population): for each member one index seek
+    that stops at the first such ticket, instead of counting all of them."""
+    start, end = window.utc()
+    keys = _member_keys(key)
+    ticket = TICKETS.alias("present")
+    found = exists().where(
+        ticket.c[key.name] == keys.c.k,
+        ticket.c[at.name] >= start,
+        ticket.c[at.name] < end,
+        ticket.c.in_scope == true(),
+    )
+    query = select(keys.c.k).where(keys.c.k.is_not(None), found)
+    if skip:
+        query = query.where(keys.c.k.not_in(skip))
+    return {str(k): None for (k,) in session.execute(query)}
+
+
 def _grouped(
     session: Session, source: _Source, columns: Sequence[Label[Any]], skip: frozenset[str]
 ) -> dict[str, Row]:
@@ -306,13 +327,16 @@ def member_values(
 
     with_ratings = any(r.ref.metric.population is Population.RATED for r in ref_sql)
 
-    rows: dict[Population, dict[str, Row]] = {}
+    rows: dict[Population, dict[str, Row] | dict[str, Row | None]] = {}
     for population in Population:
         columns = [c for r in ref_sql if r.ref.metric.population is population for c in r.columns()]
         if population is Population.RESOLVED or (population is Population.RATED and with_ratings):
             columns += sizes
         if not columns and population is not Population.RESPONDED:
             continue  # RESOLVED and RESPONDED always run: together they name the members
+        if not columns:  # RESPONDED, only to name the members
+            rows[population] = _present(session, _T.responder_key, _T.responded_at, window, skip)
+            continue
         source = _source(population, window, credit)
         rows[population] = _grouped(session, source, columns, skip)
 

@@ -24,7 +24,15 @@ from storage.utc import UTCDateTime
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
     __table_args__ = (
-        Index("ix_tickets_resolver_key_resolved_at", "resolver_key", "resolved_at"),
+        # in_scope and category_mask too: counting a technician's resolutions over a window
+        # (a contest on "resolved", /leaderboard year) then reads the index alone
+        Index(
+            "ix_tickets_resolver_scope",
+            "resolver_key",
+            "resolved_at",
+            "in_scope",
+            "category_mask",
+        ),
         Index("ix_tickets_responder_key_responded_at", "responder_key", "responded_at"),
         Index("ix_tickets_owner_key_is_open", "owner_key", "is_open"),
         Index("ix_tickets_updated_at", "updated_at"),

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,7 @@ def signed_slash(body: str) -> BoltRequest:
     return BoltRequest(body=body, headers=headers)
 
 
-def slash_body(*, response_url: str, caller: SlackUser) -> str:
+def slash_body(*, response_url: str, caller: SlackUser, text: str = TEXT) -> str:
     return urlencode(
         {
             "token": "verification-token",
@@ -124,7 +124,7 @@ def slash_body(*, response_url: str, caller: SlackUser) -> str:
             "user_id": caller.id,
             "user_name": caller.name,
             "command": COMMAND,
-            "text": TEXT,
+            "text": text,
             "api_app_id": "ABENCH",
             "response_url": response_url,
             "trigger_id": "13345224609.738474920.8088930838d88f008e0",
@@ -146,13 +146,16 @@ def _for_hook(name: str) -> Callable[[Arrival], bool]:
     return lambda a: a.method == "response" and a.hook == name
 
 
-def time_commands(app: App, slack: FakeSlack, *, caller: SlackUser, count: int) -> list[Arrival]:
+def time_commands(
+    app: App, slack: FakeSlack, *, caller: SlackUser, count: int, text: str = TEXT
+) -> list[Arrival]:
     """Dispatch ``count`` commands one after another; each one's latency in the arrival's
     ``params["latency_s"]`` (seconds from the dispatch to the response at Slack)."""
     replies = []
     for i in range(count):
-        hook = f"leaderboard-{i}"
-        request = signed_slash(slash_body(response_url=slack.response_url(hook), caller=caller))
+        hook = f"leaderboard-{text}-{i}"
+        body = slash_body(response_url=slack.response_url(hook), caller=caller, text=text)
+        request = signed_slash(body)
         began = time.perf_counter()
         acked = app.dispatch(request)
         if acked.status != 200:
@@ -191,8 +194,9 @@ def shown_rows(params: dict[str, Any]) -> list[tuple[int, str, int]]:
     return rows
 
 
-def month_window(config: DeskboardConfig, now: datetime) -> Window:
-    return named_window(TEXT, now=now, tz=config.tz, week_start=config.week_start_day)
+def month_window(config: DeskboardConfig, now: datetime, text: str = TEXT) -> Window:
+    """The window ``/leaderboard TEXT`` names (``month``, ``year``)."""
+    return named_window(text, now=now, tz=config.tz, week_start=config.week_start_day)
 
 
 def expected_values(engine: Engine, *, config: DeskboardConfig, window: Window) -> dict[str, int]:
@@ -264,17 +268,18 @@ def check_numbers(
     return Agreement(True, shown)
 
 
-def measure(engine: Engine, *, size: Size, now: datetime) -> CaseResult:
-    """Time the command over the tickets in ``engine``, the contest window containing ``now``."""
+def measure(engine: Engine, *, size: Size, now: datetime, text: str = TEXT) -> CaseResult:
+    """Time ``/leaderboard TEXT`` over the tickets in ``engine`` (``month``: the contest's
+    window containing ``now``; ``year``: the year so far)."""
     config = make_config()
     count = REQUESTS[size]
     with FakeSlack() as slack:
         caller = caller_of(engine)
         slack.users.append(caller)
         app = build_app(engine, config=config, slack=slack, now=now)
-        replies = time_commands(app, slack, caller=caller, count=count)
+        replies = time_commands(app, slack, caller=caller, count=count, text=text)
     latencies_ms = [reply.at * 1000 for reply in replies]
-    window = month_window(config, now)
+    window = month_window(config, now, text)
     agreement = check_numbers(
         replies[-1].params,
         expected=expected_values(engine, config=config, window=window),
@@ -408,9 +413,23 @@ def stored_tickets(folder: Path, size: Size) -> Engine:
 
 
 def run(size: Size) -> CaseResult:
+    """``/leaderboard month``, then ``/leaderboard year`` over the same tickets."""
     with tempfile.TemporaryDirectory(prefix="deskboard-bench-") as folder:
         engine = stored_tickets(Path(folder), size)
         try:
-            return measure(engine, size=size, now=NOW)
+            month = measure(engine, size=size, now=NOW)
+            year = measure(engine, size=size, now=NOW, text="year")
         finally:
             engine.dispose()
+    figures = [
+        replace(figure, label=f"{text}: {figure.label}")
+        for text, result in (("month", month), ("year", year))
+        for figure in result.figures
+    ]
+    return CaseResult(
+        case="command",
+        size=size,
+        figures=figures,
+        numbers_agree=month.numbers_agree and year.numbers_agree,
+        details={**month.details, "year": year.details},
+    )

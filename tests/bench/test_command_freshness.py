@@ -15,7 +15,17 @@ def test_leaderboard_command_shows_the_stored_numbers_and_is_timed() -> None:
     # numbers_agree: every ranked line's value and rank equals member_values over the same
     # month, which itself equals a plain SQL GROUP BY of resolved tickets per technician.
     assert result.numbers_agree, result.details["problem"]
-    assert [f.label for f in result.figures] == ["median", "p99"]
+    assert [f.label for f in result.figures] == [
+        "month: median",
+        "month: p99",
+        "year: median",
+        "year: p99",
+    ]
+    year = result.details["year"]
+    assert year["problem"] is None
+    assert year["window"] != result.details["window"]
+    # the year's leader has resolved more than the month's (the year holds the month)
+    assert year["shown"][0][2] > result.details["shown"][0][2]
     assert all(f.deskboard > 0 and f.baseline is None for f in result.figures)
     assert result.details["requests"] == command.REQUESTS["small"]
     assert result.details["tickets"] > 0

@@ -27,6 +27,7 @@ unless a test says otherwise; category emergency = priority ``P1*``):
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ from metrics import evaluate
 from metrics.calendar import BusinessCalendar
 from metrics.categories import Category, category_bits
 from metrics.conversation import conversation
-from metrics.definitions import METRICS, METRICS_BY_KEY, MetricRef, TimeBasis
+from metrics.definitions import METRICS, METRICS_BY_KEY, MetricRef, Population, TimeBasis
 from metrics.derive import DerivedTicket, DeriveParams, derive
 from metrics.notes import TicketNote, is_first_contact
 from metrics.records import TicketRecord, member_key
@@ -538,9 +539,11 @@ def test_sql_and_python_reference_agree_on_every_metric(engine: Engine):
         replies.extend(ticket_replies)
     assert len(replies) > 100
     assert sum(1 for d in derived if d.followed_up) > 5
-    refs = ALL_REFS + [MetricRef(m, c.name) for m in METRICS for c in CATEGORIES]
+    every = ALL_REFS + [MetricRef(m, c.name) for m in METRICS for c in CATEGORIES]
+    # without a response metric the responders are only looked for (one seek per member)
+    unanswered = [r for r in every if r.metric.population is not Population.RESPONDED]
     excluded = frozenset({"Dave"})
-    for basis in TimeBasis:
+    for basis, refs in itertools.product(TimeBasis, (every, unanswered)):
         with session_scope(engine) as session:
             from_sql = standings.member_values(
                 session,
@@ -572,3 +575,28 @@ def test_sql_and_python_reference_agree_on_every_metric(engine: Engine):
                 if value is not None:
                     assert got is not None
                     assert math.isclose(got, value, rel_tol=1e-12), (basis, member, key)
+
+
+def test_responders_name_members_only_in_scope_and_in_the_window(engine: Engine):
+    # Frank answered a ticket on another board; Gina answered in October; Hank answered in
+    # November on the desk's board; none of them resolved anything. Asked with or without a
+    # response metric, only Hank is a member beside the resolver.
+    def answered(ticket_id: int, who: str, at: datetime, board: str = SD) -> TicketRecord:
+        return open_ticket(ticket_id, owner=who, board=board, responder=who, responded_at=at)
+
+    upsert(
+        engine,
+        [
+            resolved(1, "alice", nov(5)),
+            answered(2, "frank", nov(6), board="Projects"),
+            answered(3, "gina", nov(1) - timedelta(days=3)),
+            answered(4, "hank", nov(7)),
+        ],
+        params=PARAMS,
+    )
+    resolved_only = [MetricRef(METRICS_BY_KEY["resolved"])]
+    with_responses = [*resolved_only, MetricRef(METRICS_BY_KEY["avg_response_minutes"])]
+    for refs in (resolved_only, with_responses):
+        members = values_of(engine, refs=refs)
+        assert list(members) == ["alice", "hank"], refs
+        assert members["hank"].values["resolved"] == 0
