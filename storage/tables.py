@@ -34,7 +34,8 @@ class Ticket(SQLModel, table=True):
             "category_mask",
         ),
         Index("ix_tickets_responder_key_responded_at", "responder_key", "responded_at"),
-        Index("ix_tickets_owner_key_is_open", "owner_key", "is_open"),
+        # open tickets first: a backlog reads the few open tickets' entries, in scope or not
+        Index("ix_tickets_open_owner", "is_open", "owner_key", "in_scope"),
         Index("ix_tickets_updated_at", "updated_at"),
         Index("ix_tickets_judged_at_resolved_at", "judged_at", "resolved_at"),
         Index("ix_tickets_notes_read_updated_at", "notes_read", "updated_at"),

@@ -60,7 +60,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
     assert ticket_indexes == {
         "ix_tickets_resolver_scope": ["resolver_key", "resolved_at", "in_scope", "category_mask"],
         "ix_tickets_responder_key_responded_at": ["responder_key", "responded_at"],
-        "ix_tickets_owner_key_is_open": ["owner_key", "is_open"],
+        "ix_tickets_open_owner": ["is_open", "owner_key", "in_scope"],
         "ix_tickets_updated_at": ["updated_at"],
         "ix_tickets_judged_at_resolved_at": ["judged_at", "resolved_at"],
         "ix_tickets_notes_read_updated_at": ["notes_read", "updated_at"],
@@ -90,7 +90,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0013",)]
+    assert versions == [("0014",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 
