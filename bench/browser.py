@@ -1,6 +1,6 @@
 """Debian's chromium, headless, under Playwright's sync API (from the lock), for the cases
-that measure a page in a real browser. The same flags as ``tests/browser.py`` (a bench module
-imports nothing from ``tests``); nothing downloads a browser."""
+that measure a page in a real browser; its flags are the browser tests' and the screenshots'
+too (``tests/browser.py``, ``tools/screenshots.py``). Nothing downloads a browser."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The real HTTP app served for a case: uvicorn on 127.0.0.1 (a free port) in a thread, as
-``tests/browser.py`` serves it to the browser tests (a bench module imports nothing from
-``tests``)."""
+"""The real HTTP app served for a case, and for the browser tests (``tests/browser.py``):
+uvicorn on 127.0.0.1 (a free port) in a thread."""
 
 from __future__ import annotations
 

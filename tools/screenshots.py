@@ -15,6 +15,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench.browser import CHROMIUM_ARGS
 from bot.chat.message import Message
 from bot.core.contest_admin import contests_overview
 from bot.core.contest_form import FormState
@@ -32,16 +33,6 @@ from tools.blockkit_html import home_html, modal_html
 
 NOW = datetime(2026, 11, 20, 22, 0, tzinfo=UTC)  # Friday 16:00 in Chicago
 START = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NEW_CONTEST = {
     "name": "December sprint",
     "metric": "categorized_pct",
