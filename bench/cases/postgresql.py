@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -42,7 +43,15 @@ from sqlmodel import SQLModel
 
 from bench.cases import command, ingest, standings
 from bench.core import CaseResult, Figure, Size, best_of
-from bench.data import CONFIG, DATA_VERSION, END, START, cached_database, waiting_rule
+from bench.data import (
+    CONFIG,
+    DATA_VERSION,
+    END,
+    START,
+    cached_database,
+    waiting_rule,
+    write_database,
+)
 from bench.progress import step
 from metrics.records import TicketRecord
 from psa.connectwise.simulator.bulk import generate_records
@@ -294,8 +303,6 @@ class _PgAsSqlite:
 
     @staticmethod
     def translate(sql: str) -> str:
-        import re
-
         sql = re.sub(r"SUM\((\w+)\)", r"SUM(\1::int)", sql)
         return sql.replace(" = 1", " = true").replace("?", "%s")
 
@@ -321,8 +328,6 @@ def _cached_copy(url: URL, spec: standings.DataSpec) -> URL:
     with tempfile.TemporaryDirectory(prefix="deskboard-bench-pg-") as folder:
         if path is None:
             path = Path(folder) / spec.file_name
-            from bench.data import write_database
-
             write_database(path, spec)
         step(f"postgresql: copying {spec.tickets:,} tickets into {name}")
         source = create_engine_for(f"sqlite:///{path}")

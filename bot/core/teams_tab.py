@@ -37,6 +37,8 @@ from bot.core.personal_links import PageRefused, personal_token
 
 ENTRA_KEYS_URL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
 LEEWAY_SECONDS = 60
+KEYS_TIMEOUT = 5.0
+KEYS_COOLDOWN = 300.0
 NOT_KNOWN = (
     "Deskboard does not know which technician you are yet: send the Deskboard bot a "
     "message once, or ask an admin to /deskboard link you."
@@ -62,7 +64,16 @@ class EntraTokens:
         """The token's claims; ``PageRefused`` 401 for a token that is not good, 503 when
         Entra's keys cannot be read."""
         if self._keys is None:
-            self._keys = jwt.PyJWKClient(self.keys_url, cache_keys=True, lifespan=3600)
+            # Keys cached for an hour; a token naming an unknown key refetches them at most
+            # every KEYS_COOLDOWN seconds (else anyone could make Deskboard call Entra for
+            # each request), and a slow Entra holds a request KEYS_TIMEOUT seconds at most.
+            self._keys = jwt.PyJWKClient(
+                self.keys_url,
+                cache_keys=True,
+                lifespan=3600,
+                timeout=KEYS_TIMEOUT,
+                cooldown_duration=KEYS_COOLDOWN,
+            )
         try:
             key = self._keys.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError:

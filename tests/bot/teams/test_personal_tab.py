@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -146,6 +147,22 @@ def test_every_bad_token_is_refused_with_a_4xx(engine, entra):
         tab = httpx.get(f"{url}/teams/tab")
     assert "The Teams tab is not set up" in tab.text
     assert "teams-js" not in tab.text
+
+
+def test_tokens_naming_unknown_keys_do_not_make_deskboard_call_entra_each_time(engine, entra):
+    good = entra.token(oid="aad-sarah", tid=TENANT, aud=AUDIENCE, upn=SARAH.email)
+    with served(web_app(engine, entra)) as url:
+        assert session(url, good).status_code == 200
+        for n in range(20):
+            forged = jwt.encode(
+                {"oid": "x", "tid": TENANT, "aud": AUDIENCE},
+                entra.key,
+                algorithm="RS256",
+                headers={"kid": f"made-up-{n}"},
+            )
+            assert session(url, forged).status_code == 401
+        assert session(url, good).status_code == 200
+    assert entra.asked <= 2  # the first read, and one refetch for an unknown key
 
 
 def test_the_package_adds_the_personal_tab_with_single_sign_on():
