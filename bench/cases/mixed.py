@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from slack_bolt import App
 
 from bench.cases.command import NOW, build_app, caller_of, make_config, signed_slash, stored_tickets
 from bench.core import CaseResult, Figure, Size, percentile
-from bench.fake_slack import TEAM_ID, FakeSlack, SlackUser
+from bench.fake_slack import TEAM_ID, Arrival, FakeSlack, SlackUser
 from bot.slack.listeners.replies import FAILED
 
 CONCURRENCY = 20
@@ -87,6 +88,10 @@ def send_mixed(app: App, slack: FakeSlack, *, caller: SlackUser, count: int) -> 
         return list(pool.map(one, range(count)))
 
 
+def _response_to(hook: str) -> Callable[[Arrival], bool]:
+    return lambda arrival: arrival.method == "response" and arrival.hook == hook
+
+
 def measure(engine_folder: Path, *, size: Size) -> CaseResult:
     engine = stored_tickets(engine_folder, size)
     config = make_config()
@@ -99,11 +104,7 @@ def measure(engine_folder: Path, *, size: Size) -> CaseResult:
             began = time.perf_counter()
             sent = send_mixed(app, slack, caller=caller, count=count)
             answered = [
-                slack.wait_for(
-                    lambda a, hook=s.hook: a.method == "response" and a.hook == hook,
-                    timeout=RESPONSE_TIMEOUT,
-                )
-                for s in sent
+                slack.wait_for(_response_to(s.hook), timeout=RESPONSE_TIMEOUT) for s in sent
             ]
     finally:
         engine.dispose()
