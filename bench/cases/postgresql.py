@@ -125,11 +125,7 @@ def _connect(url: URL) -> psycopg.Connection[Any]:
 def copy_database(source: Engine, target: URL) -> dict[str, int]:
     """Every Deskboard table of ``source`` into the migrated, empty database ``target``,
     with ``COPY``; rows read through SQLAlchemy's types (so as Deskboard reads them)."""
-    engine = create_engine_for(target.render_as_string(hide_password=False))
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
+    _migrated(target)
     copied: dict[str, int] = {}
     with _connect(target) as connection, source.connect() as reader:
         for table in SQLModel.metadata.sorted_tables:
