@@ -41,10 +41,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     Column,
     ColumnElement,
-    FromClause,
     Label,
     and_,
     case,
@@ -61,13 +59,23 @@ from metrics.ratings import Credit, RatingValue
 from metrics.records import member_key
 from metrics.values import MemberValues, ReopenEvent
 from metrics.windows import Window
-from storage.tables import RATINGS, STATUS_CHANGES, TICKET_NOTES, TICKET_WORKERS, TICKETS
+from storage import populations, rollups
+from storage.populations import Source
+from storage.tables import (
+    MEMBER_DAYS,
+    RATINGS,
+    STATUS_CHANGES,
+    TICKET_NOTES,
+    TICKET_WORKERS,
+    TICKETS,
+)
 
 _T = TICKETS.c
 _S = STATUS_CHANGES.c
 _R = RATINGS.c
 _W = TICKET_WORKERS.c
 _N = TICKET_NOTES.c
+_D = MEMBER_DAYS.c
 _REPLY_FIELDS = frozenset({"reply_min_business", "reply_min_calendar"})
 _RATING_FIELDS = frozenset(value.value for value in RatingValue)
 
@@ -75,58 +83,7 @@ Row = RowMapping
 LONG_WINDOW = timedelta(days=93)  # longer than a quarter: see ``member_values``
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """Where a population's tickets come from and whom each one counts for."""
-
-    from_clause: FromClause
-    member: ColumnElement[Any]
-    conditions: tuple[ColumnElement[bool], ...]
-
-
-def _member_keys(key: Column[Any]) -> CTE:
-    """The distinct members in ``key``, found one index seek per member (a "loose index
-    scan": each step takes the smallest key above the previous one).
-
-    The populations group by member over a time window and the index is (member, time):
-    as a plain ``GROUP BY`` that reads the whole index, every member's tickets of every
-    year, unless the database knows how few members there are (SQLite only skips through
-    the index after ``ANALYZE``; PostgreSQL not at all). Joined to these keys instead, each
-    member's window is one range of the index.
-    """
-    keys = select(func.min(key).label("k")).cte(f"{key.name}s", recursive=True)
-    following = select(func.min(key)).where(key > keys.c.k).scalar_subquery()
-    return keys.union_all(select(following).where(keys.c.k.is_not(None)))
-
-
-def _replies(window: Window, *, scan: bool) -> _Source:
-    start, end = window.utc()
-    conditions = (
-        _T.in_scope == true(),
-        _N.created_at >= start,
-        _N.created_at < end,
-        _N.reply_since.is_not(None),
-    )
-    if scan:
-        notes = TICKET_NOTES.join(TICKETS, _T.id == _N.ticket_id)
-        return _Source(notes, _N.member_key, (*conditions, _N.member_key.is_not(None)))
-    keys = _member_keys(_N.member_key)
-    joined = keys.join(TICKET_NOTES, _N.member_key == keys.c.k).join(TICKETS, _T.id == _N.ticket_id)
-    return _Source(joined, _N.member_key, conditions)
-
-
-def _windowed(key: Column[Any], at: Column[Any], window: Window, *, scan: bool) -> _Source:
-    start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
-    if scan:
-        conditions = (_T.in_scope == true(), key.is_not(None), at >= start, at < end)
-        return _Source(TICKETS, key, conditions)
-    keys = _member_keys(key)
-    return _Source(
-        keys.join(TICKETS, key == keys.c.k), key, (_T.in_scope == true(), at >= start, at < end)
-    )
-
-
-def _rated(window: Window, credit: Credit) -> _Source:
+def _rated(window: Window, credit: Credit) -> Source:
     start, end = window.utc()
     rated = RATINGS.join(TICKETS, _T.id == _R.ticket_id)
     conditions = [_T.in_scope == true(), _R.rated_at >= start, _R.rated_at < end]
@@ -137,23 +94,23 @@ def _rated(window: Window, credit: Credit) -> _Source:
     else:
         member = _T.resolver_key if credit is Credit.RESOLVER else _T.owner_key
         conditions.append(member.is_not(None))
-    return _Source(rated, member, tuple(conditions))
+    return Source(rated, member, tuple(conditions))
 
 
-def _source(population: Population, window: Window, credit: Credit, *, scan: bool) -> _Source:
+def _source(population: Population, window: Window, credit: Credit, *, scan: bool) -> Source:
     start, end = window.utc()  # bound through UTCDateTime, exactly like the stored values
     in_scope = _T.in_scope == true()
     if population is Population.RATED:
         return _rated(window, credit)
     if population is Population.REPLIES:
-        return _replies(window, scan=scan)
+        return populations.replies(window, scan=scan)
     if population is Population.RESOLVED:
-        return _windowed(_T.resolver_key, _T.resolved_at, window, scan=scan)
+        return populations.windowed(_T.resolver_key, _T.resolved_at, window, scan=scan)
     if population is Population.RESPONDED:
-        return _windowed(_T.responder_key, _T.responded_at, window, scan=scan)
+        return populations.windowed(_T.responder_key, _T.responded_at, window, scan=scan)
     if population is Population.OPEN_OWNED:
         key = _T.owner_key
-        return _Source(TICKETS, key, (in_scope, _T.is_open == true(), key.is_not(None)))
+        return Source(TICKETS, key, (in_scope, _T.is_open == true(), key.is_not(None)))
     if population is Population.REOPENED:
         # One row per (ticket, member), however often the ticket was reopened in the window.
         pairs = (
@@ -168,7 +125,7 @@ def _source(population: Population, window: Window, credit: Credit, *, scan: boo
             .subquery("reopens")
         )
         joined = pairs.join(TICKETS, _T.id == pairs.c.ticket_id)
-        return _Source(joined, pairs.c.resolver_key, (in_scope,))
+        return Source(joined, pairs.c.resolver_key, (in_scope,))
     raise ValueError(f"unknown population {population!r}")
 
 
@@ -182,13 +139,23 @@ def _flag(field: str) -> ColumnElement[bool]:
     return _T[field] == true()
 
 
-def _count(field: str | None, bit: int | None) -> ColumnElement[Any]:
-    """How many of the group's rows have ``field`` true and are in the category."""
+def _in_category(mask: ColumnElement[Any], bit: int) -> ColumnElement[bool]:
+    return mask.bitwise_and(bit) != 0
+
+
+def _count(field: str | None, bit: int | None, *, rolled: bool = False) -> ColumnElement[Any]:
+    """How many of the group's rows have ``field`` true and are in the category; from the
+    day totals (``rolled``), the sum of the days' counts."""
+    if rolled:
+        counted: ColumnElement[Any] = _D.n if field is None else _D[field]
+        if bit is not None:
+            counted = case((_in_category(_D.category_mask, bit), counted), else_=0)
+        return func.coalesce(func.sum(counted), 0)
     conditions: list[ColumnElement[bool]] = []
     if field is not None:
         conditions.append(_flag(field))
     if bit is not None:
-        conditions.append(_T.category_mask.bitwise_and(bit) != 0)
+        conditions.append(_in_category(_T.category_mask, bit))
     if not conditions:
         return func.count()
     return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
@@ -198,7 +165,34 @@ def _mean(field: str, bit: int | None) -> ColumnElement[Any]:
     column = _N[field] if field in _REPLY_FIELDS else _T[field]
     if bit is None:
         return func.avg(column)
-    return func.avg(case((_T.category_mask.bitwise_and(bit) != 0, column), else_=None))
+    return func.avg(case((_in_category(_T.category_mask, bit), column), else_=None))
+
+
+def _mean_parts(field: str, bit: int | None) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """A mean from the day totals: the sum of the days' sums and of their counts."""
+    total: ColumnElement[Any] = _D[f"{field}_sum"]
+    count: ColumnElement[Any] = _D[f"{field}_n"]
+    if bit is not None:
+        total = case((_in_category(_D.category_mask, bit), total), else_=0.0)
+        count = case((_in_category(_D.category_mask, bit), count), else_=0)
+    return func.sum(total), func.sum(count)
+
+
+def _rollable(ref: MetricRef, basis: TimeBasis) -> bool:
+    """Whether the day totals hold what ``ref`` needs."""
+    metric = ref.metric
+    if metric.population not in rollups.POPULATIONS:
+        return False
+    field = metric.field_for(basis)
+    match metric.aggregate:
+        case Aggregate.COUNT | Aggregate.PER_WORKING_DAY:
+            return field is None or field in rollups.FLAGS[metric.population]
+        case Aggregate.PCT:
+            counted = (field, metric.denominator_for(basis))
+            return all(f is None or f in rollups.FLAGS[metric.population] for f in counted)
+        case Aggregate.MEAN:
+            return field in rollups.MEANS[metric.population]
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,21 +204,25 @@ class _RefSql:
     basis: TimeBasis
     bit: int | None
 
-    def columns(self) -> list[Label[Any]]:
+    def columns(self, *, rolled: bool = False) -> list[Label[Any]]:
+        """The aggregates to add: over the tickets, or (``rolled``) over the day totals."""
         metric = self.ref.metric
         field = metric.field_for(self.basis)
         match metric.aggregate:
             case Aggregate.COUNT | Aggregate.PER_WORKING_DAY:
-                return [_count(field, self.bit).label(f"{self.label}_n")]
+                return [_count(field, self.bit, rolled=rolled).label(f"{self.label}_n")]
             case Aggregate.PCT:
                 denominator = metric.denominator_for(self.basis)
                 return [
-                    _count(field, self.bit).label(f"{self.label}_n"),
-                    _count(denominator, self.bit).label(f"{self.label}_d"),
+                    _count(field, self.bit, rolled=rolled).label(f"{self.label}_n"),
+                    _count(denominator, self.bit, rolled=rolled).label(f"{self.label}_d"),
                 ]
             case Aggregate.MEAN:
                 if field is None:
                     raise ValueError(f"{metric.key}: a mean needs a field")
+                if rolled:
+                    total, count = _mean_parts(field, self.bit)
+                    return [total.label(f"{self.label}_sum"), count.label(f"{self.label}_cnt")]
                 return [_mean(field, self.bit).label(f"{self.label}_avg")]
             case Aggregate.NET:
                 return [
@@ -248,6 +246,9 @@ class _RefSql:
                 denominator = int(read("d") or 0)
                 return None if denominator == 0 else 100.0 * int(read("n") or 0) / denominator
             case Aggregate.MEAN:
+                if row is not None and f"{self.label}_cnt" in row:
+                    count = int(read("cnt") or 0)
+                    return None if count == 0 else float(read("sum")) / count * metric.scale
                 mean = read("avg")
                 return None if mean is None else float(mean) * metric.scale
             case Aggregate.PER_WORKING_DAY:
@@ -271,13 +272,29 @@ def _check_ref(ref: MetricRef, category_bits: Mapping[str, int]) -> None:
 
 
 def _present(
-    session: Session, key: Column[Any], at: Column[Any], window: Window, skip: frozenset[str]
+    session: Session,
+    key: Column[Any],
+    at: Column[Any],
+    window: Window,
+    skip: frozenset[str],
+    days: tuple[int, int] | None,
 ) -> dict[str, Row | None]:
     """The members with an in-scope ticket in the window by ``key`` and ``at``, when only
-    who they are is asked (no metric of that population): for each member one index seek
-    that stops at the first such ticket, instead of counting all of them."""
+    who they are is asked (no metric of that population): from the day totals when they
+    answer, else for each member one index seek that stops at the first such ticket,
+    instead of counting all of them."""
+    if days is not None:
+        named = (
+            select(_D.member_key)
+            .where(_D.population == Population.RESPONDED.value, _D.day >= days[0])
+            .where(_D.day < days[1])
+            .distinct()
+        )
+        if skip:
+            named = named.where(_D.member_key.not_in(skip))
+        return {str(k): None for (k,) in session.execute(named)}
     start, end = window.utc()
-    keys = _member_keys(key)
+    keys = populations.member_keys(key)
     ticket = TICKETS.alias("present")
     found = exists().where(
         ticket.c[key.name] == keys.c.k,
@@ -292,7 +309,7 @@ def _present(
 
 
 def _grouped(
-    session: Session, source: _Source, columns: Sequence[Label[Any]], skip: frozenset[str]
+    session: Session, source: Source, columns: Sequence[Label[Any]], skip: frozenset[str]
 ) -> dict[str, Row]:
     query = (
         select(source.member.label("member"), *columns)
@@ -315,6 +332,7 @@ def member_values(
     category_bits: Mapping[str, int],
     excluded: frozenset[str] = frozenset(),
     credit: Credit = Credit.RESOLVER,
+    day_totals: bool = True,
 ) -> dict[str, MemberValues]:
     """Each member's values of ``refs`` over ``window``, keyed by member key (sorted).
 
@@ -322,6 +340,11 @@ def member_values(
     less ``excluded``; a backlog or a reopen alone does not make someone a member. When a
     ratings metric is asked for, everyone credited with a rating in the window is a member
     too, and ``MemberValues.rated`` holds their |S(m)|.
+
+    A window of whole local days reads the resolved, responded and replies populations
+    from the day totals (``storage.rollups``) when they answer it exactly in this session's
+    snapshot and hold every field asked of that population; ``day_totals=False`` reads the
+    tickets always (the tests compare the two).
     """
     for ref in refs:
         _check_ref(ref, category_bits)
@@ -331,9 +354,6 @@ def member_values(
         _RefSql(ref, f"m{i}", basis, None if ref.category is None else category_bits[ref.category])
         for i, ref in enumerate(refs)
     ]
-    sizes = [func.count().label("size")] + [
-        _count(None, category_bits[c]).label(f"size_{i}") for i, c in enumerate(categories)
-    ]
 
     with_ratings = any(r.ref.metric.population is Population.RATED for r in ref_sql)
     # PostgreSQL reads a long window's tickets faster in one scan of the table than one
@@ -342,17 +362,29 @@ def member_values(
         session.get_bind().dialect.name == "postgresql" and window.end - window.start > LONG_WINDOW
     )
 
+    days = rollups.usable_days(session, window) if day_totals else None
     rows: dict[Population, dict[str, Row] | dict[str, Row | None]] = {}
     for population in Population:
-        columns = [c for r in ref_sql if r.ref.metric.population is population for c in r.columns()]
+        asked = [r for r in ref_sql if r.ref.metric.population is population]
+        rolled = (
+            days is not None
+            and population in rollups.POPULATIONS
+            and all(_rollable(r.ref, basis) for r in asked)
+        )
+        columns = [c for r in asked for c in r.columns(rolled=rolled)]
         if population is Population.RESOLVED or (population is Population.RATED and with_ratings):
-            columns += sizes
+            columns += _sizes_columns(categories, category_bits, rolled=rolled)
         if not columns and population is not Population.RESPONDED:
             continue  # RESOLVED and RESPONDED always run: together they name the members
         if not columns:  # RESPONDED, only to name the members
-            rows[population] = _present(session, _T.responder_key, _T.responded_at, window, skip)
+            rows[population] = _present(
+                session, _T.responder_key, _T.responded_at, window, skip, days
+            )
             continue
-        source = _source(population, window, credit, scan=scan)
+        if rolled and days is not None:
+            source = _day_totals(population, days)
+        else:
+            source = _source(population, window, credit, scan=scan)
         rows[population] = _grouped(session, source, columns, skip)
 
     named = set(rows[Population.RESOLVED]) | set(rows[Population.RESPONDED])
@@ -368,6 +400,21 @@ def member_values(
         }
         result[member] = MemberValues(member, resolved, values, rated)
     return result
+
+
+def _sizes_columns(
+    categories: Sequence[str], category_bits: Mapping[str, int], *, rolled: bool
+) -> list[Label[Any]]:
+    """A population's size, overall and per requested category."""
+    return [_count(None, None, rolled=rolled).label("size")] + [
+        _count(None, category_bits[c], rolled=rolled).label(f"size_{i}")
+        for i, c in enumerate(categories)
+    ]
+
+
+def _day_totals(population: Population, days: tuple[int, int]) -> Source:
+    conditions = (_D.population == population.value, _D.day >= days[0], _D.day < days[1])
+    return Source(MEMBER_DAYS, _D.member_key, conditions)
 
 
 def _sizes(own: Row | None, categories: Sequence[str]) -> dict[str | None, int]:

@@ -12,10 +12,21 @@ what the bot decided and sent, so that a restart or a retried job never sends an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, Table, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.utc import UTCDateTime
@@ -477,6 +488,81 @@ class TeamsAccount(SQLModel, table=True):
     seen_at: datetime = Field(sa_type=UTCDateTime)
 
 
+ROLLUP_FLAGS: tuple[str, ...] = (
+    "categorized",
+    "has_type",
+    "has_subtype",
+    "has_item",
+    "no_agreement",
+    "catchall",
+    "escalated",
+    "without_escalation",
+    "judgeable",
+    "first_contact",
+    "followed_up",
+    "closed_with_notes",
+    "rated",
+)
+"""The tickets' true/false values that the day totals count (``storage.rollups``): columns
+of ``tickets``, and ``rated`` (the ticket has a rating)."""
+ROLLUP_TICKET_MEANS: tuple[str, ...] = (
+    "resolution_min_business",
+    "resolution_min_sla",
+    "resolution_min_calendar",
+    "response_min_business",
+    "response_min_sla",
+    "response_min_calendar",
+    "actual_hours",
+    "responses",
+    "responses_to_close",
+)
+"""The tickets' numeric columns whose sum and count of values the day totals keep."""
+ROLLUP_REPLY_MEANS: tuple[str, ...] = ("reply_min_business", "reply_min_calendar")
+"""The same for the replies (``ticket_notes``)."""
+
+
+def _member_days() -> Table:
+    """Per population, local day, member and categories: the in-scope tickets' totals
+    (``storage.rollups``). ``day`` is the local date's ordinal (``date.toordinal``)."""
+    means = ROLLUP_TICKET_MEANS + ROLLUP_REPLY_MEANS
+    return Table(
+        "member_days",
+        SQLModel.metadata,
+        Column("population", String, primary_key=True),
+        Column("day", Integer, primary_key=True, autoincrement=False),
+        Column("member_key", String, primary_key=True),
+        Column("category_mask", Integer, primary_key=True, autoincrement=False),
+        Column("n", Integer, nullable=False),
+        *(Column(flag, Integer, nullable=False) for flag in ROLLUP_FLAGS),
+        *(Column(f"{field}_sum", Float, nullable=False) for field in means),
+        *(Column(f"{field}_n", Integer, nullable=False) for field in means),
+        sqlite_with_rowid=False,
+    )
+
+
+MEMBER_DAYS: Table = _member_days()
+
+
+class RollupDirtyDay(SQLModel, table=True):
+    """A UTC date whose tickets or replies changed since the day totals were refreshed,
+    written by the database's own triggers (migration 0015). Not unique: writers in
+    several PostgreSQL sessions never wait on one another's uncommitted rows."""
+
+    __tablename__ = "rollup_dirty"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+
+
+class RollupState(SQLModel, table=True):
+    """The time zone whose local days the day totals are kept in (one row)."""
+
+    __tablename__ = "rollup_state"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    timezone: str
+
+
 # The Core tables, for bulk statements and aggregates.
 TICKETS: Table = SQLModel.metadata.tables["tickets"]
 STATUS_CHANGES: Table = SQLModel.metadata.tables["status_changes"]
@@ -500,3 +586,5 @@ CONTEST_RESULTS: Table = SQLModel.metadata.tables["contest_results"]
 WALLBOARDS: Table = SQLModel.metadata.tables["wallboards"]
 LINK_KEYS: Table = SQLModel.metadata.tables["link_keys"]
 TEAMS_ACCOUNTS: Table = SQLModel.metadata.tables["teams_accounts"]
+ROLLUP_DIRTY: Table = SQLModel.metadata.tables["rollup_dirty"]
+ROLLUP_STATE: Table = SQLModel.metadata.tables["rollup_state"]

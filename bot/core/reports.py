@@ -30,7 +30,7 @@ from metrics.values import MemberValues
 from metrics.waiting import WaitingRule
 from metrics.windows import Window
 from psa.port import NotesFileReader, SkippedTicket, TicketFileReader
-from storage import repo, standings
+from storage import repo, rollups, standings
 from storage.db import create_engine_for, migrate, session_scope
 from storage.ratings import upsert_ratings
 
@@ -77,6 +77,7 @@ def _member_values(
     A member ConnectWise marks inactive (someone who left) is left out unless they resolved
     tickets in the window: a technician who leaves mid-month keeps that month."""
     ensure_derived(engine, config=config, params=config.derive_params(calendar))
+    rollups.refresh_for(engine, window)  # the day totals, before the session below reads
     with session_scope(engine) as session:
         inactive = repo.inactive_member_keys(session)
         members = standings.member_values(

@@ -38,6 +38,7 @@ ALERT_TABLES = {"alert_events"}  # revision 0009
 PROGRAM_TABLES = {"program_items", "program_changes", "contest_results"}  # revision 0010
 BOARD_TABLES = {"wallboards", "link_keys"}  # revision 0011
 TEAMS_TABLES = {"teams_accounts"}  # revision 0012
+ROLLUP_TABLES = {"member_days", "rollup_dirty", "rollup_state"}  # revision 0015
 
 
 def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: Databases):
@@ -54,6 +55,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
         | PROGRAM_TABLES
         | BOARD_TABLES
         | TEAMS_TABLES
+        | ROLLUP_TABLES
         | {"alembic_version"}
     )
     ticket_indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
@@ -90,7 +92,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0014",)]
+    assert versions == [("0015",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 
