@@ -42,7 +42,7 @@ from metrics.notes import TicketNote
 from metrics.records import Board, TicketRecord
 from metrics.waiting import WaitingRule
 from psa.port import Psa, PsaError, RecordNotFound, SkippedTicket, TicketPage
-from storage import repo
+from storage import repo, rollups
 from storage.db import session_scope, write_scope
 
 log = logging.getLogger(__name__)
@@ -201,6 +201,8 @@ def run_sync(
         raise
     with session_scope(engine) as session:
         repo.record_sync_finished(session, at=now)
+    # the day totals follow what was stored, so the next standings read finds them current
+    rollups.refresh(engine, tz=config.tz)
     return report
 
 

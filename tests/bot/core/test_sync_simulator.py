@@ -3,6 +3,7 @@ and it sees reopened tickets the way a scheduler polling every few hours would."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,13 +12,15 @@ from sqlalchemy import text
 
 from bot.config import parse_config
 from bot.core.sync import run_sync
+from metrics.categories import category_bits
+from metrics.definitions import METRICS, MetricRef, Population
 from metrics.records import member_key
-from metrics.windows import Window
+from metrics.windows import Window, window_for_dates
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.mapping import map_ticket
 from psa.connectwise.simulator import SimulatedMSP, SimulatorServer, generate_msp
 from psa.connectwise.simulator.model import to_epoch
-from storage import repo, standings
+from storage import repo, rollups, standings
 from storage.db import create_engine_for, session_scope
 
 START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -182,3 +185,32 @@ def test_a_first_sync_backfills_every_configured_contest_window(
     # Once there is a watermark, the next sync starts from it, not from the backfill day.
     later = run_sync(client=client, engine=engine, config=config, now=END + timedelta(hours=1))
     assert later.updated_after > END - timedelta(days=1)
+
+
+def test_a_sync_leaves_the_day_totals_current_and_equal_to_the_tickets(server, client, engine):
+    run_sync(client=client, engine=engine, config=CONFIG, now=END, since=START.date())
+    window = window_for_dates(START.date(), END.date(), CONFIG.tz)
+    refs = [MetricRef(m) for m in METRICS if m.population is not Population.RATED]
+    calendar = CONFIG.calendar()
+    read: dict[bool, dict] = {}
+    with session_scope(engine) as session:
+        assert rollups.usable_days(session, window) is not None  # nothing left to refresh
+        for day_totals in (True, False):
+            read[day_totals] = standings.member_values(
+                session,
+                window=window,
+                refs=refs,
+                basis=CONFIG.metrics.time_basis,
+                working_days=calendar.working_days(window.start, window.end),
+                category_bits=category_bits(CONFIG.category_list()),
+                day_totals=day_totals,
+            )
+    assert len(read[True]) > 3
+    assert list(read[True]) == list(read[False])
+    for member, values in read[True].items():
+        expected = read[False][member]
+        assert values.resolved == expected.resolved
+        for key, value in values.values.items():
+            other = expected.values[key]
+            assert (value is None) == (other is None), (member, key)
+            assert value is None or math.isclose(value, other, rel_tol=1e-12), (member, key)
