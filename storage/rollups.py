@@ -85,6 +85,18 @@ MEANS: dict[Population, tuple[str, ...]] = {
 """The values whose sums and counts each population's totals keep (0 elsewhere). The
 responded population keeps what its one metric reads (the response times), so the
 triggers mark an old open ticket's response date only when those change."""
+TRIGGERS: tuple[tuple[str, str], ...] = (
+    ("rollup_tickets_insert", "tickets"),
+    ("rollup_tickets_update", "tickets"),
+    ("rollup_tickets_delete", "tickets"),
+    ("rollup_ratings_insert", "ratings"),
+    ("rollup_ratings_update", "ratings"),
+    ("rollup_ratings_delete", "ratings"),
+    ("rollup_notes_insert", "ticket_notes"),
+    ("rollup_notes_update", "ticket_notes"),
+    ("rollup_notes_delete", "ticket_notes"),
+)
+"""The triggers migration 0015 creates, by name and table."""
 CHUNK_DAYS = 400  # days per query: a few hundred bound instants at most
 LONG_RUN = timedelta(days=93)  # PostgreSQL reads longer runs by one scan (storage.standings)
 

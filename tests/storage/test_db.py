@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from metrics.derive import DeriveParams
 from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
-from storage import repo
+from storage import repo, rollups
 from storage.db import (
     SYNC_LOCK,
     create_engine_for,
@@ -77,6 +77,19 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
     member_indexes = inspector.get_indexes("members")
     assert [(ix["name"], bool(ix["unique"])) for ix in member_indexes] == [("ix_members_key", True)]
     engine.dispose()
+
+
+def test_the_migration_creates_the_day_totals_triggers(engine: Engine):
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = (
+            "SELECT t.tgname, c.relname FROM pg_trigger AS t "
+            "JOIN pg_class AS c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+        )
+    with engine.connect() as connection:
+        found = {(str(name), str(table)) for name, table in connection.execute(text(query))}
+    assert found == set(rollups.TRIGGERS)
 
 
 def test_the_migration_builds_exactly_the_tables_module(engine: Engine):

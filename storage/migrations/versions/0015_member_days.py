@@ -166,9 +166,11 @@ _PG_RATED_DAYS = (
 PG_FUNCTIONS = (
     # Not unique, so no writer waits for another session's uncommitted mark of the same
     # date: a date marked twice is refreshed once.
-    "CREATE FUNCTION rollup_mark(marked date) RETURNS void LANGUAGE sql AS $$ "
-    "INSERT INTO rollup_dirty (day) SELECT marked WHERE marked IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = marked) $$",
+    # PL/pgSQL, not SQL: its statements' plans are kept for the session, where a SQL
+    # function's body is planned again at every call (a page of tickets makes thousands).
+    "CREATE FUNCTION rollup_mark(marked date) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+    "IF marked IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = marked) "
+    "THEN INSERT INTO rollup_dirty (day) VALUES (marked); END IF; END $$",
     "CREATE FUNCTION rollup_tickets_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "IF TG_OP <> 'INSERT' AND OLD.in_scope THEN " + _pg_ticket_days("OLD") + "END IF; "
     "IF TG_OP <> 'DELETE' AND NEW.in_scope THEN " + _pg_ticket_days("NEW") + "END IF; "
