@@ -76,86 +76,105 @@ def _changed(columns: Sequence[str], differ: str) -> str:
     return " OR ".join(f"OLD.{c} {differ} NEW.{c}" for c in columns)
 
 
-def _sqlite_mark(days: str) -> str:
-    """Insert each date of ``days`` (a query of a column ``d``) not yet marked."""
+def _sqlite_mark(day: str, condition: str = "1") -> str:
+    """Mark the date ``day`` (an expression) when ``condition`` holds and it is not marked
+    yet: one plain statement, no compound query (each would build a temporary table per
+    row written)."""
     return (
-        "INSERT INTO rollup_dirty (day) SELECT DISTINCT d FROM ("
-        + days
-        + ") WHERE d IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = d);"
+        f"INSERT INTO rollup_dirty (day) SELECT {day} WHERE ({condition}) AND {day} IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = {day}); "
     )
 
 
-def _sqlite_ticket_days(row: str, responded: str = "1") -> list[str]:
-    return [
-        f"SELECT date({row}.resolved_at) AS d WHERE {row}.in_scope "
-        f"AND {row}.resolver_key IS NOT NULL",
-        f"SELECT date({row}.responded_at) AS d WHERE {row}.in_scope "
-        f"AND {row}.responder_key IS NOT NULL AND ({responded})",
-    ]
+def _sqlite_ticket_marks(row: str, responded: str = "1") -> str:
+    return _sqlite_mark(
+        f"date({row}.resolved_at)", f"{row}.in_scope AND {row}.resolver_key IS NOT NULL"
+    ) + _sqlite_mark(
+        f"date({row}.responded_at)",
+        f"{row}.in_scope AND {row}.responder_key IS NOT NULL AND ({responded})",
+    )
 
 
-def _sqlite_rated_days(rows: Sequence[str]) -> list[str]:
-    """The resolution date of a rating's ticket, for each of ``rows`` (OLD, NEW)."""
-    return [
-        f"SELECT date(resolved_at) AS d FROM tickets WHERE id = {row}.ticket_id AND in_scope "
-        "AND resolver_key IS NOT NULL"
-        for row in rows
-    ]
+def _sqlite_rated_mark(row: str) -> str:
+    """The resolution date of the rating's ticket."""
+    return (
+        "INSERT INTO rollup_dirty (day) SELECT date(t.resolved_at) FROM tickets AS t "
+        f"WHERE t.id = {row}.ticket_id AND t.in_scope AND t.resolver_key IS NOT NULL "
+        "AND t.resolved_at IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = date(t.resolved_at)); "
+    )
 
 
 SCOPE_OR_CATEGORIES_CHANGED = _changed(("in_scope", "category_mask"), "IS NOT")
 SQLITE_TRIGGERS = (
     "CREATE TRIGGER rollup_tickets_insert AFTER INSERT ON tickets WHEN NEW.in_scope BEGIN "
-    + _sqlite_mark(" UNION ".join(_sqlite_ticket_days("NEW")))
-    + " END",
+    + _sqlite_ticket_marks("NEW")
+    + "END",
     "CREATE TRIGGER rollup_tickets_update AFTER UPDATE ON tickets "
     f"WHEN (OLD.in_scope OR NEW.in_scope) AND ({_changed(TICKET_COLUMNS, 'IS NOT')}) BEGIN "
-    + _sqlite_mark(
-        " UNION ".join(
-            [
-                *_sqlite_ticket_days("OLD", _changed(RESPONSE_COLUMNS, "IS NOT")),
-                *_sqlite_ticket_days("NEW", _changed(RESPONSE_COLUMNS, "IS NOT")),
-                "SELECT date(created_at) AS d FROM ticket_notes WHERE ticket_id = NEW.id "
-                f"AND reply_since IS NOT NULL AND ({SCOPE_OR_CATEGORIES_CHANGED})",
-            ]
-        )
-    )
-    + " END",
+    + _sqlite_ticket_marks("OLD", _changed(RESPONSE_COLUMNS, "IS NOT"))
+    + _sqlite_ticket_marks("NEW", _changed(RESPONSE_COLUMNS, "IS NOT"))
+    + "INSERT INTO rollup_dirty (day) SELECT DISTINCT date(n.created_at) FROM ticket_notes AS n "
+    f"WHERE ({SCOPE_OR_CATEGORIES_CHANGED}) AND n.ticket_id = NEW.id "
+    "AND n.reply_since IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = date(n.created_at)); "
+    "END",
     "CREATE TRIGGER rollup_tickets_delete AFTER DELETE ON tickets WHEN OLD.in_scope BEGIN "
-    + _sqlite_mark(" UNION ".join(_sqlite_ticket_days("OLD")))
-    + " END",
-    *(
-        f"CREATE TRIGGER rollup_ratings_{event.lower()} AFTER {event} ON ratings "
-        f"{when} BEGIN " + _sqlite_mark(" UNION ".join(_sqlite_rated_days(rows))) + " END"
-        for event, when, rows in (
-            ("INSERT", "", ("NEW",)),
-            ("UPDATE", "WHEN OLD.ticket_id IS NOT NEW.ticket_id", ("OLD", "NEW")),
-            ("DELETE", "", ("OLD",)),
-        )
-    ),
+    + _sqlite_ticket_marks("OLD")
+    + "END",
+    "CREATE TRIGGER rollup_ratings_insert AFTER INSERT ON ratings BEGIN "
+    + _sqlite_rated_mark("NEW")
+    + "END",
+    "CREATE TRIGGER rollup_ratings_update AFTER UPDATE ON ratings "
+    "WHEN OLD.ticket_id IS NOT NEW.ticket_id BEGIN "
+    + _sqlite_rated_mark("OLD")
+    + _sqlite_rated_mark("NEW")
+    + "END",
+    "CREATE TRIGGER rollup_ratings_delete AFTER DELETE ON ratings BEGIN "
+    + _sqlite_rated_mark("OLD")
+    + "END",
     "CREATE TRIGGER rollup_notes_insert AFTER INSERT ON ticket_notes "
-    "WHEN NEW.reply_since IS NOT NULL BEGIN "
-    + _sqlite_mark("SELECT date(NEW.created_at) AS d")
-    + " END",
+    "WHEN NEW.reply_since IS NOT NULL BEGIN " + _sqlite_mark("date(NEW.created_at)") + "END",
     "CREATE TRIGGER rollup_notes_update AFTER UPDATE ON ticket_notes "
     "WHEN (OLD.reply_since IS NOT NULL OR NEW.reply_since IS NOT NULL) "
     f"AND ({_changed(NOTE_COLUMNS, 'IS NOT')}) BEGIN "
-    + _sqlite_mark("SELECT date(OLD.created_at) AS d UNION SELECT date(NEW.created_at) AS d")
-    + " END",
+    + _sqlite_mark("date(OLD.created_at)", "OLD.reply_since IS NOT NULL")
+    + _sqlite_mark("date(NEW.created_at)", "NEW.reply_since IS NOT NULL")
+    + "END",
     "CREATE TRIGGER rollup_notes_delete AFTER DELETE ON ticket_notes "
-    "WHEN OLD.reply_since IS NOT NULL BEGIN "
-    + _sqlite_mark("SELECT date(OLD.created_at) AS d")
-    + " END",
+    "WHEN OLD.reply_since IS NOT NULL BEGIN " + _sqlite_mark("date(OLD.created_at)") + "END",
 )
+
+
+def _pg_mark(day: str) -> str:
+    """Mark the date ``day`` (an expression), if not yet marked: a statement of the trigger
+    function itself, whose plan PL/pgSQL keeps for the session. Not unique, so no writer
+    waits for another session's uncommitted mark of the same date (a date marked twice is
+    refreshed once)."""
+    return (
+        f"INSERT INTO rollup_dirty (day) SELECT {day} WHERE {day} IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = {day}); "
+    )
 
 
 def _pg_ticket_days(row: str) -> str:
     responded = _changed(RESPONSE_COLUMNS, "IS DISTINCT FROM")
     return (
         f"IF {row}.resolver_key IS NOT NULL THEN "
-        f"PERFORM rollup_mark(({row}.resolved_at AT TIME ZONE 'UTC')::date); END IF; "
+        + _pg_mark(f"({row}.resolved_at AT TIME ZONE 'UTC')::date")
+        + "END IF; "
         f"IF {row}.responder_key IS NOT NULL AND (TG_OP <> 'UPDATE' OR {responded}) THEN "
-        f"PERFORM rollup_mark(({row}.responded_at AT TIME ZONE 'UTC')::date); END IF; "
+        + _pg_mark(f"({row}.responded_at AT TIME ZONE 'UTC')::date")
+        + "END IF; "
+    )
+
+
+def _pg_marks_from(days: str) -> str:
+    """Mark each date of ``days`` (a query of a column ``day``) not yet marked."""
+    return (
+        f"INSERT INTO rollup_dirty (day) SELECT DISTINCT days.day FROM ({days}) AS days "
+        "WHERE days.day IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM rollup_dirty AS d WHERE d.day = days.day); "
     )
 
 
@@ -164,34 +183,28 @@ _PG_RATED_DAYS = (
     "WHERE id = {row}.ticket_id AND in_scope AND resolver_key IS NOT NULL"
 )
 PG_FUNCTIONS = (
-    # Not unique, so no writer waits for another session's uncommitted mark of the same
-    # date: a date marked twice is refreshed once.
-    # PL/pgSQL, not SQL: its statements' plans are kept for the session, where a SQL
-    # function's body is planned again at every call (a page of tickets makes thousands).
-    "CREATE FUNCTION rollup_mark(marked date) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
-    "IF marked IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rollup_dirty WHERE day = marked) "
-    "THEN INSERT INTO rollup_dirty (day) VALUES (marked); END IF; END $$",
     "CREATE FUNCTION rollup_tickets_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "IF TG_OP <> 'INSERT' AND OLD.in_scope THEN " + _pg_ticket_days("OLD") + "END IF; "
     "IF TG_OP <> 'DELETE' AND NEW.in_scope THEN " + _pg_ticket_days("NEW") + "END IF; "
     "IF TG_OP = 'UPDATE' AND (OLD.in_scope IS DISTINCT FROM NEW.in_scope "
     "OR OLD.category_mask IS DISTINCT FROM NEW.category_mask) THEN "
-    "PERFORM rollup_mark(days.day) FROM (SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date "
-    "AS day FROM ticket_notes WHERE ticket_id = NEW.id AND reply_since IS NOT NULL) AS days; "
-    "END IF; RETURN NULL; END $$",
+    + _pg_marks_from(
+        "SELECT (created_at AT TIME ZONE 'UTC')::date AS day FROM ticket_notes "
+        "WHERE ticket_id = NEW.id AND reply_since IS NOT NULL"
+    )
+    + "END IF; RETURN NULL; END $$",
     "CREATE FUNCTION rollup_ratings_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "IF TG_OP <> 'INSERT' THEN PERFORM rollup_mark(days.day) FROM ("
-    + _PG_RATED_DAYS.format(row="OLD")
-    + ") AS days; END IF; "
-    "IF TG_OP <> 'DELETE' THEN PERFORM rollup_mark(days.day) FROM ("
-    + _PG_RATED_DAYS.format(row="NEW")
-    + ") AS days; END IF; RETURN NULL; END $$",
+    "IF TG_OP <> 'INSERT' THEN "
+    + _pg_marks_from(_PG_RATED_DAYS.format(row="OLD"))
+    + "END IF; IF TG_OP <> 'DELETE' THEN "
+    + _pg_marks_from(_PG_RATED_DAYS.format(row="NEW"))
+    + "END IF; RETURN NULL; END $$",
     "CREATE FUNCTION rollup_notes_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "IF TG_OP <> 'INSERT' AND OLD.reply_since IS NOT NULL THEN "
-    "PERFORM rollup_mark((OLD.created_at AT TIME ZONE 'UTC')::date); END IF; "
-    "IF TG_OP <> 'DELETE' AND NEW.reply_since IS NOT NULL THEN "
-    "PERFORM rollup_mark((NEW.created_at AT TIME ZONE 'UTC')::date); END IF; "
-    "RETURN NULL; END $$",
+    + _pg_mark("(OLD.created_at AT TIME ZONE 'UTC')::date")
+    + "END IF; IF TG_OP <> 'DELETE' AND NEW.reply_since IS NOT NULL THEN "
+    + _pg_mark("(NEW.created_at AT TIME ZONE 'UTC')::date")
+    + "END IF; RETURN NULL; END $$",
 )
 PG_TRIGGERS = (
     "CREATE TRIGGER rollup_tickets_insert AFTER INSERT ON tickets FOR EACH ROW "
@@ -275,7 +288,6 @@ def downgrade() -> None:
             "rollup_tickets_changed()",
             "rollup_ratings_changed()",
             "rollup_notes_changed()",
-            "rollup_mark(date)",
         ):
             op.execute(f"DROP FUNCTION {function}")
     op.drop_table("rollup_state")
