@@ -1,6 +1,6 @@
 """Day totals: each technician's in-scope tickets per local day, kept beside the tickets so
 that a year's standings read a few hundred thousand small rows instead of half a million
-tickets (docs/architecture.md, "How the pieces meet", "Day totals").
+tickets (docs/architecture.md, "How the pieces meet").
 
 ``member_days`` holds, per population (resolved, responded, replies), local day of the
 configured time zone, member and ``category_mask``: how many rows, how many of them have
