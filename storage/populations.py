@@ -4,15 +4,30 @@ the standings (``storage.standings``) and the day totals (``storage.rollups``)."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import CTE, Column, ColumnElement, FromClause, func, select, true
+from sqlalchemy import CTE, Column, ColumnElement, FromClause, exists, func, select, true
 
 from metrics.windows import Window
-from storage.tables import TICKET_NOTES, TICKETS
+from storage.tables import RATINGS, TICKET_NOTES, TICKETS
 
 _T = TICKETS.c
 _N = TICKET_NOTES.c
+_R = RATINGS.c
+
+LONG_WINDOW = timedelta(days=93)
+"""Longer than a quarter: PostgreSQL reads such a window's tickets faster in one scan of the
+table than one technician's index range after another (random reads of the rows); SQLite
+does not."""
+
+
+def ticket_flag(field: str) -> ColumnElement[bool]:
+    """A ticket's true/false ``field`` as a condition: whether it has a rating (``rated``) or
+    a boolean column of the ticket."""
+    if field == "rated":
+        return exists().where(_R.ticket_id == _T.id)
+    return _T[field] == true()
 
 
 @dataclass(frozen=True, slots=True)

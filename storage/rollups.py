@@ -10,8 +10,8 @@ days; its numbers are exactly the tickets' (``tests/storage/test_rollups.py`` ke
 equal to the plain-Python reference through reopens, late changes and configuration
 changes).
 
-They are kept right by the database itself: triggers on ``tickets`` and ``ticket_notes``
-(migration 0015) write into ``rollup_dirty`` the UTC dates that every insert, update or
+They are kept right by the database itself: triggers on ``tickets``, ``ticket_notes`` and
+``ratings`` (migration 0015) write into ``rollup_dirty`` the UTC dates that every insert, update or
 delete touched, old and new, so no write path can forget. ``refresh`` takes those dates and
 computes the local days around each (a UTC date overlaps three local dates at most) again
 from the tickets, in one transaction: delete the days' rows, insert them again. Refreshes
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,6 @@ from sqlalchemy import (
     Integer,
     case,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -57,7 +56,6 @@ from storage.bulk import dialect_insert
 from storage.db import session_scope, write_scope
 from storage.tables import (
     MEMBER_DAYS,
-    RATINGS,
     ROLLUP_DIRTY,
     ROLLUP_FLAGS,
     ROLLUP_REPLY_MEANS,
@@ -98,11 +96,9 @@ TRIGGERS: tuple[tuple[str, str], ...] = (
 )
 """The triggers migration 0015 creates, by name and table."""
 CHUNK_DAYS = 400  # days per query: a few hundred bound instants at most
-LONG_RUN = timedelta(days=93)  # PostgreSQL reads longer runs by one scan (storage.standings)
 
 _T = TICKETS.c
 _N = TICKET_NOTES.c
-_R = RATINGS.c
 _D = MEMBER_DAYS.c
 
 
@@ -132,25 +128,29 @@ def usable_days(session: Session, window: Window) -> tuple[int, int] | None:
     if days is None:
         return None
     tz, first, end = days
-    kept = session.execute(select(ROLLUP_STATE.c.timezone)).scalar_one_or_none()
-    if kept != tz.key:
-        return None
-    if session.execute(select(ROLLUP_DIRTY.c.id).limit(1)).first() is not None:
-        return None
-    return first, end
+    return (first, end) if _current(session, tz) else None
+
+
+def _kept_zone(session: Session) -> str | None:
+    return session.execute(select(ROLLUP_STATE.c.timezone)).scalar_one_or_none()
+
+
+def _current(session: Session, tz: ZoneInfo) -> bool:
+    """Whether the totals are kept for ``tz`` with no date waiting, in this snapshot."""
+    if _kept_zone(session) != tz.key:
+        return False
+    return session.execute(select(ROLLUP_DIRTY.c.id).limit(1)).first() is None
 
 
 def refresh(engine: Engine, *, tz: ZoneInfo) -> None:
     """Bring the day totals up to date for ``tz`` (see the module docstring)."""
     with session_scope(engine) as session:
-        kept = session.execute(select(ROLLUP_STATE.c.timezone)).scalar_one_or_none()
-        waiting = session.execute(select(ROLLUP_DIRTY.c.id).limit(1)).first() is not None
-    if kept == tz.key and not waiting:
-        return
+        if _current(session, tz):
+            return
     with write_scope(engine) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text(f"SELECT pg_advisory_xact_lock({ROLLUP_LOCK})"))
-        kept = session.execute(select(ROLLUP_STATE.c.timezone)).scalar_one_or_none()
+        kept = _kept_zone(session)
         marked = session.execute(delete(ROLLUP_DIRTY).returning(ROLLUP_DIRTY.c.day)).scalars().all()
         if kept != tz.key:
             _rebuild(session, tz=tz)
@@ -233,19 +233,14 @@ def _day_of(at: ColumnElement[Any], bounds: list[datetime], first: int) -> Colum
     return search(0, len(bounds) - 1)
 
 
-def _flag(name: str) -> ColumnElement[bool]:
-    if name == "rated":
-        return exists().where(_R.ticket_id == _T.id)
-    return _T[name] == true()
-
-
 def _recompute(session: Session, *, tz: ZoneInfo, first: int, last: int) -> None:
     """Compute local days ``first`` … ``last`` (ordinals) again from the tickets."""
     session.execute(delete(MEMBER_DAYS).where(_D.day >= first, _D.day <= last))
     days = [date.fromordinal(o) for o in range(first, last + 2)]
     bounds = [_midnight(day, tz) for day in days]
     window = Window(bounds[0], bounds[-1])
-    scan = session.get_bind().dialect.name == "postgresql" and bounds[-1] - bounds[0] > LONG_RUN
+    long = bounds[-1] - bounds[0] > populations.LONG_WINDOW
+    scan = session.get_bind().dialect.name == "postgresql" and long
     for population in POPULATIONS:
         session.execute(_recomputed(population, window, bounds, first, scan=scan))
 
@@ -266,7 +261,10 @@ def _recomputed(
             else (_T.responder_key, _T.responded_at)
         )
         source = populations.windowed(key, at, window, scan=scan)
-        values = {f"f_{flag}": case((_flag(flag), 1), else_=0) for flag in FLAGS[population]}
+        values = {
+            f"f_{flag}": case((populations.ticket_flag(flag), 1), else_=0)
+            for flag in FLAGS[population]
+        }
         values.update({f"v_{field}": _T[field] for field in MEANS[population]})
     rows = (
         select(

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -80,7 +79,6 @@ _REPLY_FIELDS = frozenset({"reply_min_business", "reply_min_calendar"})
 _RATING_FIELDS = frozenset(value.value for value in RatingValue)
 
 Row = RowMapping
-LONG_WINDOW = timedelta(days=93)  # longer than a quarter: see ``member_values``
 
 
 def _rated(window: Window, credit: Credit) -> Source:
@@ -134,9 +132,7 @@ def _flag(field: str) -> ColumnElement[bool]:
     a boolean column of the ticket."""
     if field in _RATING_FIELDS:
         return _R.rating == field
-    if field == "rated":
-        return exists().where(_R.ticket_id == _T.id)
-    return _T[field] == true()
+    return populations.ticket_flag(field)
 
 
 def _in_category(mask: ColumnElement[Any], bit: int) -> ColumnElement[bool]:
@@ -359,7 +355,8 @@ def member_values(
     # PostgreSQL reads a long window's tickets faster in one scan of the table than one
     # technician's index range after another (random reads of the rows); SQLite does not.
     scan = (
-        session.get_bind().dialect.name == "postgresql" and window.end - window.start > LONG_WINDOW
+        session.get_bind().dialect.name == "postgresql"
+        and window.end - window.start > populations.LONG_WINDOW
     )
 
     days = rollups.usable_days(session, window) if day_totals else None
