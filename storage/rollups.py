@@ -10,13 +10,14 @@ days; its numbers are exactly the tickets' (``tests/storage/test_rollups.py`` ke
 equal to the plain-Python reference through reopens, late changes and configuration
 changes).
 
-They are kept right by the database itself: triggers on ``tickets``, ``ticket_notes`` and
-``ratings`` (migration 0015) write into ``rollup_dirty`` the UTC dates that every insert, update or
-delete touched, old and new, so no write path can forget. ``refresh`` takes those dates and
-computes the local days around each (a UTC date overlaps three local dates at most) again
-from the tickets, in one transaction: delete the days' rows, insert them again. Refreshes
-run one at a time (SQLite's write lock; a PostgreSQL advisory lock), so two processes
-never interleave theirs. Built for another time zone (or never), the totals are built
+Every write records in ``rollup_dirty``, in its own transaction, the UTC dates it touched,
+old and new: the writers of tickets themselves (``storage.rollup_marks``), triggers on
+``ticket_notes`` and ``ratings`` (migration 0015) for the replies and the ratings; a
+derivation of every ticket again asks for the totals to be built again. ``refresh`` takes
+those dates and computes the local days around each (a UTC date overlaps three local dates
+at most) again from the tickets, in one transaction: delete the days' rows, insert them
+again. Refreshes run one at a time (SQLite's write lock; a PostgreSQL advisory lock), so
+two processes never interleave theirs. Built for another time zone (or never), the totals are built
 again from the start: that is the first read after an upgrade, or after ``[timezone]``
 changed.
 
@@ -84,9 +85,6 @@ MEANS: dict[Population, tuple[str, ...]] = {
 responded population keeps what its one metric reads (the response times), so the
 triggers mark an old open ticket's response date only when those change."""
 TRIGGERS: tuple[tuple[str, str], ...] = (
-    ("rollup_tickets_insert", "tickets"),
-    ("rollup_tickets_update", "tickets"),
-    ("rollup_tickets_delete", "tickets"),
     ("rollup_ratings_insert", "ratings"),
     ("rollup_ratings_update", "ratings"),
     ("rollup_ratings_delete", "ratings"),
@@ -94,7 +92,8 @@ TRIGGERS: tuple[tuple[str, str], ...] = (
     ("rollup_notes_update", "ticket_notes"),
     ("rollup_notes_delete", "ticket_notes"),
 )
-"""The triggers migration 0015 creates, by name and table."""
+"""The triggers that mark dates, by name and table (migration 0015; 0016 dropped those on
+``tickets``, whose writers mark their own dates: ``storage.rollup_marks``)."""
 CHUNK_DAYS = 400  # days per query: a few hundred bound instants at most
 
 _T = TICKETS.c

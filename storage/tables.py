@@ -545,7 +545,8 @@ MEMBER_DAYS: Table = _member_days()
 
 class RollupDirtyDay(SQLModel, table=True):
     """A UTC date whose tickets or replies changed since the day totals were refreshed,
-    written by the database's own triggers (migration 0015). Not unique: writers in
+    written by the writers of tickets (``storage.rollup_marks``) and by triggers on the
+    replies and the ratings (migration 0015). Not unique: writers in
     several PostgreSQL sessions never wait on one another's uncommitted rows."""
 
     __tablename__ = "rollup_dirty"

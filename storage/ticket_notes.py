@@ -26,6 +26,7 @@ from metrics.derive import business_minutes
 from metrics.notes import TicketNote, is_first_contact
 from metrics.records import StatusChange, member_key
 from metrics.waiting import Interval, WaitingRule, waiting_intervals
+from storage import rollup_marks
 from storage.bulk import chunks
 from storage.histories import load_histories
 from storage.tables import TICKET_NOTES, TICKETS
@@ -149,6 +150,7 @@ def store_notes(
     for value in values:  # one by one: each row's count says whether it was current
         result = session.connection().execute(_STORE_VALUES, value)
         stored += result.rowcount
+    rollup_marks.mark_resolutions(session, [value["ticket_id"] for value in values])
     return stored
 
 

@@ -6,7 +6,7 @@ is one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter, itemgetter
@@ -20,6 +20,7 @@ from metrics.alerts import WatchedTicket
 from metrics.derive import DERIVED_VALUE_FIELDS, DerivedTicket, DeriveParams, derive, derived_values
 from metrics.records import StatusChange, TicketRecord
 from metrics.waiting import Interval, WaitingRule, waiting_intervals
+from storage import rollup_marks
 from storage.bulk import chunks, write_rows
 from storage.histories import load_histories
 from storage.sync_state import sync_row
@@ -56,6 +57,31 @@ _UNREAD_NOTES_VALUES = tuple(UNREAD_NOTES.values())
 _record_values = attrgetter(*RECORD_FIELDS)
 _stored_derived = itemgetter(*(DERIVED_VALUE_FIELDS.index(name) for name in DERIVED_FIELDS))
 _CHANGE_FIELDS = ("ticket_id", "at", "from_status", "to_status", "reopened", "resolver_key")
+_READ_AT = {
+    name: _ROW_FIELDS.index(name)
+    for name in rollup_marks.READ_COLUMNS
+    if name not in NOTE_FIELDS  # first_contact: kept, or NULL when the resolution changed
+}
+
+
+class _Written(Mapping[str, Any]):
+    """The day totals' columns (``rollup_marks.READ_COLUMNS``) of a row being written, read
+    from the row itself (a dict per row would cost more than the marks)."""
+
+    __slots__ = ("first_contact", "row")
+
+    def __init__(self, row: tuple[Any, ...], first_contact: bool | None) -> None:
+        self.row = row
+        self.first_contact = first_contact
+
+    def __getitem__(self, name: str) -> Any:
+        return self.first_contact if name == "first_contact" else self.row[_READ_AT[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(rollup_marks.READ_COLUMNS)
+
+    def __len__(self) -> int:
+        return len(rollup_marks.READ_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +214,9 @@ def upsert_tickets(
     ``first_contact`` is not written here but by the note sync. A ticket whose resolution
     changed (newly resolved, reopened, or resolved again at another time) gets it back to
     NULL, so that its notes are read again for the new resolution; any other change keeps it.
+
+    The dates the page owes the day totals are marked in the same transaction
+    (``storage.rollup_marks``).
     """
     latest = _latest_per_id(records)
     ids = sorted(latest)
@@ -196,6 +225,8 @@ def upsert_tickets(
     changed = [i for i in ids if _is_news(latest[i], stored.get(i))]
     # Only tickets stored before have a history.
     histories = load_histories(session, [i for i in changed if i in stored])
+    before = rollup_marks.stored_values(session, [i for i in changed if i in stored])
+    owed = rollup_marks.Owed()
 
     rows: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
@@ -208,20 +239,24 @@ def upsert_tickets(
     beyond: list[int] = []
     for ticket_id in changed:
         record = latest[ticket_id]
-        before = stored.get(ticket_id)
-        was_resolved = before is not None and _is_resolved(before)
+        previous = stored.get(ticket_id)
+        was_resolved = previous is not None and _is_resolved(previous)
         now_resolved = _is_resolved(record)
         is_reopen = was_resolved and not now_resolved
         if is_reopen:
             reopened.append(ticket_id)
         if now_resolved and not was_resolved:
             newly_resolved.append(ticket_id)
-        if before is not None and _resolution(before) != _resolution(record):
-            resolution_changed.append(ticket_id)
+        first_contact = None
+        if previous is not None:
+            if _resolution(previous) != _resolution(record):
+                resolution_changed.append(ticket_id)
+            else:
+                first_contact = before[ticket_id]["first_contact"]
 
         at = _change_time(record)
         waiting: list[Interval]
-        if before is None:
+        if previous is None:
             # First sight: the history is this one change (if it has a time), so the ticket
             # is waiting from then on exactly when its status is a waiting one.
             waiting = []
@@ -237,13 +272,15 @@ def upsert_tickets(
                     waiting = [(at, None)]
         else:
             history = histories.get(ticket_id, [])
-            if at is not None and (before.status != record.status or is_reopen):
-                charged = before.resolver_key if is_reopen else None
-                change = (ticket_id, at, before.status, record.status, is_reopen, charged)
+            if at is not None and (previous.status != record.status or is_reopen):
+                charged = previous.resolver_key if is_reopen else None
+                change = (ticket_id, at, previous.status, record.status, is_reopen, charged)
                 changes.append(change)
                 history = [*history, StatusChange(*change[:4])]
             waiting = waiting_intervals(history, waiting_rule)
-        rows.append(_ticket_row(record, derived_values(record, params=params, waiting=waiting)))
+        row = _ticket_row(record, derived_values(record, params=params, waiting=waiting))
+        rows.append(row)
+        owed.ticket(ticket_id, before.get(ticket_id), _Written(row, first_contact))
 
     write_rows(session, table=TICKETS, columns=_ROW_FIELDS, rows=rows, upsert=True)
     for chunk in chunks(resolution_changed):  # new rows start NULL: the column's default
@@ -252,6 +289,7 @@ def upsert_tickets(
     write_rows(session, table=STATUS_CHANGES, columns=_CHANGE_FIELDS, rows=changes)
     if beyond:  # after the others: the history keeps its ascending ticket order
         session.execute(_first_sight_changes(after=highest, through=beyond[-1]))
+    owed.mark(session)
     stamps = [r.updated_at for r in latest.values() if r.updated_at is not None]
     inserted = sum(1 for i in changed if i not in stored)
     return UpsertResult(
@@ -299,6 +337,7 @@ def rederive_all(
 
     Used when the configuration behind them changed. ``fingerprint`` (by default
     ``params.fingerprint``) is stored in the sync state to say what they were derived with.
+    Any value of any day may change, so the day totals are built again at their next refresh.
     """
     count = 0
     statement = update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id"))
@@ -315,6 +354,7 @@ def rederive_all(
         session.execute(statement, values)
         rederive_replies(session, waiting=waiting_of, calendar=params.calendar)
         count += len(values)
+    rollup_marks.forget_totals(session)
     sync_row(session).derive_fingerprint = fingerprint or params.fingerprint
     return count
 

@@ -55,7 +55,7 @@ from bench.simulated import (
 from metrics.derive import DeriveParams, derive
 from metrics.records import StatusChange, TicketRecord
 from metrics.waiting import WaitingRule, waiting_intervals
-from storage import repo, rollups
+from storage import repo
 from storage.db import session_scope
 from storage.tables import STATUS_CHANGES, TICKETS
 from storage.tickets import NOTE_FIELDS, UNREAD_NOTES
@@ -136,15 +136,13 @@ def _baseline_sql() -> tuple[str, str]:
 def time_baseline(prepared: list[tuple[list[Row], list[Row]]], path: Path) -> float:
     """Seconds to write the prepared rows with plain ``sqlite3``, one transaction a page.
 
-    The tables are Deskboard's, through the same migrations, less the triggers that mark
-    the day totals' dates (``storage.rollups``): those marks are Deskboard's work, timed in
-    its store step, not part of a hand-written upsert."""
+    The tables are Deskboard's, through the same migrations (no trigger on the tables it
+    writes: the day totals' dates are marked by Deskboard's store step, ``storage.rollup_marks``,
+    and timed there, not part of a hand-written upsert)."""
     fresh_engine(path).dispose()
     upsert, insert = _baseline_sql()
     connection = sqlite3.connect(path, isolation_level=None)
     try:
-        for name, _table in rollups.TRIGGERS:
-            connection.execute(f"DROP TRIGGER {name}")
         for pragma in _PRAGMAS:
             connection.execute(pragma)
         began = time.perf_counter()

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import StatementError
@@ -18,6 +20,7 @@ from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
 from storage import repo, rollups
 from storage.db import (
+    MIGRATIONS_DIR,
     SYNC_LOCK,
     create_engine_for,
     migrate,
@@ -79,7 +82,7 @@ def test_migrate_creates_every_table_and_index_on_an_empty_database(databases: D
     engine.dispose()
 
 
-def test_the_migration_creates_the_day_totals_triggers(engine: Engine):
+def _triggers(engine: Engine) -> set[tuple[str, str]]:
     if engine.dialect.name == "sqlite":
         query = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
     else:
@@ -88,8 +91,24 @@ def test_the_migration_creates_the_day_totals_triggers(engine: Engine):
             "JOIN pg_class AS c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
         )
     with engine.connect() as connection:
-        found = {(str(name), str(table)) for name, table in connection.execute(text(query))}
-    assert found == set(rollups.TRIGGERS)
+        return {(str(name), str(table)) for name, table in connection.execute(text(query))}
+
+
+def test_the_migrations_leave_the_day_totals_triggers_on_replies_and_ratings(engine: Engine):
+    assert _triggers(engine) == set(rollups.TRIGGERS)
+    assert {table for _name, table in rollups.TRIGGERS} == {"ticket_notes", "ratings"}
+
+
+def test_revision_0016_downgrades_to_the_ticket_triggers_and_upgrades_again(engine: Engine):
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    tickets = {(f"rollup_tickets_{op}", "tickets") for op in ("insert", "update", "delete")}
+    assert _triggers(engine) == set(rollups.TRIGGERS) | tickets
+    migrate(engine)
+    assert _triggers(engine) == set(rollups.TRIGGERS)
 
 
 def test_the_migration_builds_exactly_the_tables_module(engine: Engine):
@@ -105,7 +124,7 @@ def test_migrate_is_idempotent_and_keeps_data(engine: Engine, params):
     migrate(engine)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0015",)]
+    assert versions == [("0016",)]
     assert [row["id"] for row in ticket_rows(engine)] == [1]
 
 

@@ -1,4 +1,4 @@
-"""The day totals (``storage.rollups``): what the triggers mark, and standings read from the
+"""The day totals (``storage.rollups``): what every write marks, and standings read from the
 totals equal to the plain-Python reference after reopens, late changes and configuration
 changes, on SQLite and PostgreSQL alike."""
 
@@ -281,7 +281,21 @@ def test_every_write_marks_the_dates_it_touches_and_nothing_else(engine: Engine)
             calendar=PARAMS.calendar,
             waiting_rule=NO_WAITING,
         )
-    assert date(2026, 11, 3) in _marked(engine)  # the reply's date
+    # the reply's date, and the resolution's: its ticket's responses were counted
+    assert _marked(engine) == {date(2026, 11, 3), date(2026, 11, 9)}
+    rollups.refresh(engine, tz=CHICAGO)
+
+    ticket = replace(ticket, board="Projects", updated_at=nov(11))
+    upsert(engine, [ticket], params=PARAMS)  # out of scope: every date it counted on
+    assert _marked(engine) == {date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 9)}
+    rollups.refresh(engine, tz=CHICAGO)
+    upsert(engine, [replace(ticket, summary="Moved", updated_at=nov(12))], params=PARAMS)
+    assert _marked(engine) == set()  # out of scope before and after
+
+    with session_scope(engine) as session:  # new settings: built again at the next refresh
+        repo.rederive_all(session, params=PARAMS, waiting_rule=NO_WAITING)
+    with session_scope(engine) as session:
+        assert rollups.usable_days(session, _windows(CHICAGO)[0]) is None
 
 
 def test_a_window_of_whole_local_days_is_read_from_the_totals_and_no_other():
