@@ -29,8 +29,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):
             raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: give it a time zone")
+        refuse_naive(value)
         utc = value.astimezone(UTC)
         return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
@@ -42,6 +41,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def refuse_naive(value: datetime) -> None:
+    """Raise ``ValueError`` for a datetime without a time zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} refused: give it a time zone")
+
+
 def sqlite_text(value: datetime) -> str:
     """Exactly what ``UTCDateTime`` stores on SQLite for ``value``, computed directly.
 
@@ -50,7 +55,6 @@ def sqlite_text(value: datetime) -> str:
     dictionary, and a page of tickets has thousands of timestamps.
     """
     if value.tzinfo is not UTC:  # records come in UTC; anything else is checked, converted
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: give it a time zone")
+        refuse_naive(value)
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"

@@ -1,6 +1,6 @@
-"""``storage.bulk.write_rows``: on SQLite it hands value tuples straight to the driver, and must
-store exactly what SQLAlchemy's own path (``upsert_rows``, with its column types) stores. On
-PostgreSQL it takes SQLAlchemy's path; inserts, upserts and refusals behave the same."""
+"""``storage.bulk.write_rows``: it hands value tuples straight to the driver (sqlite3 or
+psycopg), and must store exactly what SQLAlchemy's own path (``upsert_rows``, with its column
+types) stores; inserts, upserts and refusals behave the same on both databases."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _engine(path: Path) -> Engine:
     return engine
 
 
-@sqlite_only("the driver-level fast path and the stored text exist on SQLite alone")
+@sqlite_only("the stored text (naive UTC, 0/1 booleans) exists on SQLite alone")
 def test_fast_path_stores_what_sqlalchemy_stores(tmp_path: Path) -> None:
     fast, ordinary = _engine(tmp_path / "fast.db"), _engine(tmp_path / "ordinary.db")
     with session_scope(fast) as session:
@@ -61,6 +61,32 @@ def test_fast_path_stores_what_sqlalchemy_stores(tmp_path: Path) -> None:
         ("bo", 0, "2026-11-02 09:30:05.123456"),
         ("cy", 1, "2026-11-01 14:15:00.000000"),
     ]
+
+
+def test_either_database_reads_back_what_sqlalchemy_stores(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    rows = [*ROWS, ("di", 0, datetime(2026, 11, 3, tzinfo=UTC))]  # an integer for a bool
+
+    def stored() -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            query = select(MEMBER_PREFS).order_by(MEMBER_PREFS.c.member_key)
+            return [tuple(row) for row in connection.execute(query)]
+
+    with session_scope(engine) as session:
+        write_rows(session, table=MEMBER_PREFS, columns=COLUMNS, rows=rows, upsert=True)
+    fast = stored()
+    with session_scope(engine) as session:
+        session.execute(MEMBER_PREFS.delete())
+        upsert_rows(session, MEMBER_PREFS, [dict(zip(COLUMNS, row, strict=True)) for row in rows])
+    assert stored() == fast
+    engine.dispose()
+    assert fast == [
+        ("ana", True, datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),
+        ("bo", False, datetime(2026, 11, 2, 9, 30, 5, 123456, tzinfo=UTC)),
+        ("cy", True, datetime(2026, 11, 1, 14, 15, tzinfo=UTC)),
+        ("di", False, datetime(2026, 11, 3, tzinfo=UTC)),
+    ]
+    assert all(type(row[1]) is bool and row[2].tzinfo is UTC for row in fast)
 
 
 def test_upsert_replaces_the_stored_row_and_a_plain_insert_adds(database_url: str) -> None:
