@@ -140,9 +140,9 @@ class Owed:
 
 def mark_days(session: Session, days: Iterable[date]) -> None:
     """Mark ``days`` (UTC dates) for the next refresh, each once."""
-    days = set(days)
-    owed = set(days)
-    for chunk in chunks(sorted(days)):
+    wanted = sorted(set(days))
+    owed = set(wanted)
+    for chunk in chunks(wanted):
         owed.difference_update(session.execute(_MARKED, {"days": list(chunk)}).scalars())
     if owed:
         session.execute(insert(ROLLUP_DIRTY), [{"day": day} for day in sorted(owed)])
