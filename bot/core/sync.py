@@ -352,8 +352,8 @@ def sync_notes(
     in_a_row = 0
 
     def store() -> None:
-        if pending:
-            with session_scope(engine) as session:
+        if pending:  # reads, then writes, while a push or a rating may write: a write unit
+            with write_scope(engine) as session:
                 repo.store_notes(session, read=pending, calendar=calendar, waiting_rule=rule)
             pending.clear()
 

@@ -8,12 +8,13 @@ ticket, a failing request, a ConnectWise that keeps failing.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.config import parse_config
 from bot.core.reports import metrics_from_database
@@ -27,6 +28,7 @@ from psa.connectwise.simulator.model import to_epoch
 from storage import repo
 from storage.db import create_engine_for, session_scope
 from tests.bot.core.test_sync_faults import MEMBERS, STATUSES
+from tests.databases import sqlite_only
 from tests.psa.connectwise.conftest import make_client as make_client
 from tests.psa.connectwise.conftest import sleeps as sleeps
 from tests.psa.connectwise.fake_connectwise import FakeConnectWise, Scripted, ticket
@@ -296,3 +298,44 @@ def test_a_429_holds_back_every_thread_of_the_client(fake_cw, make_client, sleep
     # another thread sending within the 2 s waits out the rest of them first
     assert len(sleeps) == 2
     assert 1.0 < sleeps[1] <= 2.0
+
+
+@sqlite_only("SQLite refuses a write to a transaction that read before another one committed")
+def test_the_notes_are_stored_even_when_another_writer_commits_meanwhile(
+    msp, server, client, engine
+):
+    """A push or a rating may commit while the note sync stores a batch, between the batch's
+    reads and its first write: the batch must still be stored (on SQLite a deferred
+    transaction that read is refused its write then, ``SQLITE_BUSY_SNAPSHOT``)."""
+    quiet = parse_config({"timezone": "America/Chicago", "connectwise": {"sync_notes": False}})
+    run_sync(client=client, engine=engine, config=quiet, now=END, since=START.date())
+    with session_scope(engine) as session:
+        owed = repo.count_tickets_needing_notes(session)
+    assert owed > 0
+    meanwhile: list[str] = []
+
+    def another_writer(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("DELETE FROM ticket_notes") and not meanwhile:
+            other = sqlite3.connect(engine.url.database, timeout=0.2)
+            try:
+                with other:
+                    other.execute(
+                        "INSERT INTO member_prefs (member_key, opted_out, updated_at) "
+                        "VALUES ('someone', 0, '2026-11-20 00:00:00.000000')"
+                    )
+                meanwhile.append("committed")
+            except sqlite3.OperationalError as exc:  # the store holds the write lock: fine
+                meanwhile.append(str(exc))
+            finally:
+                other.close()
+
+    event.listen(engine, "before_cursor_execute", another_writer)
+    try:
+        report = run_sync(client=client, engine=engine, config=CONFIG, now=END)
+    finally:
+        event.remove(engine, "before_cursor_execute", another_writer)
+    assert meanwhile  # the other writer did come in between
+    assert report.notes_read == owed
+    with session_scope(engine) as session:
+        assert repo.count_tickets_needing_notes(session) == 0
+    assert stored_first_contact(engine) == simulator_truth(msp, END)
