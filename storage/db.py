@@ -94,10 +94,17 @@ def integrity_problem(engine: Engine) -> str | None:
     return " ".join(found[0].split()) if found else "quick_check answered nothing"
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (Alembic ``upgrade head``); safe to repeat."""
+def alembic_config() -> Config:
+    """Alembic's configuration of Deskboard's migrations (the connection is the caller's,
+    in ``attributes["connection"]``)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (Alembic ``upgrade head``); safe to repeat."""
+    config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several processes may start at once; one migrates, the others wait and find

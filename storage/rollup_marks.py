@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, true
 from sqlmodel import Session
 
+from metrics.definitions import Population
+from storage import rollups
 from storage.bulk import chunks
 from storage.tables import (
     ROLLUP_DIRTY,
@@ -53,9 +55,7 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "category_mask",
     "responder_key",
     "responded_at",
-    "response_min_business",
-    "response_min_sla",
-    "response_min_calendar",
+    *rollups.MEANS[Population.RESPONDED],
 )
 """What the responded population's totals read (how many, and the response times): an old
 open ticket's update owes its response's date only when one of these changed."""
@@ -107,7 +107,7 @@ class Owed:
 
     def ticket(self, ticket_id: int, before: Values | None, after: Values | None) -> None:
         """Ticket ``ticket_id`` goes from ``before`` to ``after`` (None: not stored)."""
-        update = before is not None and after is not None
+        responded = True  # a new or gone ticket owes its response's date, if it has one
         if before is not None and after is not None:
             if not (before["in_scope"] or after["in_scope"]):
                 return
@@ -124,7 +124,7 @@ class Owed:
             if (
                 values["responder_key"] is not None
                 and values["responded_at"] is not None
-                and (not update or responded)
+                and responded
             ):
                 self.days.add(_utc_date(values["responded_at"]))
 

@@ -17,9 +17,9 @@ derivation of every ticket again asks for the totals to be built again. ``refres
 those dates and computes the local days around each (a UTC date overlaps three local dates
 at most) again from the tickets, in one transaction: delete the days' rows, insert them
 again. Refreshes run one at a time (SQLite's write lock; a PostgreSQL advisory lock), so
-two processes never interleave theirs. Built for another time zone (or never), the totals are built
-again from the start: that is the first read after an upgrade, or after ``[timezone]``
-changed.
+two processes never interleave theirs. Built for another time zone (or never), the totals
+are built again from the start: that is the first read after an upgrade, or after
+``[timezone]`` changed.
 
 A reader uses the totals only when its own snapshot has no date waiting (``usable_days``),
 so what it reads is always exactly the tickets it would have read; otherwise it reads the
@@ -82,8 +82,9 @@ MEANS: dict[Population, tuple[str, ...]] = {
     Population.REPLIES: ROLLUP_REPLY_MEANS,
 }
 """The values whose sums and counts each population's totals keep (0 elsewhere). The
-responded population keeps what its one metric reads (the response times), so the
-triggers mark an old open ticket's response date only when those change."""
+responded population keeps what its one metric reads (the response times), so an old open
+ticket's update owes its response's date only when those change
+(``rollup_marks.RESPONSE_COLUMNS``)."""
 TRIGGERS: tuple[tuple[str, str], ...] = (
     ("rollup_ratings_insert", "ratings"),
     ("rollup_ratings_update", "ratings"),

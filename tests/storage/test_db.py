@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import StatementError
@@ -20,8 +19,8 @@ from metrics.records import TicketRecord
 from metrics.waiting import WaitingRule
 from storage import repo, rollups
 from storage.db import (
-    MIGRATIONS_DIR,
     SYNC_LOCK,
+    alembic_config,
     create_engine_for,
     migrate,
     one_at_a_time,
@@ -100,8 +99,7 @@ def test_the_migrations_leave_the_day_totals_triggers_on_replies_and_ratings(eng
 
 
 def test_revision_0016_downgrades_to_the_ticket_triggers_and_upgrades_again(engine: Engine):
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0015")
